@@ -1,0 +1,17 @@
+import ArgumentParser
+
+@main
+struct EspflashSwift: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "espflash-swift",
+        abstract: "Build, inspect and flash ESP32 AT firmware artifacts.",
+        discussion: """
+            Exit codes: 0 success, 1 operation failed, 2 bad input data, 64 usage error, 74 I/O error.
+
+            Example:
+              espflash-swift partition-table at_customize.csv -o at_customize.bin
+            """,
+        version: "0.1.0",
+        subcommands: [PartitionTableCommand.self]
+    )
+}

@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+import ImageFormats
+
+/// Exit codes of CLI.md; 64 comes from the argument parser itself.
+enum ExitStatus {
+    static let operationFailed: Int32 = 1
+    static let badInput: Int32 = 2
+    static let usage: Int32 = 64
+    static let ioError: Int32 = 74
+}
+
+/// An error the CLI reports and exits on: one `error:` line, an optional `help:` line, and an exit code.
+struct CommandFailure: Error {
+    var exitCode: Int32
+    var message: String
+    var help: String?
+
+    static func io(_ message: String, help: String? = nil) -> CommandFailure {
+        CommandFailure(exitCode: ExitStatus.ioError, message: message, help: help)
+    }
+
+    static func usage(_ message: String, help: String? = nil) -> CommandFailure {
+        CommandFailure(exitCode: ExitStatus.usage, message: message, help: help)
+    }
+
+    /// A format error in `file`, rendered as `FILE:LINE: field 'X': message` (or `FILE: byte 0x..:`).
+    static func input(_ error: FormatError, file: String) -> CommandFailure {
+        CommandFailure(exitCode: ExitStatus.badInput, message: located(error.message, error.location, file: file), help: error.help)
+    }
+
+    static func located(_ message: String, _ location: SourceLocation, file: String) -> String {
+        var prefix = file
+        if let line = location.line { prefix += ":\(line)" }
+        prefix += ": "
+        if location.line == nil, let offset = location.byteOffset { prefix += "at byte 0x\(String(offset, radix: 16)): " }
+        if let field = location.field { prefix += "field '\(field)': " }
+        return prefix + message
+    }
+}
+
+enum Console {
+    static func error(_ text: String) { FileHandle.standardError.write(Data(("error: " + text + "\n").utf8)) }
+    static func help(_ text: String) { FileHandle.standardError.write(Data(("help: " + text + "\n").utf8)) }
+    static func warning(_ text: String) { FileHandle.standardError.write(Data(("warning: " + text + "\n").utf8)) }
+
+    static func warnings(_ list: [FormatWarning], file: String) {
+        for w in list { warning(CommandFailure.located(w.message, w.location, file: file)) }
+    }
+
+    static func out(_ text: String) { FileHandle.standardOutput.write(Data(text.utf8)) }
+    static func out(_ bytes: [UInt8]) { FileHandle.standardOutput.write(Data(bytes)) }
+}
+
+extension ParsableCommand {
+    /// Runs `body`, turning every failure into its `error:` line and exit code; no stack traces reach the user.
+    func reportingFailures(_ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let failure as CommandFailure {
+            Console.error(failure.message)
+            if let help = failure.help { Console.help(help) }
+            throw ExitCode(failure.exitCode)
+        } catch let error as ExitCode {
+            throw error
+        } catch let error as FormatError {
+            Console.error(error.message)
+            if let help = error.help { Console.help(help) }
+            throw ExitCode(ExitStatus.badInput)
+        } catch {
+            Console.error("\(error)")
+            throw ExitCode(ExitStatus.operationFailed)
+        }
+    }
+}
