@@ -19,6 +19,7 @@ extension PartitionTable {
                 let usedMB = (Double(used) / mb * 10).rounded() / 10
                 throw FormatError("partition_table.flash_size",
                                   "Partitions tables occupies \(usedMB)MB of flash (\(used) bytes) which does not fit in configured flash size \(flashSize / (1024 * 1024))MB.",
+                                  at: highestEntry.map { location($0, "Size") } ?? SourceLocation(),
                                   help: "use a larger --flash-size or shrink the partitions")
             }
         }

@@ -92,8 +92,10 @@ public struct PartitionTable: Sendable, Hashable {
         }
         if out.count >= Self.binaryLength {
             let limit = md5 ? 94 : 95
+            let firstExtra = entries.count > limit ? entries[limit].line : nil
             throw FormatError("partition_table.too_many_entries",
                               "Binary partition table length (\(out.count)) longer than max: \(entries.count) entries, at most \(limit) fit\(md5 ? " with the MD5 record" : "")",
+                              at: SourceLocation(line: firstExtra),
                               help: md5 ? "remove entries (or use --disable-md5sum to fit 95)" : "remove entries")
         }
         out += repeatElement(0xFF, count: Self.binaryLength - out.count)
@@ -102,10 +104,13 @@ public struct PartitionTable: Sendable, Hashable {
 
     /// Where the table ends in flash, as gen_esp32part measures it for `--flash-size`: the end of the entry with
     /// the highest offset (not the highest end address).
-    public var occupiedFlash: UInt64 {
+    public var occupiedFlash: UInt64 { highestEntry?.end ?? 0 }
+
+    /// The entry with the highest offset (the first such in table order, as Python's stable sort finds it).
+    public var highestEntry: PartitionEntry? {
         var best: PartitionEntry?
         for e in entries where best == nil || e.offset > best!.offset { best = e }
-        return best?.end ?? 0
+        return best
     }
 }
 

@@ -1,0 +1,117 @@
+import ImageFormats
+import Testing
+
+@Suite struct PartitionTableTests {
+    private func table(_ csv: String, _ configure: (inout PartitionTableOptions) -> Void = { _ in }) throws(FormatError) -> PartitionTable {
+        var options = PartitionTableOptions()
+        configure(&options)
+        return try PartitionTable.load(Array(csv.utf8), options: options).table
+    }
+
+    @Test func automaticOffsetsFollowCSVOrderAndTypeAlignment() throws {
+        let t = try PartitionTable.load(try Fixtures.bytes("partition/vectors/pt_auto.csv"), options: PartitionTableOptions()).table
+        let placed = Dictionary(uniqueKeysWithValues: t.entries.map { ($0.name, $0.offset) })
+        #expect(placed["nvs"] == 0x9000)
+        #expect(placed["otadata"] == 0xF000)
+        #expect(placed["phy_init"] == 0x11000)
+        #expect(placed["factory"] == 0x20000)  // rounded up to 64 KB for app
+        #expect(placed["ota_0"] == 0x120000)
+        #expect(placed["nvs_key"] == 0x220000)
+        #expect(placed["custom"] == 0x263000)
+        #expect(t.entries.first { $0.name == "blank" }?.subtype == 0x06)
+        #expect(t.entries.first { $0.name == "custom2" }?.flags == [.encrypted, .readonly])
+    }
+
+    @Test func negativeSizeIsAnEndAddress() throws {
+        let t = try table("big, data, fat, 0x10000, -0x200000\n")
+        #expect(t.entries[0].size == 0x1F0000)
+    }
+
+    @Test func sixteenByteNamesFillTheLabelWithoutTerminator() throws {
+        let t = try table("abcdefghijklmnop, data, nvs, , 16K\n")
+        let bytes = try t.encoded()
+        #expect(Array(bytes[12..<28]) == Array("abcdefghijklmnop".utf8))
+        #expect(try PartitionTable.decode(bytes).table.entries[0].name == "abcdefghijklmnop")
+    }
+
+    @Test func seventeenByteNamesAreRefused() {
+        #expect(throws: FormatError("partition_table.name_too_long", "")) {
+            try table("abcdefghijklmnopq, data, nvs, , 16K\n")
+        }
+    }
+
+    @Test func entryRecordLayout() throws {
+        // pt_two_ota.bin entry 0 as documented: nvs,data,nvs,0x9000,0x4000.
+        let t = try table("nvs,data,nvs,0x9000,0x4000\n")
+        let expected: [UInt8] = [0xAA, 0x50, 0x01, 0x02, 0x00, 0x90, 0x00, 0x00, 0x00, 0x40, 0x00, 0x00, 0x6E, 0x76, 0x73]
+            + Array(repeating: 0, count: 13) + [0, 0, 0, 0]
+        #expect(t.entries[0].record == expected)
+    }
+
+    @Test func md5RecordCoversOnlyTheEntries() throws {
+        let bytes = try Fixtures.bytes("partition/vectors/pt_two_ota.bin")
+        let decoded = try PartitionTable.decode(bytes)
+        #expect(decoded.md5 == .valid)
+        #expect(try decoded.table.encoded() == bytes)
+        #expect(try decoded.table.encoded(md5: false) == Fixtures.bytes("partition/vectors/pt_two_ota_nomd5.bin"))
+        var tampered = bytes
+        tampered[0x10] ^= 1
+        #expect(throws: FormatError("partition_table.md5_mismatch", "")) { try PartitionTable.decode(tampered) }
+        #expect(try PartitionTable.decode(tampered, checkMD5: false).md5 == .unchecked)
+    }
+
+    @Test func capacityIs94WithMD5And95Without() throws {
+        func rows(_ n: Int) -> String { (0..<n).map { "p\($0), data, fat, , 4K\n" }.joined() }
+        #expect(try table(rows(94)).encoded().count == 0xC00)
+        #expect(throws: FormatError("partition_table.too_many_entries", "")) { try table(rows(95)).encoded() }
+        #expect(try table(rows(95)).encoded(md5: false).count == 0xC00)
+        #expect(throws: FormatError("partition_table.too_many_entries", "")) { try table(rows(96)).encoded(md5: false) }
+    }
+
+    @Test func variablesExpandAndUnknownOnesAreNamed() throws {
+        let t = try table("${NAME}, data, nvs, $OFF, 16K\n") { $0.variables = ["NAME": "cfg", "OFF": "0x9000"] }
+        #expect(t.entries[0].name == "cfg")
+        #expect(t.entries[0].offset == 0x9000)
+        do throws(FormatError) {
+            _ = try table("# comment\n$MISSING, data, nvs, , 16K\n")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.code == "partition_table.unknown_variable")
+            #expect(error.location.line == 2)
+        }
+    }
+
+    @Test func keywordsAreCaseInsensitiveAndSuffixesMultiply() throws {
+        let t = try table("a, DATA, NVS, 0x9000, 0x10k\nb, 0x40, 0x1, , 1M\n")
+        #expect(t.entries[0].type == 1 && t.entries[0].subtype == 2 && t.entries[0].size == 16 * 1024)
+        #expect(t.entries[1].type == 0x40 && t.entries[1].size == 0x100000)
+    }
+
+    @Test func binaryToCSVUsesKeywordsOrDecimal() throws {
+        let t = try table("cust, 0x40, 0x7, , 0x1234\nfw, app, ota_3, , 64K, encrypted\n")
+        #expect(t.csv() == """
+            # ESP-IDF Partition Table
+            # Name, Type, SubType, Offset, Size, Flags
+            cust,64,7,0x9000,0x1234,
+            fw,app,ota_3,0x10000,64K,encrypted
+
+            """)
+    }
+
+    @Test func extraSubtypesExtendKeywordsAndRefuseDuplicates() throws {
+        var keywords = PartitionKeywords.standard
+        try keywords.addExtraSubtype("data, my_sub, 0x99")
+        #expect(keywords.subtypeName(0x99, type: 1) == "my_sub")
+        #expect(throws: FormatError.self) { try keywords.addExtraSubtype("data, again, 0x02") }
+        #expect(throws: FormatError.self) { try keywords.addExtraSubtype("custom, x, 0x02") }
+    }
+
+    @Test func noVerifySkipsChecksButNotFlashSize() throws {
+        let misaligned = "factory, app, factory, 0x18000, 1M\n"
+        #expect(throws: FormatError.self) { try table(misaligned) }
+        #expect(try table(misaligned) { $0.verify = false }.entries.count == 1)
+        #expect(throws: FormatError("partition_table.flash_size", "")) {
+            try table(misaligned) { $0.verify = false; $0.flashSize = 1 << 20 }
+        }
+    }
+}
