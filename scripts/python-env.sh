@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Creates (once) the virtualenv the differential and conformance tests run the original tools from:
+# esptool, esp-idf-nvs-partition-gen and esp32-mock-bootloader, at the versions the project is compatible with.
+# Prints the venv path. Usage: scripts/python-env.sh [VENV_DIR]   (default: .build/venv)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+venv=${1:-$root/.build/venv}
+stamp=$venv/.espflash-tools-v1
+if [[ ! -f $stamp ]]; then
+  mkdir -p "$(dirname "$venv")"
+  python3 -m venv "$venv" >&2
+  "$venv/bin/pip" install --quiet --disable-pip-version-check \
+    esptool==5.6.0 esp-idf-nvs-partition-gen==0.3.0 esp32-mock-bootloader==0.3.0 >&2
+  touch "$stamp"
+fi
+echo "$venv"
