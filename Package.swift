@@ -20,6 +20,8 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        // POSIX/Linux calls Swift cannot make directly: variadic ioctl (modem lines, termios2), pty setup.
+        .target(name: "CSerialSupport"),
         .target(
             name: "ImageFormats",
             dependencies: [
@@ -28,7 +30,12 @@ let package = Package(
         ),
         .target(
             name: "SerialBootloader",
-            dependencies: ["ImageFormats", "CZlib"]
+            dependencies: [
+                "ImageFormats",
+                "CZlib",
+                "CSerialSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .executableTarget(
             name: "espflash-swift",
