@@ -11,6 +11,8 @@ public enum MergeLayout {
         public var region: String
         /// The partition that holds the file, nil for the bootloader and a partition table.
         public var partition: PartitionEntry?
+        /// Bytes left in the partition after the file.
+        public var free: Int? { partition.map { Int($0.end) - (address + length) } }
     }
 
     public static func check(_ inputs: [MergeInput], tables: [PartitionTable], chip: Chip) throws(FormatError) -> [Assignment] {
@@ -19,7 +21,10 @@ public enum MergeLayout {
         var result: [Assignment] = []
         for input in inputs.sorted(by: { $0.address < $1.address }) {
             let range = "\(input.address.pythonHex)..\(input.end.pythonHex)"
-            if let p = partitions.first(where: { Int($0.offset) <= input.address && input.address < Int($0.end) }) {
+            // The smallest partition holding the start: an at_customize.bin entry rather than the main table's
+            // at_customize partition around it.
+            let holders = partitions.filter { Int($0.offset) <= input.address && input.address < Int($0.end) }
+            if let p = holders.min(by: { $0.size < $1.size }) {
                 guard input.end <= Int(p.end) else {
                     throw FormatError("layout.too_big",
                                       "\(input.name) (\(range)) does not fit partition '\(p.name)' (\(Int(p.offset).pythonHex)..\(Int(p.end).pythonHex)): \(input.end - Int(p.end)) bytes too long",

@@ -141,7 +141,7 @@ struct MergeBinCommand: ParsableCommand {
                 }
                 for a in assignments {
                     Console.out("\(a.name) at \(a.address.pythonHex) (\(a.length) bytes) -> \(a.region)"
-                                + (a.partition.map { " [\(Int($0.offset).pythonHex), \(Int($0.size).pythonHex) bytes, \(Int($0.size) - a.length) free]" } ?? "") + "\n")
+                                + (a.partition.map { " [\(Int($0.offset).pythonHex), \(Int($0.size).pythonHex) bytes, \(a.free ?? 0) free]" } ?? "") + "\n")
                 }
             }
 
