@@ -12,6 +12,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
     ],
     targets: [
         // zlib from the system (Debian: zlib1g-dev), reached through a module map.
@@ -20,15 +22,24 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        // POSIX/Linux calls Swift cannot make directly: variadic ioctl (modem lines, termios2), pty setup.
+        .target(name: "CSerialSupport"),
         .target(
             name: "ImageFormats",
             dependencies: [
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
             ]
         ),
         .target(
             name: "SerialBootloader",
-            dependencies: ["ImageFormats", "CZlib"]
+            dependencies: [
+                "ImageFormats",
+                "CZlib",
+                "CSerialSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .executableTarget(
             name: "espflash-swift",

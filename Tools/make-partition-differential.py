@@ -345,7 +345,8 @@ class CaseGen:
                 row.size = 0x1000 * rng.randint(1, 16)
         row.name = self.draw_name((row.ptype if isinstance(row.ptype, str) else 'custom', row.subtype_val),
                                   used_names)
-        if rng.random() < 0.008:
+        fixed = row.ptype == 'data' and row.subtype_val in (0x00, 0x90)
+        if rng.random() < 0.008 and not fixed:
             row.size = 0
             st.c['rows with size 0'] += 1
         return row
@@ -684,6 +685,16 @@ def key_message(rc, err):
     return lines[-1]
 
 
+def strip_traceback(err):
+    """Keep a Python traceback's header and final exception line only (the frames would quote
+    the reference tool's source and local paths)."""
+    lines = err.splitlines()
+    if 'Traceback (most recent call last):' not in lines:
+        return err
+    i = lines.index('Traceback (most recent call last):')
+    return '\n'.join(lines[:i + 1] + ['  [frames omitted]', lines[-1]]) + '\n'
+
+
 def run(cmd):
     env = dict(os.environ)
     env.pop(UNSET_VAR, None)
@@ -721,7 +732,7 @@ def main():
         draws += 1
         case = g.draw_case()
         mutation = 'none'
-        if rng.random() < 0.15:
+        if rng.random() < 0.18:
             mutation = g.mutate(case)
         g.maybe_flash_size(case)
         data = g.render(case)
@@ -735,12 +746,14 @@ def main():
             rejected += 1
             first = key_message(rc, err)
             error_kinds[mutation] += 1
+            if mutation == 'none':
+                print('note: un-mutated draw %d rejected: %s' % (draws, key_message(rc, err)), file=sys.stderr)
             if n_err < MAX_ERRORS:
                 n_err += 1
                 name = 'error-%03d' % n_err
                 os.replace(tmp_csv, os.path.join(out, name + '.csv'))
                 with open(os.path.join(out, name + '.stderr'), 'w', encoding='utf-8') as f:
-                    f.write(err)
+                    f.write(strip_traceback(err))
                 manifest_err.append('%s\trc=%d\t%s\t%s' % (name, rc, ' '.join(opts), first))
             continue
         name = 'case-%03d' % (len(manifest_valid) + 1)
@@ -829,13 +842,14 @@ The reference tool is Apache-2.0 and is **not** committed here; only its outputs
   line (that is often a WARNING or a dumped CSV row): for rc=1 (Python traceback) the final
   exception line; for rc=2 the first line of the InputError message, which the tool prints last
   (`Error at line N: …` messages are followed by a fixed `Please check extra_partition_subtypes.inc …`
-  line). The full stderr is in `error-NNN.stderr`.
+  line). The full stderr is in `error-NNN.stderr` (for tracebacks only the header and the final
+  exception line are kept).
 
   `<options>` are exactly the arguments passed before the input/output paths (always starting with `-q`).
 
 The CSVs exercise type/subtype keywords in mixed case, numeric and custom types (0x40-0xFE),
 numeric and empty subtypes, hex/decimal/K/M (and a few exotic `int(x, 0)` forms such as
-`0x_1000`, `0o…`, `0b…`, `0x10K`, `1KK`), automatic and explicit offsets, negative sizes (end
+`0x1_0000`, `65_536`, `0o…`, `0b…`, `0x10K`, `1KK`), automatic and explicit offsets, negative sizes (end
 addresses), flags, comment/blank lines, CRLF line ends, a UTF-8 BOM, padding/tabs around fields,
 1–40 rows and a few 90–95 row tables, plus the `--offset`, `--disable-md5sum`, `--flash-size` and
 `--primary-bootloader-offset` options (with bootloader/partition_table rows).

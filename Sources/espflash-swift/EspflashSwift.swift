@@ -12,6 +12,9 @@ struct EspflashSwift: ParsableCommand {
               espflash-swift partition-table at_customize.csv -o at_customize.bin
             """,
         version: "0.1.0",
-        subcommands: [PartitionTableCommand.self, MergeBinCommand.self, ImageInfoCommand.self]
+        subcommands: [
+            PartitionTableCommand.self, FactoryParamCommand.self, BLEServiceCommand.self, PKICommand.self,
+            EmulateCommand.self, MergeBinCommand.self, ImageInfoCommand.self,
+        ]
     )
 }

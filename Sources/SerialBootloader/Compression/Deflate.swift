@@ -43,3 +43,51 @@ public enum Deflate {
         return Array(out.prefix(Int(stream.total_out)))
     }
 }
+
+/// A zlib inflater fed in pieces, as FLASH_DEFL_DATA blocks arrive: each call returns the bytes that piece
+/// produced. One instance per compressed stream.
+public final class Inflater {
+    private var stream = z_stream()
+    private var open = false
+    public private(set) var finished = false
+    public private(set) var totalOut = 0
+
+    public init() throws(Deflate.Failure) {
+        let status = inflateInit_(&stream, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        guard status == Z_OK else { throw Deflate.Failure(status: status, operation: "inflateInit") }
+        open = true
+    }
+
+    deinit {
+        if open { inflateEnd(&stream) }
+    }
+
+    /// Inflates `chunk`; throws on corrupt data. Data after the end of the stream is an error too.
+    public func inflate(_ chunk: [UInt8]) throws(Deflate.Failure) -> [UInt8] {
+        if finished && !chunk.isEmpty { throw Deflate.Failure(status: Z_STREAM_END, operation: "inflate past end of stream") }
+        var output: [UInt8] = []
+        var input = chunk
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        var status: Int32 = Z_OK
+        try input.withUnsafeMutableBufferPointer { (src) throws(Deflate.Failure) in
+            stream.next_in = src.baseAddress
+            stream.avail_in = uInt(src.count)
+            repeat {
+                let produced = buffer.withUnsafeMutableBufferPointer { dst -> Int in
+                    stream.next_out = dst.baseAddress
+                    stream.avail_out = uInt(dst.count)
+                    status = CZlib.inflate(&stream, Z_NO_FLUSH)
+                    return dst.count - Int(stream.avail_out)
+                }
+                if status != Z_OK && status != Z_STREAM_END && !(status == Z_BUF_ERROR && produced == 0) {
+                    throw Deflate.Failure(status: status, operation: "inflate")
+                }
+                output += buffer[0..<produced]
+                if status == Z_STREAM_END { finished = true; break }
+                if produced == 0 { break }
+            } while stream.avail_in > 0 || stream.avail_out == 0
+        }
+        totalOut += output.count
+        return output
+    }
+}

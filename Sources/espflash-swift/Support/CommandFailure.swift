@@ -1,6 +1,10 @@
 import ArgumentParser
-import Foundation
 import ImageFormats
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Exit codes of CLI.md; 64 comes from the argument parser itself.
 enum ExitStatus {
@@ -40,16 +44,35 @@ struct CommandFailure: Error {
 }
 
 enum Console {
-    static func error(_ text: String) { FileHandle.standardError.write(Data(("error: " + text + "\n").utf8)) }
-    static func help(_ text: String) { FileHandle.standardError.write(Data(("help: " + text + "\n").utf8)) }
-    static func warning(_ text: String) { FileHandle.standardError.write(Data(("warning: " + text + "\n").utf8)) }
+    static func error(_ text: String) { write(2, "error: " + text + "\n") }
+    static func help(_ text: String) { write(2, "help: " + text + "\n") }
+    static func warning(_ text: String) { write(2, "warning: " + text + "\n") }
 
     static func warnings(_ list: [FormatWarning], file: String) {
         for w in list { warning(CommandFailure.located(w.message, w.location, file: file)) }
     }
 
-    static func out(_ text: String) { FileHandle.standardOutput.write(Data(text.utf8)) }
-    static func out(_ bytes: [UInt8]) { FileHandle.standardOutput.write(Data(bytes)) }
+    static func out(_ text: String) { write(1, text) }
+    static func out(_ bytes: [UInt8]) { write(1, bytes) }
+
+    /// Plain write(2) on the descriptor: no buffering to flush on exit, and no Foundation to load at start-up.
+    static func write(_ fd: Int32, _ text: String) { write(fd, Array(text.utf8)) }
+
+    static func write(_ fd: Int32, _ bytes: [UInt8]) {
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { buffer in
+                #if canImport(Glibc)
+                Glibc.write(fd, buffer.baseAddress! + done, buffer.count - done)
+                #else
+                Darwin.write(fd, buffer.baseAddress! + done, buffer.count - done)
+                #endif
+            }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return }
+            done += n
+        }
+    }
 }
 
 extension ParsableCommand {

@@ -1,0 +1,141 @@
+import CSerialSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Serves an emulated chip on a TCP port (`socket://`) or a pseudo-terminal until `shouldStop` turns true.
+public final class EmulatorServer {
+    public enum Endpoint: Sendable {
+        case tcp(host: String, port: UInt16)
+        case pty
+    }
+
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public let session: EmulatorSession
+    private var listenFD: Int32 = -1
+    private var ptyMaster: Int32 = -1
+    private var ptySlave: Int32 = -1
+    /// What a client connects to: `socket://127.0.0.1:PORT` or the pty path.
+    public private(set) var connectString = ""
+
+    public init(session: EmulatorSession) {
+        self.session = session
+    }
+
+    deinit {
+        for fd in [listenFD, ptyMaster, ptySlave] where fd >= 0 { close(fd) }
+    }
+
+    /// Opens the endpoint; after this `connectString` is valid.
+    public func open(_ endpoint: Endpoint) throws(Failure) {
+        switch endpoint {
+        case .tcp(let host, let port): try openTCP(host: host, port: port)
+        case .pty: try openPTY()
+        }
+    }
+
+    private func openTCP(host: String, port: UInt16) throws(Failure) {
+        listenFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard listenFD >= 0 else { throw Failure(description: "socket: \(errnoText())") }
+        var yes: Int32 = 1
+        setsockopt(listenFD, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = port.bigEndian
+        let resolved = host == "localhost" ? "127.0.0.1" : host
+        guard inet_pton(AF_INET, resolved, &addr.sin_addr) == 1 else { throw Failure(description: "not an IPv4 address: \(host)") }
+        let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listenFD, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard bound == 0 else { throw Failure(description: "cannot listen on \(host):\(port): \(errnoText())") }
+        guard listen(listenFD, 4) == 0 else { throw Failure(description: "listen: \(errnoText())") }
+        var actual = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &actual) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listenFD, $0, &length) } }
+        connectString = "socket://\(resolved):\(UInt16(bigEndian: actual.sin_port))"
+    }
+
+    private func openPTY() throws(Failure) {
+        var name = [CChar](repeating: 0, count: 128)
+        ptyMaster = espflash_open_pty(&name, name.count)
+        guard ptyMaster >= 0 else { throw Failure(description: "cannot open a pseudo-terminal: \(errnoText())") }
+        connectString = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        // Holding the slave open keeps the master readable between clients (no EIO when a client closes).
+        ptySlave = Glibc.open(connectString, O_RDWR | O_NOCTTY)
+        guard ptySlave >= 0 else { throw Failure(description: "open \(connectString): \(errnoText())") }
+        var tio = termios()
+        tcgetattr(ptySlave, &tio)
+        cfmakeraw(&tio)
+        tcsetattr(ptySlave, TCSANOW, &tio)
+        for fd in [ptyMaster] { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+    }
+
+    /// Serves clients until `shouldStop()` returns true (checked at least every 100 ms).
+    public func run(shouldStop: () -> Bool) {
+        if ptyMaster >= 0 {
+            session.beginConnection()
+            serve(fd: ptyMaster, shouldStop: shouldStop, isPTY: true)
+            return
+        }
+        while !shouldStop() {
+            var pfd = pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0)
+            guard poll(&pfd, 1, 100) > 0 else { continue }
+            let client = accept(listenFD, nil, nil)
+            guard client >= 0 else { continue }
+            var yes: Int32 = 1
+            setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &yes, socklen_t(MemoryLayout<Int32>.size))
+            session.beginConnection()
+            serve(fd: client, shouldStop: shouldStop, isPTY: false)
+            close(client)
+        }
+    }
+
+    private func serve(fd: Int32, shouldStop: () -> Bool, isPTY: Bool) {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while !shouldStop() {
+            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&pfd, 1, 100)
+            if ready <= 0 { continue }
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EAGAIN || errno == EINTR { continue }
+                if isPTY { Clock.sleep(seconds: 0.02); continue }  // no client on the other side yet
+                return
+            }
+            if n == 0 {
+                if isPTY { Clock.sleep(seconds: 0.02); continue }
+                return
+            }
+            let action = session.receive(Array(buffer[0..<n])) { wire in Self.writeAll(fd, wire) }
+            if action == .disconnect {
+                if isPTY {
+                    // A pty cannot be closed under the client; drop what is pending and keep serving.
+                    session.beginConnection()
+                    continue
+                }
+                return
+            }
+        }
+    }
+
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, bytes.count - done) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                if errno == EAGAIN {
+                    var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                    _ = poll(&pfd, 1, 100)
+                    continue
+                }
+                return false
+            }
+            done += n
+        }
+        return true
+    }
+}
+
+func errnoText() -> String { String(cString: strerror(errno)) }

@@ -1,0 +1,115 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Carries bytes between one connection and the emulated device: SLIP framing, injected faults, the modelled UART
+/// speed, statistics and the frame log. The caller owns the file descriptor.
+public final class EmulatorSession {
+    public let device: EmulatedDevice
+    public let faults: FaultPlan
+    /// Bits per second the line is modelled at (10 bits per byte); nil for no limit.
+    public let modelledBaud: Int?
+    public private(set) var statistics = WireStatistics()
+    private var random: SeededGenerator
+    private var decoder = SLIPDecoder()
+    private var framesThisConnection = 0
+    private var rxFreeAt = 0.0
+    private let log: ((String) -> Void)?
+    private let started = Clock.now()
+
+    public init(device: EmulatedDevice, faults: FaultPlan = FaultPlan(), modelledBaud: Int? = nil, log: ((String) -> Void)? = nil) {
+        self.device = device
+        self.faults = faults
+        self.modelledBaud = modelledBaud
+        self.random = SeededGenerator(seed: faults.seed)
+        self.log = log
+    }
+
+    /// A new client connected: the decoder and the per-connection fault counter start over.
+    public func beginConnection() {
+        decoder = SLIPDecoder()
+        framesThisConnection = 0
+        statistics.connections += 1
+        log?(stamp() + " connect")
+    }
+
+    /// What to do after some bytes arrived.
+    public enum Action { case keepGoing, disconnect }
+
+    /// Feeds received bytes; writes replies with `send`. Returns `.disconnect` when a fault closes the line.
+    public func receive(_ bytes: [UInt8], send: ([UInt8]) -> Bool) -> Action {
+        statistics.bytesIn += bytes.count
+        if let baud = modelledBaud {
+            rxFreeAt = max(Clock.now(), rxFreeAt) + Double(bytes.count * 10) / Double(baud)
+        }
+        for event in decoder.feed(bytes) {
+            guard case .packet(var frame) = event else {
+                log?(stamp() + " RX bad frame (escape error) dropped")
+                continue
+            }
+            statistics.framesIn += 1
+            framesThisConnection += 1
+            if random.chance(faults.corruptReceive), !frame.isEmpty {
+                let bit = Int(random.next() % UInt64(frame.count * 8))
+                frame[bit / 8] ^= 1 << UInt8(bit % 8)
+                log?(stamp() + " fault: corrupt-rx flipped bit \(bit)")
+            }
+            let opcodeName = frame.count > 1 ? Opcode.name(frame[1]) : "?"
+            statistics.requests[opcodeName, default: 0] += 1
+            log?(stamp() + " RX \(opcodeName) \(frame.count) bytes " + Self.hexPrefix(frame))
+            let output = device.handle(frame: frame)
+            if let baud = modelledBaud { Clock.sleep(until: rxFreeAt, unitBaud: baud) }
+            Clock.sleep(seconds: output.busySeconds + Double(faults.delayReplyMilliseconds) / 1000)
+            if random.chance(faults.dropReply) {
+                log?(stamp() + " fault: drop-reply")
+            } else {
+                for (index, reply) in output.replies.enumerated() {
+                    var wire = SLIP.encode(reply)
+                    if index == 0, random.chance(faults.truncateReply) {
+                        wire = Array(wire.prefix(max(1, wire.count / 2)))
+                        log?(stamp() + " fault: truncate-reply to \(wire.count) bytes")
+                    }
+                    if let baud = modelledBaud { Clock.sleep(seconds: Double(wire.count * 10) / Double(baud)) }
+                    guard send(wire) else { return .disconnect }
+                    statistics.bytesOut += wire.count
+                    statistics.framesOut += 1
+                    log?(stamp() + " TX \(Opcode.name(reply.count > 1 ? reply[1] : 0)) \(reply.count) bytes " + Self.hexPrefix(reply))
+                }
+            }
+            if let limit = faults.disconnectAfterFrames, framesThisConnection >= limit {
+                log?(stamp() + " fault: disconnect-after \(limit) frames")
+                return .disconnect
+            }
+        }
+        return .keepGoing
+    }
+
+    private func stamp() -> String {
+        let t = Clock.now() - started
+        let ms = Int((t * 1000).rounded())
+        return "\(ms / 1000).\(String(repeating: "0", count: 3 - String(ms % 1000).count))\(ms % 1000)"
+    }
+
+    static func hexPrefix(_ bytes: [UInt8], limit: Int = 48) -> String {
+        let shown = bytes.prefix(limit).map { b in let s = String(b, radix: 16); return s.count == 1 ? "0" + s : s }.joined()
+        return bytes.count > limit ? shown + "…" : shown
+    }
+}
+
+/// Monotonic time in seconds and sleeping, without Foundation.
+enum Clock {
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    static func sleep(seconds: Double) {
+        guard seconds > 0 else { return }
+        var request = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - Double(Int(seconds))) * 1e9))
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+    }
+
+    static func sleep(until deadline: Double, unitBaud _: Int) { sleep(seconds: deadline - now()) }
+}

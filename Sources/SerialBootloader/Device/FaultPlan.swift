@@ -1,0 +1,54 @@
+/// Faults the emulator injects (`emulate --fault KIND=VALUE`), all random choices drawn from one seeded generator
+/// so that a run repeats exactly.
+public struct FaultPlan: Sendable, Equatable {
+    /// Probability that a received frame gets one flipped bit.
+    public var corruptReceive = 0.0
+    /// Probability that the replies to a frame are not sent.
+    public var dropReply = 0.0
+    /// Probability that only part of a reply is sent.
+    public var truncateReply = 0.0
+    /// Delay before every reply, in milliseconds.
+    public var delayReplyMilliseconds = 0
+    /// Close the connection after this many received frames (flash contents stay).
+    public var disconnectAfterFrames: Int?
+    public var seed: UInt64 = 1
+
+    public init() {}
+
+    public var isEmpty: Bool {
+        corruptReceive == 0 && dropReply == 0 && truncateReply == 0 && delayReplyMilliseconds == 0 && disconnectAfterFrames == nil
+    }
+
+    /// Parses one `KIND=VALUE` into the plan; returns a message for a bad spec.
+    public mutating func add(_ spec: String) -> String? {
+        let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { return "fault '\(spec)' must be KIND=VALUE" }
+        let (kind, value) = (parts[0], parts[1])
+        func probability() -> Double? { Double(value).flatMap { (0...1).contains($0) ? $0 : nil } }
+        switch kind {
+        case "corrupt-rx": guard let p = probability() else { return "corrupt-rx takes a probability 0..1" }; corruptReceive = p
+        case "drop-reply": guard let p = probability() else { return "drop-reply takes a probability 0..1" }; dropReply = p
+        case "truncate-reply": guard let p = probability() else { return "truncate-reply takes a probability 0..1" }; truncateReply = p
+        case "delay-reply": guard let ms = Int(value), ms >= 0 else { return "delay-reply takes milliseconds" }; delayReplyMilliseconds = ms
+        case "disconnect-after": guard let n = Int(value), n > 0 else { return "disconnect-after takes a frame count > 0" }; disconnectAfterFrames = n
+        case "seed": guard let s = UInt64(value) else { return "seed takes a non-negative integer" }; seed = s
+        default: return "unknown fault kind '\(kind)' (corrupt-rx, drop-reply, truncate-reply, delay-reply, disconnect-after, seed)"
+        }
+        return nil
+    }
+}
+
+/// SplitMix64: small, fast and fully determined by its seed.
+public struct SeededGenerator: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// True with probability `p`.
+    public mutating func chance(_ p: Double) -> Bool { p > 0 && Double(next() >> 11) / Double(1 << 53) < p }
+}

@@ -1,0 +1,35 @@
+/// A byte pipe to a chip's ROM loader: a serial port, a TCP socket, an RFC 2217 server or the in-process
+/// emulated chip. Reads return what has arrived, waiting at most `timeout` seconds; an empty result means
+/// nothing came in time.
+public protocol Transport: AnyObject {
+    /// How the port was named (`/dev/ttyUSB0`, `socket://127.0.0.1:5555`, `virtual://esp32`).
+    var portName: String { get }
+    /// Whether `setBaudRate` really changes the line rate (false for raw TCP).
+    var canChangeBaudRate: Bool { get }
+    /// Whether DTR/RTS reach the chip (false for raw TCP and the emulator).
+    var hasControlLines: Bool { get }
+    var baudRate: Int { get }
+
+    func write(_ bytes: [UInt8]) throws(TransportError)
+    func read(maxCount: Int, timeout: Double) throws(TransportError) -> [UInt8]
+    func setBaudRate(_ baud: Int) throws(TransportError)
+    /// Asserts (true) or releases (false) DTR and RTS; nil leaves a line alone.
+    func setControlLines(dtr: Bool?, rts: Bool?) throws(TransportError)
+    /// Drops bytes received but not yet read.
+    func discardInput() throws(TransportError)
+    func close()
+}
+
+/// Why a transport failed. `disconnected` means the other side went away (a cable pulled, a server closed).
+public struct TransportError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable { case open, io, disconnected, unsupported }
+    public let kind: Kind
+    public let message: String
+
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { message }
+}

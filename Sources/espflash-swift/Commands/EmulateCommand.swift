@@ -1,0 +1,118 @@
+import ArgumentParser
+import ImageFormats
+import SerialBootloader
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension RomProfile.Chip: ExpressibleByArgument {}
+extension FlashTiming: ExpressibleByArgument {}
+
+/// Set from the signal handler; read by the serve loop every 100 ms.
+nonisolated(unsafe) private var stopRequested: sig_atomic_t = 0
+
+struct EmulateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "emulate",
+        abstract: "Run an emulated chip in ROM download mode on a TCP port or a pseudo-terminal.",
+        discussion: """
+            The emulated ROM loader answers esptool (--no-stub --before no-reset) and this tool as a chip would: \
+            SYNC, READ_REG/WRITE_REG (eFuse MAC, SPI flash ID), SPI_ATTACH, SPI_SET_PARAMS (writes past 2 MB fail \
+            before it), CHANGE_BAUDRATE, FLASH_BEGIN/DATA/END and FLASH_DEFL_* with NOR semantics, \
+            SPI_FLASH_MD5, READ_FLASH_SLOW, MEM_*. It runs until killed; with --flash the contents are loaded at \
+            start and saved on exit (SIGINT and SIGTERM too). On exit it prints what crossed the wire.
+
+            Faults (--fault KIND=VALUE, repeatable; seed=N makes runs repeat): corrupt-rx=P, drop-reply=P, \
+            truncate-reply=P, delay-reply=MS, disconnect-after=N.
+
+            Examples:
+              espflash-swift emulate --chip esp32 --listen 127.0.0.1:0 --port-file port.txt
+              espflash-swift emulate --chip esp32c3 --pty --flash flash.bin --flash-size 4MB
+              espflash-swift emulate --chip esp32s3 --listen 127.0.0.1:5555 --baud-model 921600 --flash-timing typical
+              espflash-swift emulate --chip esp32 --listen 127.0.0.1:0 --fault corrupt-rx=0.01 --fault seed=7 --log frames.log
+            """
+    )
+
+    @Option(name: [.short, .long], help: "Chip to emulate: esp32, esp32s3 or esp32c3.")
+    var chip: RomProfile.Chip
+
+    @Option(help: "Serve on HOST:PORT (port 0 picks a free port).")
+    var listen: String?
+
+    @Flag(help: "Serve on a new pseudo-terminal.")
+    var pty = false
+
+    @Option(help: "Flash contents: loaded at start (missing file = blank chip), saved on exit.")
+    var flash: String?
+
+    @Option(name: .customLong("flash-size"), help: "Flash size.")
+    var flashSize: FlashNumber = FlashNumber(argument: "4MB")!
+
+    @Option(name: .customLong("port-file"), help: "Write the connectable port here once ready.")
+    var portFile: String?
+
+    @Option(name: .customLong("baud-model"), help: "Move bytes no faster than a UART at this rate (10 bits/byte).")
+    var baudModel: Int?
+
+    @Option(name: .customLong("flash-timing"), help: "Flash erase/program time: none or typical.")
+    var flashTiming: FlashTiming = .none
+
+    @Option(help: "Inject a fault: KIND=VALUE (repeatable).")
+    var fault: [String] = []
+
+    @Option(help: "Log every frame to this file.")
+    var log: String?
+
+    func validate() throws {
+        if (listen == nil) == !pty { throw ValidationError("give exactly one of --listen HOST:PORT or --pty") }
+        if let listen, Self.parseListen(listen) == nil { throw ValidationError("--listen takes HOST:PORT, like 127.0.0.1:0") }
+        let size = flashSize.value
+        if size < 0x10000 || size & (size - 1) != 0 { throw ValidationError("--flash-size must be a power of two of at least 64KB") }
+        if let baudModel, baudModel <= 0 { throw ValidationError("--baud-model must be positive") }
+        var plan = FaultPlan()
+        for spec in fault { if let problem = plan.add(spec) { throw ValidationError(problem) } }
+    }
+
+    static func parseListen(_ text: String) -> (String, UInt16)? {
+        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else { return nil }
+        return (String(text[..<colon]), port)
+    }
+
+    func run() throws {
+        try reportingFailures {
+            var plan = FaultPlan()
+            for spec in fault { _ = plan.add(spec) }
+            var saved: [UInt8]?
+            if let flash, access(flash, F_OK) == 0 { saved = try FileIO.read(flash) }
+            let device = EmulatedDevice(profile: .profile(for: chip), flashSize: flashSize.value, flashContents: saved, timing: flashTiming)
+
+            var logFile: UnsafeMutablePointer<FILE>?
+            if let log {
+                logFile = fopen(log, "a")
+                if logFile == nil { throw CommandFailure.io("cannot write \(log): \(String(cString: strerror(errno)))") }
+            }
+            defer { if let logFile { fclose(logFile) } }
+            let logLine: ((String) -> Void)? = logFile.map { file in { line in fputs(line + "\n", file); fflush(file) } }
+
+            let session = EmulatorSession(device: device, faults: plan, modelledBaud: baudModel, log: logLine)
+            let server = EmulatorServer(session: session)
+            do throws(EmulatorServer.Failure) {
+                if let listen, let (host, port) = Self.parseListen(listen) { try server.open(.tcp(host: host, port: port)) } else { try server.open(.pty) }
+            } catch {
+                throw CommandFailure.io(error.description)
+            }
+            signal(SIGPIPE, SIG_IGN)
+            signal(SIGINT) { _ in stopRequested = 1 }
+            signal(SIGTERM) { _ in stopRequested = 1 }
+            if let portFile { try FileIO.writeAtomically(Array((server.connectString + "\n").utf8), to: portFile) }
+            Console.write(2, "emulating \(device.profile.displayName) (\(flashSize.value / 1024) KB flash) on \(server.connectString)\n")
+
+            server.run { stopRequested != 0 }
+
+            if let flash { try FileIO.writeAtomically(device.flash.contents, to: flash) }
+            let summary = session.statistics.summary
+            Console.write(2, summary + "\n")
+            logLine?(summary)
+        }
+    }
+}
