@@ -136,6 +136,17 @@ import Testing
         #expect(error?.message.contains("a.bin") == true && error?.message.contains("b.bin") == true)
     }
 
+    @Test func intelHexInputIsRefusedNotMergedAsText() {
+        let hex = IntelHex.encode([(0x1000, [1, 2, 3])])
+        #expect(throws: FormatError("merge.hex_input", "")) {
+            _ = try FirmwareMerger.merge([MergeInput(address: 0x1000, name: "app.hex", bytes: hex)], options: MergeOptions(chip: .esp32))
+        }
+        // A binary that merely starts with ':' is still binary (esptool falls back the same way).
+        #expect(throws: Never.self) {
+            _ = try FirmwareMerger.merge([MergeInput(address: 0x1000, name: "x.bin", bytes: [0x3A, 0xFF, 0x00])], options: MergeOptions(chip: .esp32))
+        }
+    }
+
     @Test func rawPaddingAndTargetOffset() throws {
         var options = MergeOptions(chip: .esp32)
         options.targetOffset = 0x1000
