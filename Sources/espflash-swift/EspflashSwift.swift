@@ -14,7 +14,7 @@ struct EspflashSwift: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             PartitionTableCommand.self, FactoryParamCommand.self, BLEServiceCommand.self, PKICommand.self,
-            EmulateCommand.self,
+            EmulateCommand.self, MergeBinCommand.self, ImageInfoCommand.self,
         ]
     )
 }
