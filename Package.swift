@@ -24,6 +24,7 @@ let package = Package(
             name: "ImageFormats",
             dependencies: [
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),
         .target(

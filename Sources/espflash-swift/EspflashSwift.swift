@@ -12,6 +12,6 @@ struct EspflashSwift: ParsableCommand {
               espflash-swift partition-table at_customize.csv -o at_customize.bin
             """,
         version: "0.1.0",
-        subcommands: [PartitionTableCommand.self]
+        subcommands: [PartitionTableCommand.self, NVSCommand.self]
     )
 }
