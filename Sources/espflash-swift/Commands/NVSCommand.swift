@@ -20,6 +20,7 @@ struct NVSCommand: ParsableCommand {
             """,
         subcommands: [
             NVSGenerateCommand.self, NVSEncryptCommand.self, NVSDecryptCommand.self, NVSGenerateKeyCommand.self,
+            NVSInspectCommand.self,
         ]
     )
 }
