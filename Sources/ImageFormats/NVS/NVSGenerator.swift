@@ -56,7 +56,12 @@ public struct NVSGenerator: Sendable {
 
     /// Adds every row of one CSV file. Namespace state carries over between files, as in 0.3.0.
     public mutating func add(csv: [UInt8], loadFile: FileLoader) throws(FormatError) {
-        for row in try NVSCSV.rows(csv) {
+        try add(rows: try NVSCSV.rows(csv), loadFile: loadFile)
+    }
+
+    /// Adds parsed rows (from `NVSCSV.rows` or a mass-manufacturing plan).
+    public mutating func add(rows: [NVSCSV.Row], loadFile: FileLoader) throws(FormatError) {
+        for row in rows {
             let warningCount = warnings.count
             defer {
                 for i in warningCount..<warnings.count {

@@ -20,7 +20,7 @@ struct NVSCommand: ParsableCommand {
             """,
         subcommands: [
             NVSGenerateCommand.self, NVSEncryptCommand.self, NVSDecryptCommand.self, NVSGenerateKeyCommand.self,
-            NVSInspectCommand.self,
+            NVSInspectCommand.self, NVSBatchCommand.self,
         ]
     )
 }

@@ -25,8 +25,9 @@ enum FileIO {
     }
 
     /// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so a reader never sees
-    /// a partial file and an existing file is replaced only by a complete one.
-    static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+    /// a partial file and an existing file is replaced only by a complete one. `durable: false` skips the fsync
+    /// (still atomic for readers; used when writing thousands of small files in one run).
+    static func writeAtomically(_ bytes: [UInt8], to path: String, durable: Bool = true) throws {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
         var isDir: ObjCBool = false
@@ -56,7 +57,7 @@ enum FileIO {
         let mask = umask(0)
         umask(mask)
         fchmod(fd, 0o666 & ~mask)
-        guard fsync(fd) == 0, close(fd) == 0 else {
+        guard !durable || fsync(fd) == 0, close(fd) == 0 else {
             throw CommandFailure.io("cannot write \(path): \(String(cString: strerror(errno)))")
         }
         guard rename(tempPath, path) == 0 else {
