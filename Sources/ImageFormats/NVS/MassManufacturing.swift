@@ -55,10 +55,13 @@ public enum MassManufacturing {
     static func records(_ bytes: [UInt8], code: String) throws(FormatError) -> [PythonCSV.Record] {
         var body = bytes[...]
         if body.starts(with: [0xEF, 0xBB, 0xBF]) { body = body.dropFirst(3) }
-        guard let text = String(validating: body, as: UTF8.self) else {
+        guard String(validating: body, as: UTF8.self) != nil else {
             throw FormatError(FormatError.Code(code + ".encoding"), "the file is not valid UTF-8 text")
         }
-        let lines = PythonCSV.lines(text).filter { !$0.text.unicodeScalars.allSatisfy(\.isPythonWhitespace) }
+        // mfg_gen drops lines for which `line.isspace()` holds.
+        let lines = PythonCSV.lines(body).filter { line in
+            !String(decoding: line.text, as: UTF8.self).unicodeScalars.allSatisfy(\.isPythonWhitespace)
+        }
         return PythonCSV.records(lines)
     }
 

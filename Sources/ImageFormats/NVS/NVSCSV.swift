@@ -15,10 +15,10 @@ public enum NVSCSV {
         var body = bytes[...]
         // 0.3.0 opens the file as 'utf8' and would crash on a byte-order mark; we skip it.
         if body.starts(with: [0xEF, 0xBB, 0xBF]) { body = body.dropFirst(3) }
-        guard let text = String(validating: body, as: UTF8.self) else {
+        guard String(validating: body, as: UTF8.self) != nil else {
             throw FormatError("nvs.encoding", "the CSV is not valid UTF-8 text", help: "save it as UTF-8")
         }
-        let lines = PythonCSV.lines(text).filter { $0.text.unicodeScalars.first != "#" }
+        let lines = PythonCSV.lines(body).filter { $0.text.first != UInt8(ascii: "#") }
         var records = PythonCSV.records(lines)[...]
         guard let header = records.popFirst() else {
             throw FormatError("nvs.header", "the CSV is empty; its first line must be the header key,type,encoding,value",
@@ -32,14 +32,14 @@ public enum NVSCSV {
                               at: SourceLocation(line: header.line),
                               help: "add the line 'key,type,encoding,value' at the top")
         }
+        let keyColumn = index["key"]!, typeColumn = index["type"]!, encodingColumn = index["encoding"]!, valueColumn = index["value"]!
         var rows: [Row] = []
+        rows.reserveCapacity(records.count)
         for record in records where !record.fields.isEmpty {
-            func field(_ name: String) -> String? {
-                let i = index[name]!
-                return i < record.fields.count ? record.fields[i] : nil
-            }
-            let value: NVSGenerator.Value = field("value").map { .text($0) } ?? .missing
-            rows.append(Row(line: record.line, key: field("key"), type: field("type"), encoding: field("encoding"), value: value))
+            let fields = record.fields
+            func field(_ i: Int) -> String? { i < fields.count ? fields[i] : nil }
+            let value: NVSGenerator.Value = field(valueColumn).map { .text($0) } ?? .missing
+            rows.append(Row(line: record.line, key: field(keyColumn), type: field(typeColumn), encoding: field(encodingColumn), value: value))
         }
         return rows
     }

@@ -26,7 +26,8 @@ public struct NVSGenerator: Sendable {
     public private(set) var warnings: [FormatWarning] = []
     private var namespaces: [String: Int] = [:]
     private var namespaceNames: [String] = []
-    private var seenKeys: Set<[UInt8]> = []
+    /// (namespace, key) pairs written so far, packed into 16 bytes (keys are at most 15 bytes).
+    private var seenKeys: Set<PackedKey> = []
     private var wifiExtrasWritten = false
     private var apSSID: String?
     private var apPassword: String?
@@ -61,6 +62,7 @@ public struct NVSGenerator: Sendable {
 
     /// Adds parsed rows (from `NVSCSV.rows` or a mass-manufacturing plan).
     public mutating func add(rows: [NVSCSV.Row], loadFile: FileLoader) throws(FormatError) {
+        seenKeys.reserveCapacity(seenKeys.count + rows.count)
         for row in rows {
             let warningCount = warnings.count
             defer {
@@ -287,8 +289,7 @@ public struct NVSGenerator: Sendable {
             warnings.append(FormatWarning("key '\(name)' comes before any namespace and is stored in namespace 0, as esp-idf-nvs-partition-gen does; the device will not find it",
                                           at: SourceLocation(field: "key")))
         }
-        let scoped = [currentNamespace] + key
-        if !seenKeys.insert(scoped).inserted {
+        if !seenKeys.insert(PackedKey(namespace: currentNamespace, key: key)).inserted {
             warnings.append(FormatWarning("key '\(name)' appears twice in the same namespace; both entries are written", at: SourceLocation(field: "key")))
         }
     }
@@ -384,5 +385,18 @@ public struct NVSGenerator: Sendable {
             block += 1
         }
         return Array(out.prefix(length))
+    }
+}
+
+/// A namespace index and a key of at most 15 bytes in two words, so duplicate checks hash 16 bytes at once.
+struct PackedKey: Hashable, Sendable {
+    var low: UInt64 = 0, high: UInt64 = 0
+
+    init(namespace: UInt8, key: [UInt8]) {
+        low = UInt64(namespace)
+        for (i, b) in key.prefix(15).enumerated() {
+            let bit = UInt64(((i + 1) % 8) * 8)
+            if i + 1 < 8 { low |= UInt64(b) << bit } else { high |= UInt64(b) << bit }
+        }
     }
 }

@@ -4,33 +4,37 @@ enum NVSValueText {
     /// Python `int(text)` (base 10): surrounding whitespace, optional sign, leading zeros allowed, single
     /// underscores between digits. Returns the value as sign and magnitude, or a reason it is not one.
     static func decimal(_ text: String) -> Result<(negative: Bool, magnitude: UInt64), Problem> {
-        let trimmed = text.pythonStripped()
-        var scalars = Substring(trimmed).unicodeScalars[...]
+        // ASCII fast path; other text goes through the Unicode-aware strip (non-ASCII digits are refused anyway).
+        let asciiSpace: (UInt8) -> Bool = { $0 == 0x20 || (0x09...0x0D).contains($0) || (0x1C...0x1F).contains($0) }
+        var bytes = text.utf8.allSatisfy { $0 < 0x80 } ? Array(text.utf8)[...] : Array(text.pythonStripped().utf8)[...]
+        while let f = bytes.first, asciiSpace(f) { bytes = bytes.dropFirst() }
+        while let l = bytes.last, asciiSpace(l) { bytes = bytes.dropLast() }
+        let trimmed = String(decoding: bytes, as: UTF8.self)
         var negative = false
-        if let first = scalars.first, first == "+" || first == "-" {
-            negative = first == "-"
-            scalars = scalars.dropFirst()
+        if let first = bytes.first, first == UInt8(ascii: "+") || first == UInt8(ascii: "-") {
+            negative = first == UInt8(ascii: "-")
+            bytes = bytes.dropFirst()
         }
-        guard let first = scalars.first, let last = scalars.last, first != "_", last != "_" else {
+        guard let first = bytes.first, let last = bytes.last, first != UInt8(ascii: "_"), last != UInt8(ascii: "_") else {
             return .failure(.invalid("'\(text)' is not a decimal integer"))
         }
         var magnitude: UInt64 = 0
         var overflow = false
         var previousUnderscore = false
-        for s in scalars {
-            if s == "_" {
+        for b in bytes {
+            if b == UInt8(ascii: "_") {
                 if previousUnderscore { return .failure(.invalid("'\(text)' is not a decimal integer")) }
                 previousUnderscore = true
                 continue
             }
             previousUnderscore = false
-            guard s.value >= 0x30, s.value <= 0x39 else {
+            guard b >= 0x30, b <= 0x39 else {
                 let hint = trimmed.lowercased().hasPrefix("0x") || trimmed.lowercased().hasPrefix("-0x")
                     ? " (the generator reads integers as decimal only; hex is refused)" : ""
                 return .failure(.invalid("'\(text)' is not a decimal integer\(hint)"))
             }
             let (m, o1) = magnitude.multipliedReportingOverflow(by: 10)
-            let (a, o2) = m.addingReportingOverflow(UInt64(s.value - 0x30))
+            let (a, o2) = m.addingReportingOverflow(UInt64(b - 0x30))
             if o1 || o2 { overflow = true }
             magnitude = a
         }

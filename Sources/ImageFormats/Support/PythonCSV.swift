@@ -1,6 +1,7 @@
 /// Python's `csv.reader` (excel dialect: `,` delimiter, `"` quotes, doubled quotes, non-strict) over a text file
 /// opened with universal newlines, which is how esp-idf-nvs-partition-gen and mfg_gen.py read their CSVs.
-/// Records remember the physical line they start on, so errors can name it.
+/// Records remember the physical line they start on, so errors can name it. Works on UTF-8 bytes (every
+/// character the parser acts on is ASCII), which the caller has validated.
 public enum PythonCSV {
     public struct Record: Sendable, Equatable {
         /// 1-based physical line of the record's first character.
@@ -12,53 +13,61 @@ public enum PythonCSV {
         }
     }
 
+    public typealias Line = (number: Int, text: ArraySlice<UInt8>)
+
+    static let newline = UInt8(ascii: "\n"), carriageReturn = UInt8(ascii: "\r")
+    static let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ",")
+
     /// Splits text into physical lines the way Python's text-mode iteration does after newline translation
     /// (`\r\n` and `\r` become `\n`); every line keeps its `\n` except possibly the last.
-    public static func lines(_ text: String) -> [(number: Int, text: Substring)] {
-        var normalized = text
-        if normalized.utf8.contains(13) {
-            normalized = normalized.replacingCRLF()
-        }
-        var result: [(Int, Substring)] = []
-        let scalars = normalized.unicodeScalars
-        var start = scalars.startIndex
-        var number = 1
-        var i = scalars.startIndex
-        while i < scalars.endIndex {
-            let next = scalars.index(after: i)
-            if scalars[i] == "\n" {
-                result.append((number, Substring(scalars[start..<next])))
-                number += 1
-                start = next
+    public static func lines(_ input: ArraySlice<UInt8>) -> [Line] {
+        var bytes = Array(input)
+        if bytes.contains(carriageReturn) {
+            var out: [UInt8] = []
+            out.reserveCapacity(bytes.count)
+            var i = 0
+            while i < bytes.count {
+                if bytes[i] == carriageReturn {
+                    out.append(newline)
+                    if i + 1 < bytes.count, bytes[i + 1] == newline { i += 1 }
+                } else {
+                    out.append(bytes[i])
+                }
+                i += 1
             }
-            i = next
+            bytes = out
         }
-        if start < scalars.endIndex { result.append((number, Substring(scalars[start...]))) }
+        var result: [Line] = []
+        var start = 0, number = 1
+        for i in 0..<bytes.count where bytes[i] == newline {
+            result.append((number, bytes[start...i]))
+            number += 1
+            start = i + 1
+        }
+        if start < bytes.count { result.append((number, bytes[start...])) }
         return result
     }
 
     /// Parses records from already split lines. Empty lines give empty records, as `csv.reader` does.
-    public static func records(_ lines: [(number: Int, text: Substring)]) -> [Record] {
+    public static func records(_ lines: [Line]) -> [Record] {
         enum State { case startRecord, startField, inField, inQuoted, quoteInQuoted, eatNewline }
         var records: [Record] = []
         var fields: [String] = []
-        var field = ""
-        var fieldLength = 0
+        var field: [UInt8] = []
         var state = State.startRecord
         var recordLine = 0
 
         func saveField() {
-            fields.append(field)
-            field = ""
-            fieldLength = 0
+            fields.append(String(decoding: field, as: UTF8.self))
+            field.removeAll(keepingCapacity: true)
         }
 
         for (number, text) in lines {
             if state == .startRecord { recordLine = number }
-            // Each line is followed by an end-of-line marker (nil), like the NUL the C parser feeds itself.
-            var characters = text.unicodeScalars.map { Optional($0) }
-            characters.append(nil)
-            for c in characters {
+            // Each line ends with an end-of-line marker (nil), like the NUL the C parser feeds itself.
+            var index = text.startIndex
+            while true {
+                let c: UInt8? = index < text.endIndex ? text[index] : nil
                 var reprocess = true
                 while reprocess {
                     reprocess = false
@@ -66,65 +75,62 @@ public enum PythonCSV {
                     case .startRecord:
                         if c == nil {
                             // An empty line: csv.reader returns [] for it.
-                        } else if c == "\n" {
+                        } else if c == newline {
                             state = .eatNewline
                         } else {
                             state = .startField
                             reprocess = true
                         }
                     case .startField:
-                        if c == nil || c == "\n" {
+                        if c == nil || c == newline {
                             saveField()
                             state = c == nil ? .startRecord : .eatNewline
-                        } else if c == "\"" {
+                        } else if c == quote {
                             state = .inQuoted
-                        } else if c == "," {
+                        } else if c == comma {
                             saveField()
                         } else {
-                            field.unicodeScalars.append(c!)
-                            fieldLength += 1
+                            field.append(c!)
                             state = .inField
                         }
                     case .inField:
-                        if c == nil || c == "\n" {
+                        if c == nil || c == newline {
                             saveField()
                             state = c == nil ? .startRecord : .eatNewline
-                        } else if c == "," {
+                        } else if c == comma {
                             saveField()
                             state = .startField
                         } else {
-                            field.unicodeScalars.append(c!)
-                            fieldLength += 1
+                            field.append(c!)
                         }
                     case .inQuoted:
                         if c == nil {
                             // The record continues on the next line.
-                        } else if c == "\"" {
+                        } else if c == quote {
                             state = .quoteInQuoted
                         } else {
-                            field.unicodeScalars.append(c!)
-                            fieldLength += 1
+                            field.append(c!)
                         }
                     case .quoteInQuoted:
-                        if c == "\"" {
-                            field.unicodeScalars.append("\"")
-                            fieldLength += 1
+                        if c == quote {
+                            field.append(quote)
                             state = .inQuoted
-                        } else if c == "," {
+                        } else if c == comma {
                             saveField()
                             state = .startField
-                        } else if c == nil || c == "\n" {
+                        } else if c == nil || c == newline {
                             saveField()
                             state = c == nil ? .startRecord : .eatNewline
                         } else {
-                            field.unicodeScalars.append(c!)
-                            fieldLength += 1
+                            field.append(c!)
                             state = .inField
                         }
                     case .eatNewline:
                         if c == nil { state = .startRecord }
                     }
                 }
+                if c == nil { break }
+                index += 1
             }
             if state == .startRecord {
                 records.append(Record(line: recordLine, fields: fields))
@@ -132,7 +138,7 @@ public enum PythonCSV {
             }
         }
         // End of input inside a quoted field: non-strict mode keeps what was read.
-        if fieldLength != 0 || state == .inQuoted {
+        if !field.isEmpty || state == .inQuoted {
             saveField()
             records.append(Record(line: recordLine, fields: fields))
         }
@@ -141,31 +147,8 @@ public enum PythonCSV {
 
     /// Quotes a field the way `csv.writer` (QUOTE_MINIMAL) does.
     public static func quoted(_ field: String) -> String {
-        let needsQuotes = field.unicodeScalars.contains { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }
+        let needsQuotes = field.utf8.contains { $0 == comma || $0 == quote || $0 == newline || $0 == carriageReturn }
         guard needsQuotes else { return field }
         return "\"" + field.replacing("\"", with: "\"\"") + "\""
     }
-}
-
-extension String {
-    /// `\r\n` and lone `\r` become `\n` (Python universal newlines).
-    func replacingCRLF() -> String {
-        var out = String.UnicodeScalarView()
-        var previousCR = false
-        for s in unicodeScalars {
-            if s == "\r" {
-                out.append("\n")
-                previousCR = true
-                continue
-            }
-            if s == "\n", previousCR {
-                previousCR = false
-                continue
-            }
-            previousCR = false
-            out.append(s)
-        }
-        return String(out)
-    }
-
 }

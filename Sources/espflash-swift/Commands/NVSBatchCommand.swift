@@ -99,25 +99,7 @@ struct NVSBatchCommand: ParsableCommand {
                 }
             }
 
-            for kind in ["csv", "bin"] + (keygen ? ["keys"] : []) {
-                try NVSPaths.createParent(of: ((outdir as NSString).appendingPathComponent(kind) as NSString).appendingPathComponent("x"))
-            }
-            let images = built
-            let errors = parallelMap(devices.count) { i -> String? in
-                let p = Self.paths(devices[i], outdir: outdir)
-                do {
-                    try FileIO.writeAtomically(Array(devices[i].csvText.utf8), to: p.csv, durable: false)
-                    try FileIO.writeAtomically(images[i].image, to: p.bin, durable: false)
-                    if let k = images[i].keys { try FileIO.writeAtomically(k.keyFile, to: p.key, durable: false) }
-                    return nil
-                } catch let failure as CommandFailure {
-                    return failure.message
-                } catch {
-                    return "\(error)"
-                }
-            }
-            if let message = errors.compactMap({ $0 }).first { throw CommandFailure.io(message) }
-            sync()
+            try Self.write(devices: devices, images: built, outdir: outdir, kinds: ["csv", "bin"] + (keygen ? ["keys"] : []))
             Console.out("Created \(devices.count) NVS binaries in \((outdir as NSString).appendingPathComponent("bin"))\n")
         }
     }
@@ -125,6 +107,58 @@ struct NVSBatchCommand: ParsableCommand {
     struct Built: Sendable {
         var image: [UInt8]
         var keys: NVSKeys?
+    }
+
+    /// Writes every file into a staging folder inside OUTDIR, then moves it into place: a whole `csv/`, `bin/` or
+    /// `keys/` folder with one rename when OUTDIR has none yet, else file by file (each rename is atomic). On
+    /// failure the staging folder is removed, so no partial set of files is left behind.
+    static func write(devices: [MassManufacturing.Device], images: [Built], outdir: String, kinds: [String]) throws {
+        try NVSPaths.createParent(of: (outdir as NSString).appendingPathComponent("x"))
+        var template = Array(((outdir as NSString).appendingPathComponent(".nvs-batch-XXXXXX")).utf8CString)
+        guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
+            throw CommandFailure.io("cannot create a folder in \(outdir): \(String(cString: strerror(errno)))")
+        }
+        let staging = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        defer { try? FileManager.default.removeItem(atPath: staging) }
+        for kind in kinds { mkdir((staging as NSString).appendingPathComponent(kind), 0o777) }
+        let errors = parallelMap(devices.count) { i -> String? in
+            let p = paths(devices[i], outdir: staging)
+            if let e = writeNew(Array(devices[i].csvText.utf8), to: p.csv) { return e }
+            if let e = writeNew(images[i].image, to: p.bin) { return e }
+            if let k = images[i].keys, let e = writeNew(k.keyFile, to: p.key) { return e }
+            return nil
+        }
+        if let message = errors.compactMap({ $0 }).first { throw CommandFailure.io(message) }
+        for kind in kinds {
+            let source = (staging as NSString).appendingPathComponent(kind), target = (outdir as NSString).appendingPathComponent(kind)
+            if !FileManager.default.fileExists(atPath: target) {
+                guard rename(source, target) == 0 else { throw CommandFailure.io("cannot create \(target): \(String(cString: strerror(errno)))") }
+                continue
+            }
+            for name in try FileManager.default.contentsOfDirectory(atPath: source) {
+                let to = (target as NSString).appendingPathComponent(name)
+                guard !FileManager.default.fileExists(atPath: to), rename((source as NSString).appendingPathComponent(name), to) == 0 else {
+                    throw CommandFailure.io("cannot write \(to): it exists or cannot be created")
+                }
+            }
+        }
+    }
+
+    /// Creates `path` (which must not exist) and writes `bytes`; returns an error message or nil.
+    static func writeNew(_ bytes: [UInt8], to path: String) -> String? {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o666)
+        guard fd >= 0 else { return "cannot write \(path): \(String(cString: strerror(errno)))" }
+        defer { close(fd) }
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress! + written, bytes.count - written) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return "cannot write \(path): \(String(cString: strerror(errno)))"
+            }
+            written += n
+        }
+        return nil
     }
 
     static func paths(_ d: MassManufacturing.Device, outdir: String) -> (csv: String, bin: String, key: String) {
