@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Foundation
 
 /// File reads and atomic writes for the commands. Errors are `CommandFailure`s with exit code 74.
 enum FileIO {
@@ -17,7 +13,7 @@ enum FileIO {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            let n = chunk.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw CommandFailure.io("cannot read \(path): \(String(cString: strerror(errno)))")
@@ -31,15 +27,13 @@ enum FileIO {
     /// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so a reader never sees
     /// a partial file and an existing file is replaced only by a complete one.
     static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
-        let slash = path.lastIndex(of: "/")
-        let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
-        let fileName = slash.map { String(path[path.index(after: $0)...]) } ?? path
-        var st = stat()
-        guard stat(directory, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
+        let url = URL(fileURLWithPath: path)
+        let directory = url.deletingLastPathComponent().path
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
             throw CommandFailure.io("cannot write \(path): folder \(directory) does not exist")
         }
-        guard !fileName.isEmpty else { throw CommandFailure.io("cannot write \(path): it names a folder") }
-        var template = Array((directory + "/." + fileName + ".tmp-XXXXXX").utf8CString)
+        var template = Array((directory + "/." + url.lastPathComponent + ".tmp-XXXXXX").utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw CommandFailure.io("cannot write \(path): \(String(cString: strerror(errno)))") }
         let tempPath = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
@@ -49,7 +43,7 @@ enum FileIO {
         }
         var written = 0
         while written < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, bytes.count - written) }
+            let n = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress! + written, bytes.count - written) }
             if n < 0 {
                 if errno == EINTR { continue }
                 let reason = String(cString: strerror(errno))
