@@ -13,8 +13,8 @@ struct EspflashSwift: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            PartitionTableCommand.self, FactoryParamCommand.self, BLEServiceCommand.self, PKICommand.self,
-            EmulateCommand.self, MergeBinCommand.self, ImageInfoCommand.self,
+            PartitionTableCommand.self, NVSCommand.self, FactoryParamCommand.self, BLEServiceCommand.self,
+            PKICommand.self, MergeBinCommand.self, ImageInfoCommand.self, EmulateCommand.self,
         ]
     )
 }
