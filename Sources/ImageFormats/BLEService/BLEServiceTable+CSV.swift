@@ -7,7 +7,7 @@ extension BLEServiceTable {
     /// unknown permission bits, lengths that contradict each other or the value, indexes out of order, and rows after
     /// the all-empty row that ends the table (the original drops them). Returns the table and warnings.
     public static func parseCSV(_ text: String) throws(FormatError) -> (table: BLEServiceTable, warnings: [FormatWarning]) {
-        let records = CSVReader.records(text)
+        let records = PythonCSV.records(text)
         guard let header = records.first, !header.isBlank else {
             throw FormatError(.bleBadHeader, "the first line must be the header index,uuid_len,uuid,perm,val_max_len,val_cur_len,value",
                               at: SourceLocation(line: 1))
@@ -31,7 +31,7 @@ extension BLEServiceTable {
 
         var attributes: [Attribute] = []
         var warnings: [FormatWarning] = []
-        var endRow: CSVRecord?
+        var endRow: PythonCSV.Record?
         for record in records.dropFirst() where !record.isBlank {
             if let endRow {
                 throw FormatError(.bleBadRow, "row after the empty row on line \(endRow.line), which ends the table",

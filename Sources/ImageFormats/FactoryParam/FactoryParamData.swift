@@ -17,7 +17,7 @@ public struct FactoryParamData: Sendable {
     public var isV1Form: Bool { platformColumn == nil }
 
     public static func parse(_ text: String) throws(FormatError) -> FactoryParamData {
-        let records = CSVReader.records(text).filter { !$0.isBlank }
+        let records = PythonCSV.records(text).filter { !$0.isBlank }
         guard let headerRecord = records.first else {
             throw FormatError(.factoryBadData, "the data CSV is empty", at: SourceLocation(line: 1))
         }

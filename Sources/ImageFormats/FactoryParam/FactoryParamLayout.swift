@@ -76,7 +76,7 @@ public struct FactoryParamLayout: Sendable, Equatable {
     /// name), and refuses what it would silently get wrong: integer sizes above 4, fields beyond 4096 bytes,
     /// overlapping fields, unknown types and duplicate names.
     public static func parseTypeCSV(_ text: String) throws(FormatError) -> FactoryParamLayout {
-        let records = CSVReader.records(text).filter { !$0.isBlank }
+        let records = PythonCSV.records(text).filter { !$0.isBlank }
         guard let header = records.first else { throw FormatError(.factoryBadTypes, "the type CSV is empty", at: SourceLocation(line: 1)) }
         let names = header.fields.map { $0.trimmingWhitespace() }
         func column(_ name: String) throws(FormatError) -> Int {

@@ -1,7 +1,9 @@
 /// Python's `csv.reader` (excel dialect: `,` delimiter, `"` quotes, doubled quotes, non-strict) over a text file
 /// opened with universal newlines, which is how esp-idf-nvs-partition-gen and mfg_gen.py read their CSVs.
 /// Records remember the physical line they start on, so errors can name it. Works on UTF-8 bytes (every
-/// character the parser acts on is ASCII), which the caller has validated.
+/// character the parser acts on is ASCII), which the caller has validated. The one CSV reader of the package:
+/// NVS and mfg_gen inputs (which drop `#` lines before parsing, hence `lines` + `records(_:)` as two steps),
+/// BLEService.py and factory_param_generate.py inputs (`records(text)`).
 public enum PythonCSV {
     public struct Record: Sendable, Equatable {
         /// 1-based physical line of the record's first character.
@@ -11,6 +13,11 @@ public enum PythonCSV {
             self.line = line
             self.fields = fields
         }
+
+        /// An empty line: `csv.reader` returns `[]` for it.
+        public var isBlank: Bool { fields.isEmpty }
+        /// A row such as `,,,,,,`: at least one cell and all of them empty.
+        public var isAllEmpty: Bool { !fields.isEmpty && fields.allSatisfy(\.isEmpty) }
     }
 
     public typealias Line = (number: Int, text: ArraySlice<UInt8>)
@@ -46,6 +53,11 @@ public enum PythonCSV {
         }
         if start < bytes.count { result.append((number, bytes[start...])) }
         return result
+    }
+
+    /// All records of a decoded text.
+    public static func records(_ text: String) -> [Record] {
+        records(lines(Array(text.utf8)[...]))
     }
 
     /// Parses records from already split lines. Empty lines give empty records, as `csv.reader` does.
