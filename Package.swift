@@ -50,9 +50,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Shared by the test targets: the original tools' virtualenv, running programs, a seeded generator.
+        .target(
+            name: "TestSupport",
+            path: "Tests/TestSupport"
+        ),
         .testTarget(
             name: "ImageFormatsTests",
-            dependencies: ["ImageFormats"]
+            dependencies: ["ImageFormats", "TestSupport"]
         ),
         .testTarget(
             name: "SerialBootloaderTests",
@@ -60,7 +65,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["espflash-swift"]
+            dependencies: ["espflash-swift", "TestSupport"]
         ),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// Runs the built `espflash-swift` binary and captures what it did.
 struct CLIResult {
@@ -9,8 +10,7 @@ struct CLIResult {
 }
 
 enum CLI {
-    /// The package root, found from this file's path (Tests/EndToEndTests/CLIRunner.swift).
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let packageRoot = TestSupport.packageRoot
 
     static func fixture(_ path: String) -> String { packageRoot.appendingPathComponent("Fixtures").appendingPathComponent(path).path }
 
@@ -29,30 +29,8 @@ enum CLI {
 
     @discardableResult
     static func run(_ arguments: [String], environment: [String: String] = [:], cwd: String? = nil) throws -> CLIResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        if !environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        }
-        if let cwd { process.currentDirectoryURL = URL(fileURLWithPath: cwd) }
-        // Output goes to files rather than pipes, so a large output can never block the child.
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("espflash-run-" + UUID().uuidString)
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        let outURL = scratch.appendingPathComponent("stdout"), errURL = scratch.appendingPathComponent("stderr")
-        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        try out.close()
-        try err.close()
-        return CLIResult(exitCode: process.terminationStatus, stdout: try Data(contentsOf: outURL),
-                         stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+        let output = try runProcess(binary, arguments, environment: environment, cwd: cwd)
+        return CLIResult(exitCode: output.status, stdout: output.stdout, stderr: String(decoding: output.stderr, as: UTF8.self))
     }
 
     /// A fresh empty folder for one test's outputs.

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// esptool 5.6.0, the reference client, against `espflash-swift emulate`: it must take the emulated ROM for a
@@ -41,7 +42,9 @@ struct EsptoolConformanceTests {
 
         var emulator = try EmulatorProcess(chip: setup.chip, pty: setup.pty, flashFile: flash)
         func esp(_ args: [String]) throws -> (code: Int32, output: String) {
-            try runTool(esptool, ["--chip", "auto", "-p", emulator.port, "--no-stub", "--before", "no-reset", "--after", "no-reset"] + args)
+            let ran = try runTool(esptool, ["--chip", "auto", "-p", emulator.port, "--no-stub", "--before", "no-reset", "--after", "no-reset"] + args,
+                                  mergingStderr: true)
+            return (ran.status, ran.stdout)
         }
 
         let id = try esp(["flash-id"])

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// image-info against esptool 5.6.0: the text must match what esptool printed (Fixtures/images/*.esptool.txt,
@@ -10,8 +11,8 @@ import Testing
 
     static func esptoolText(_ image: String) throws -> String {
         let recorded = String(decoding: try CLI.read(CLI.fixture("images/" + image.replacingOccurrences(of: ".bin", with: ".esptool.txt"))), as: UTF8.self)
-        if let esptool = OriginalTools.executable("esptool") {
-            let live = try OriginalTools.run(esptool, ["image-info", CLI.fixture("images/" + image)])
+        if let esptool = ToolEnvironment.executable("esptool") {
+            let live = try runTool(esptool, ["image-info", CLI.fixture("images/" + image)])
             let withoutBanner = (live.stdout + live.stderr).split(separator: "\n", omittingEmptySubsequences: false).dropFirst().joined(separator: "\n")
             #expect(withoutBanner == recorded, "esptool's output for \(image) is not the recorded one")
         }

@@ -1,5 +1,6 @@
 import Foundation
 import ImageFormats
+import TestSupport
 import Testing
 
 /// Seeded random merge-bin cases run through esptool 5.6.0 (one Python process, Tools/esptool-batch.py) and
@@ -106,7 +107,7 @@ import Testing
     }
 
     @Test func sameBytesAsEsptool() throws {
-        guard let python = OriginalTools.executable("python") else { return }
+        guard let python = ToolEnvironment.executable("python") else { return }
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let cases = try Self.makeCases(in: dir)
@@ -121,7 +122,7 @@ import Testing
         }
         try JSONSerialization.data(withJSONObject: batch).write(to: URL(fileURLWithPath: dir + "/cases.json"))
         let driver = CLI.packageRoot.appendingPathComponent("Tools/esptool-batch.py").path
-        let ran = try OriginalTools.run(python, [driver, dir + "/cases.json", dir + "/results.json"])
+        let ran = try runTool(python, [driver, dir + "/cases.json", dir + "/results.json"])
         try #require(ran.status == 0, "esptool batch failed: \(ran.stderr)")
         let results = try JSONSerialization.jsonObject(with: CLI.read(dir + "/results.json")) as! [String: [String: Any]]
 

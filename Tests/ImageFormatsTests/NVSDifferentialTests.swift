@@ -1,5 +1,6 @@
 import Foundation
 import ImageFormats
+import TestSupport
 import Testing
 
 /// Seeded random CSVs run through esp-idf-nvs-partition-gen 0.3.0 (from $ESPFLASH_VENV, one Python process for all
@@ -19,12 +20,7 @@ import Testing
     }
 
     @Test func sameBytesAsEspIdfNvsPartitionGen() throws {
-        let environment = ProcessInfo.processInfo.environment
-        let required = environment["ESPFLASH_REQUIRE_TOOLS"] == "1"
-        guard let venv = environment["ESPFLASH_VENV"], FileManager.default.isExecutableFile(atPath: venv + "/bin/python") else {
-            if required { Issue.record("ESPFLASH_REQUIRE_TOOLS=1 but $ESPFLASH_VENV/bin/python is missing (run scripts/python-env.sh)") }
-            return
-        }
+        guard let python = ToolEnvironment.executable("python") else { return }
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("nvs-diff-" + UUID().uuidString).path
         defer { try? FileManager.default.removeItem(atPath: root) }
         var rng = SplitMix64(seed: Self.seed)
@@ -44,15 +40,9 @@ import Testing
         }
         try Data(manifest.utf8).write(to: URL(fileURLWithPath: root + "/manifest.tsv"))
 
-        let driver = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Tools/nvs-differential-driver.py").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: venv + "/bin/python")
-        process.arguments = [driver, root + "/manifest.tsv"]
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "the reference driver failed")
+        let driver = packageRoot.appendingPathComponent("Tools/nvs-differential-driver.py").path
+        let ran = try runTool(python, [driver, root + "/manifest.tsv"])
+        try #require(ran.status == 0, "the reference driver failed: \(ran.stderr)")
 
         var compared = 0, refusedByBoth = 0, encrypted = 0
         for c in cases {
@@ -202,19 +192,4 @@ import Testing
     }
 
     static func base64(_ bytes: [UInt8]) -> String { Data(bytes).base64EncodedString() }
-}
-
-/// SplitMix64 (Steele, Lea, Flood 2014): a tiny seeded generator so the random cases repeat.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func next(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
-    mutating func byte() -> UInt8 { UInt8(truncatingIfNeeded: next()) }
 }

@@ -1,0 +1,56 @@
+import Foundation
+
+/// What a finished program wrote and how it exited.
+public struct ProcessOutput {
+    public var status: Int32
+    public var stdout: Data
+    public var stderr: Data
+}
+
+/// Runs a program to completion with stdin closed. Output goes to files rather than pipes, so a large output can
+/// never block the child. `mergingStderr` sends both streams to `stdout` (interleaved as written); after `timeout`
+/// the program is terminated.
+public func runProcess(_ executable: String, _ arguments: [String], environment: [String: String] = [:], cwd: String? = nil,
+                       mergingStderr: Bool = false, timeout: TimeInterval? = nil) throws -> ProcessOutput {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    if !environment.isEmpty {
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
+    if let cwd { process.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("espflash-run-" + UUID().uuidString)
+    try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: scratch) }
+    let outURL = scratch.appendingPathComponent("stdout"), errURL = scratch.appendingPathComponent("stderr")
+    _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
+    process.standardOutput = out
+    process.standardError = mergingStderr ? out : err
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    if let timeout {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        if process.isRunning { process.terminate() }
+    }
+    process.waitUntilExit()
+    try out.close()
+    try err.close()
+    return ProcessOutput(status: process.terminationStatus, stdout: try Data(contentsOf: outURL), stderr: try Data(contentsOf: errURL))
+}
+
+/// An external program's (an original tool's) result as text.
+public struct ToolOutput {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
+}
+
+/// Runs an external program (an original tool) with a generous timeout.
+public func runTool(_ path: String, _ arguments: [String], mergingStderr: Bool = false, timeout: TimeInterval = 300) throws -> ToolOutput {
+    let output = try runProcess(path, arguments, mergingStderr: mergingStderr, timeout: timeout)
+    return ToolOutput(status: output.status, stdout: String(decoding: output.stdout, as: UTF8.self),
+                      stderr: String(decoding: output.stderr, as: UTF8.self))
+}
