@@ -44,14 +44,10 @@ struct BLEServiceCommand: ParsableCommand {
 
         func run() throws {
             try reportingFailures {
-                let bytes = try FileIO.read(input)
-                let binary: [UInt8]
-                do throws(FormatError) {
-                    let parsed = try BLEServiceTable.parseCSV(try TextDecoding.decode(bytes))
-                    Console.warnings(parsed.warnings, file: input)
-                    binary = try parsed.table.encoded(partitionSize: partitionSize.value)
-                } catch {
-                    throw CommandFailure.input(error, file: input)
+                let parsed = try InputFile.parseText(input, with: BLEServiceTable.parseCSV)
+                Console.warnings(parsed.warnings, file: input)
+                let binary = try InputFile.checking(input) { () throws(FormatError) in
+                    try parsed.table.encoded(partitionSize: partitionSize.value)
                 }
                 try FileIO.writeAtomically(binary, to: output)
             }
@@ -79,14 +75,10 @@ struct BLEServiceCommand: ParsableCommand {
 
         func run() throws {
             try reportingFailures {
-                let bytes = try FileIO.read(input)
-                let decoded: BLEServiceTable.Decoded
-                do throws(FormatError) { decoded = try BLEServiceTable.decode(bytes) } catch {
-                    throw CommandFailure.input(error, file: input)
-                }
+                let decoded = try InputFile.decode(input, with: BLEServiceTable.decode)
                 Console.warnings(decoded.warnings, file: input)
                 if json {
-                    Console.out(Self.json(decoded).rendered() + "\n")
+                    Console.out(Self.json(decoded))
                 } else {
                     Console.out(Self.text(decoded, file: input))
                 }

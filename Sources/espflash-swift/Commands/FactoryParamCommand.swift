@@ -64,9 +64,8 @@ struct FactoryParamCommand: ParsableCommand {
         func run() throws {
             try reportingFailures {
                 let (typeBytes, dataBytes) = (try FileIO.read(types), try FileIO.read(data))
-                let layout: FactoryParamLayout
-                do throws(FormatError) { layout = try FactoryParamLayout.parseTypeCSV(try TextDecoding.decode(typeBytes)) } catch {
-                    throw CommandFailure.input(error, file: types)
+                let layout = try InputFile.checking(types) { () throws(FormatError) in
+                    try FactoryParamLayout.parseTypeCSV(try TextDecoding.decode(typeBytes))
                 }
                 let options = FactoryParamImage.Options(legacyOctal: legacyOctal)
                 var outputs: [(path: String, bytes: [UInt8])] = []
@@ -133,21 +132,11 @@ struct FactoryParamCommand: ParsableCommand {
 
         func run() throws {
             try reportingFailures {
-                var layout: FactoryParamLayout?
-                if let types {
-                    let typeBytes = try FileIO.read(types)
-                    do throws(FormatError) { layout = try FactoryParamLayout.parseTypeCSV(try TextDecoding.decode(typeBytes)) } catch {
-                        throw CommandFailure.input(error, file: types)
-                    }
-                }
-                let bytes = try FileIO.read(input)
-                let decoded: FactoryParamImage.Decoded
-                do throws(FormatError) { decoded = try FactoryParamImage.decode(bytes, layout: layout) } catch {
-                    throw CommandFailure.input(error, file: input)
-                }
+                let layout = try types.map { try InputFile.parseText($0, with: FactoryParamLayout.parseTypeCSV) }
+                let decoded = try InputFile.decode(input) { bytes throws(FormatError) in try FactoryParamImage.decode(bytes, layout: layout) }
                 Console.warnings(decoded.warnings, file: input)
                 if json {
-                    Console.out(Self.json(decoded).rendered() + "\n")
+                    Console.out(Self.json(decoded))
                 } else {
                     Console.out(Self.text(decoded, file: input))
                 }

@@ -24,11 +24,9 @@ struct ImageInfoCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
-            let bytes = try FileIO.read(file)
-            let info: ImageInfo
-            do throws(FormatError) { info = try ImageInfo(inspecting: bytes) } catch { throw CommandFailure.input(error, file: file) }
+            let info = try InputFile.decode(file, with: ImageInfo.init(inspecting:))
             Console.warnings(info.warnings, file: file)
-            Console.out(json ? Self.json(info).rendered() + "\n" : info.text)
+            if json { Console.out(Self.json(info)) } else { Console.out(info.text) }
         }
     }
 

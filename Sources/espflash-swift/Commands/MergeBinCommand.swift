@@ -94,9 +94,7 @@ struct MergeBinCommand: ParsableCommand {
             var flash = FlashSettings()
             var chipName = chip
             if let config {
-                let bytes = try FileIO.read(config)
-                let parsed: FlashConfigFile
-                do throws(FormatError) { parsed = try FlashConfigFile(parsing: bytes) } catch { throw CommandFailure.input(error, file: config) }
+                let parsed = try InputFile.decode(config, with: FlashConfigFile.init(parsing:))
                 Console.warnings(parsed.warnings, file: config)
                 flash = parsed.flash
                 if chipName == nil { chipName = parsed.chip }
@@ -130,10 +128,9 @@ struct MergeBinCommand: ParsableCommand {
             if !layout.isEmpty {
                 var tables: [PartitionTable] = []
                 for path in layout {
-                    let bytes = try FileIO.read(path)
-                    do throws(FormatError) {
-                        tables.append(try PartitionTable.load(bytes, options: PartitionTableOptions()).table)
-                    } catch { throw CommandFailure.input(error, file: path) }
+                    tables.append(try InputFile.decode(path) { bytes throws(FormatError) in
+                        try PartitionTable.load(bytes, options: PartitionTableOptions()).table
+                    })
                 }
                 let assignments: [MergeLayout.Assignment]
                 do throws(FormatError) { assignments = try MergeLayout.check(inputs, tables: tables, chip: target) } catch {

@@ -82,8 +82,7 @@ enum NVSPaths {
 
     /// Reads and checks a key file given with `--inputkey`/`--key`.
     static func keys(_ path: String) throws -> NVSKeys {
-        let bytes = try FileIO.read(path)
-        do throws(FormatError) { return try NVSKeys(keyFile: bytes) } catch { throw CommandFailure.input(error, file: path) }
+        try InputFile.decode(path, with: NVSKeys.init(keyFile:))
     }
 
     /// `keys-MM-DD_HH-MM.bin`, the name 0.3.0 gives a generated key file without `--keyfile`.

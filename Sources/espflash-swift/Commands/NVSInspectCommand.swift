@@ -31,15 +31,13 @@ struct NVSInspectCommand: ParsableCommand {
     func run() throws {
         try reportingFailures {
             let keys = try key.map(NVSPaths.keys)
-            let bytes = try FileIO.read(input)
-            let image: NVSImage
-            do throws(FormatError) { image = try NVSImage(bytes, keys: keys) } catch { throw CommandFailure.input(error, file: input) }
+            let image = try InputFile.decode(input) { bytes throws(FormatError) in try NVSImage(bytes, keys: keys) }
             if csv {
                 let export = image.csv()
                 for w in export.warnings { Console.warning("\(input): \(w)") }
                 Console.out("# nvs generate THIS.csv OUT.bin \(image.size.pythonHex) --version \(export.formatVersion)\n" + export.text)
             } else if json {
-                Console.out(Self.json(image).rendered() + "\n")
+                Console.out(Self.json(image))
             } else {
                 Console.out(Self.text(image))
             }

@@ -105,11 +105,7 @@ struct PKICommand: ParsableCommand {
 
         func run() throws {
             try reportingFailures {
-                let bytes = try FileIO.read(input)
-                let decoded: PKIBundle.Decoded
-                do throws(FormatError) { decoded = try PKIBundle.decode(bytes) } catch {
-                    throw CommandFailure.input(error, file: input)
-                }
+                let decoded = try InputFile.decode(input, with: PKIBundle.decode)
                 let described = decoded.bundle.describe()
                 Console.warnings(decoded.warnings, file: input)
                 for w in described.warnings { Console.warning("\(input): \(w.message)") }
@@ -127,7 +123,7 @@ struct PKICommand: ParsableCommand {
                     }
                 }
                 if json {
-                    Console.out(Self.json(decoded, described.contents, files: files).rendered() + "\n")
+                    Console.out(Self.json(decoded, described.contents, files: files))
                 } else {
                     Console.out(Self.text(decoded, described.contents, files: files, file: input))
                 }

@@ -82,11 +82,7 @@ struct PartitionTableCommand: ParsableCommand {
                 do throws(FormatError) { try options.keywords.addExtraSubtype(spec) } catch { throw CommandFailure.usage(error.message, help: error.help) }
             }
 
-            let bytes = try FileIO.read(input)
-            let loaded: PartitionTable.Loaded
-            do throws(FormatError) { loaded = try PartitionTable.load(bytes, options: options) } catch {
-                throw CommandFailure.input(error, file: input)
-            }
+            let loaded = try InputFile.decode(input) { bytes throws(FormatError) in try PartitionTable.load(bytes, options: options) }
             Console.warnings(loaded.warnings, file: input)
 
             if loaded.wasBinary {
@@ -97,8 +93,7 @@ struct PartitionTableCommand: ParsableCommand {
                     Console.out(text)
                 }
             } else {
-                let binary: [UInt8]
-                do throws(FormatError) { binary = try loaded.table.encoded(md5: options.md5) } catch { throw CommandFailure.input(error, file: input) }
+                let binary = try InputFile.checking(input) { () throws(FormatError) in try loaded.table.encoded(md5: options.md5) }
                 if let output {
                     try FileIO.writeAtomically(binary, to: output)
                 } else if !json {
@@ -106,7 +101,7 @@ struct PartitionTableCommand: ParsableCommand {
                                                help: "espflash-swift partition-table \(input) -o partitions.bin")
                 }
             }
-            if json { Console.out(Self.json(loaded, keywords: options.keywords).rendered() + "\n") }
+            if json { Console.out(Self.json(loaded, keywords: options.keywords)) }
         }
     }
 
