@@ -114,4 +114,12 @@ import Testing
             try table(misaligned) { $0.verify = false; $0.flashSize = 1 << 20 }
         }
     }
+
+    /// The digests are spelled as lower-case hex without separators (a module-wide `hex([UInt8])` from another
+    /// format once took over this call and printed `0xA5 EA 12 …`).
+    @Test func md5MismatchNamesBothDigestsInHex() throws {
+        let bytes = try Fixtures.bytes("partition/errors/b01_md5_mismatch.bin")
+        let error = try #require(throws: FormatError.self) { try PartitionTable.load(bytes, options: PartitionTableOptions()) }
+        #expect(error.message.contains(/computed: 0x[0-9a-f]{32}, parsed: 0x[0-9a-f]{32}\)/))
+    }
 }

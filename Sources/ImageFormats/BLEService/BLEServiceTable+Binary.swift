@@ -54,7 +54,7 @@ extension BLEServiceTable {
         let length = Int(try reader.readUInt16LE("the length field"))
         let magic = Array(try reader.readBytes(2, "the magic"))
         guard magic == Self.magic else {
-            throw FormatError(.bleBadBinary, "bad magic \(hex(magic)); ble_data.bin has 27 95 at offset 2", at: SourceLocation(byteOffset: 2))
+            throw FormatError(.bleBadBinary, "bad magic \(magic.spacedHex); ble_data.bin has 27 95 at offset 2", at: SourceLocation(byteOffset: 2))
         }
         guard reader.remaining >= length else {
             throw FormatError(.bleBadBinary, "the length field says \(length) bytes of JSON but only \(reader.remaining) follow",
@@ -119,8 +119,4 @@ extension BLEServiceTable {
         }
         return warnings
     }
-}
-
-func hex(_ bytes: [UInt8]) -> String {
-    bytes.map { b in (b < 16 ? "0" : "") + String(b, radix: 16, uppercase: true) }.joined(separator: " ")
 }

@@ -125,10 +125,10 @@ public enum FactoryParamImage {
             if layout == nil || bytes.allSatisfy({ $0 == 0xFF }) {
                 throw FormatError(.factoryBadBinary,
                                   bytes.allSatisfy { $0 == 0xFF } ? "the image is all 0xFF (what the original writes when no module matched)"
-                                      : "bad magic \(hex(Array(bytes[0..<2]))); a factory_param image starts with FC FC",
+                                      : "bad magic \(bytes[0..<2].spacedHex); a factory_param image starts with FC FC",
                                   at: SourceLocation(byteOffset: 0))
             }
-            warnings.append(FormatWarning("the magic is \(hex(Array(bytes[0..<2]))), not FC FC: the firmware ignores this partition",
+            warnings.append(FormatWarning("the magic is \(bytes[0..<2].spacedHex), not FC FC: the firmware ignores this partition",
                                           at: SourceLocation(byteOffset: 0)))
         }
         let chosen: FactoryParamLayout

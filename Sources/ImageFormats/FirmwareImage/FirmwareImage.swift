@@ -77,7 +77,7 @@ public struct FirmwareImage: Sendable, Hashable {
         guard !bytes.isEmpty else { throw FormatError("image.empty", "the image is empty") }
         let magic = try reader.readUInt8("the magic byte")
         guard magic == Self.magic else {
-            throw FormatError("image.bad_magic", "not an ESP image: first byte is 0x\(hex2(magic)), expected 0xe9",
+            throw FormatError("image.bad_magic", "not an ESP image: first byte is 0x\(magic.hexDigits()), expected 0xe9",
                               at: SourceLocation(field: "magic", byteOffset: 0))
         }
         segmentCount = try reader.readUInt8("the segment count")
@@ -98,7 +98,7 @@ public struct FirmwareImage: Sendable, Hashable {
         let hashFlag = try reader.readUInt8("the extended header")
         guard hashFlag <= 1 else {
             throw FormatError("image.bad_hash_flag",
-                              "hash-appended byte is 0x\(hex2(hashFlag)); it must be 0 or 1",
+                              "hash-appended byte is 0x\(hashFlag.hexDigits()); it must be 0 or 1",
                               at: SourceLocation(field: "hash_appended", byteOffset: Self.hashAppendedOffset))
         }
         extendedHeader = ExtendedHeader(wpPin: wpPin, driveSettings: drive, chipID: chipID, minRevision: minRev,
@@ -140,12 +140,3 @@ public struct FirmwareImage: Sendable, Hashable {
     }
 }
 
-func hex2(_ b: UInt8) -> String { b < 16 ? "0" + String(b, radix: 16) : String(b, radix: 16) }
-
-/// Lower-case hex of a byte string.
-public func hexString<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {
-    let digits = Array("0123456789abcdef".utf8)
-    var out: [UInt8] = []
-    for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
-    return String(decoding: out, as: UTF8.self)
-}

@@ -43,7 +43,7 @@ extension ImageInfo {
         lines.append("Checksum: \(zeroHex(Int(image.storedChecksum), digits: 2)) ("
                      + (image.checksumIsValid ? "valid" : "invalid - calculated \(zeroHex(Int(computed), digits: 2))") + ")")
         if let digest = image.computedDigest, let valid = image.digestIsValid {
-            lines.append("Validation hash: \(hexString(digest)) (\(valid ? "valid" : "invalid"))")
+            lines.append("Validation hash: \(digest.hexString) (\(valid ? "valid" : "invalid"))")
         }
 
         if let app {
@@ -52,7 +52,7 @@ extension ImageInfo {
             lines.append("Project name: \(app.projectName)")
             lines.append("App version: \(app.version)")
             lines.append("Compile time: \(app.compileDate) \(app.compileTime)")
-            lines.append("ELF file SHA256: \(hexString(app.elfSHA256))")
+            lines.append("ELF file SHA256: \(app.elfSHA256.hexString)")
             lines.append("ESP-IDF: \(app.idfVersion)")
             lines.append("Minimal eFuse block revision: \(app.minEfuseBlockRevision / 100).\(app.minEfuseBlockRevision % 100)")
             lines.append("Maximal eFuse block revision: \(app.maxEfuseBlockRevision / 100).\(app.maxEfuseBlockRevision % 100)")

@@ -15,7 +15,7 @@ public struct ImageInfo: Sendable {
                               at: SourceLocation(field: "magic", byteOffset: 0))
         }
         guard first == FirmwareImage.magic else {
-            throw FormatError("image.bad_magic", "this is not a valid image (invalid magic number: 0x\(hex2(first)))",
+            throw FormatError("image.bad_magic", "this is not a valid image (invalid magic number: 0x\(first.hexDigits()))",
                               at: SourceLocation(field: "magic", byteOffset: 0),
                               help: "image-info reads application and bootloader images, which start with 0xe9")
         }
@@ -26,7 +26,7 @@ public struct ImageInfo: Sendable {
         let flag = bytes[FirmwareImage.hashAppendedOffset]
         guard flag <= 1 else {
             throw FormatError("image.bad_hash_flag",
-                              "hash-appended byte is 0x\(hex2(flag)); it must be 0 or 1 (esptool would read this as an ESP8266 image)",
+                              "hash-appended byte is 0x\(flag.hexDigits()); it must be 0 or 1 (esptool would read this as an ESP8266 image)",
                               at: SourceLocation(field: "hash_appended", byteOffset: FirmwareImage.hashAppendedOffset))
         }
         let id = UInt16(bytes[12])

@@ -63,13 +63,13 @@ extension NVSImage {
                 row = "\(Self.field(key)),data,string,\(Self.field(String(decoding: payload, as: UTF8.self), force: true))"
             case .blobV1:
                 guard let payload = item.payload else { continue }
-                row = "\(Self.field(key)),data,hex2bin,\(Self.hex(payload))"
+                row = "\(Self.field(key)),data,hex2bin,\(payload.hexString)"
             case .blobIndex:
                 guard let data = assembleBlob(index: item, from: written) else {
                     warnings.append("blob '\(key)': chunks are missing or damaged; left out")
                     continue
                 }
-                row = "\(Self.field(key)),data,hex2bin,\(Self.hex(data))"
+                row = "\(Self.field(key)),data,hex2bin,\(data.hexString)"
             default:
                 warnings.append("'\(key)': \(type.name) items have no CSV encoding; left out")
                 continue
@@ -95,17 +95,6 @@ extension NVSImage {
             out += part
         }
         return out.count == total ? out : nil
-    }
-
-    static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(bytes.count * 2)
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 15)])
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// A CSV field; keys starting with `#` are quoted so the generator does not take the line for a comment.

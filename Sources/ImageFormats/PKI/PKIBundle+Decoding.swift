@@ -15,7 +15,7 @@ extension PKIBundle {
         var reader = ByteReader(bytes, truncatedCode: .pkiBadBinary)
         let magic = try reader.readUInt16LE("the magic")
         guard magic == Self.magic else {
-            throw FormatError(.pkiBadBinary, "bad magic \(hex([UInt8(magic & 0xFF), UInt8(magic >> 8)])); a PKI bin starts with F1 F1",
+            throw FormatError(.pkiBadBinary, "bad magic \([UInt8(magic & 0xFF), UInt8(magic >> 8)].spacedHex); a PKI bin starts with F1 F1",
                               at: SourceLocation(byteOffset: 0))
         }
         let count = Int(try reader.readUInt16LE("the item count"))

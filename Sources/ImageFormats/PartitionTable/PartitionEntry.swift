@@ -66,7 +66,7 @@ public struct PartitionEntry: Sendable, Hashable {
         let rawFlags = try r.readUInt32LE("flags")
         let location = SourceLocation(byteOffset: byteOffset)
         guard Array(magic) == Self.magic else {
-            let shown = magic.map { String(format2: $0) }.joined(separator: " ")
+            let shown = magic.spacedHex
             throw FormatError("partition_table.bad_magic",
                               "Invalid magic bytes (\(shown)) for partition definition; expected AA 50",
                               at: location)
@@ -86,13 +86,5 @@ public struct PartitionEntry: Sendable, Hashable {
                 at: location))
         }
         line = nil
-    }
-}
-
-extension String {
-    /// Two upper-case hex digits.
-    init(format2 byte: UInt8) {
-        let s = String(byte, radix: 16, uppercase: true)
-        self = s.count == 1 ? "0" + s : s
     }
 }

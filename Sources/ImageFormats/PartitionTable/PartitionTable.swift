@@ -53,7 +53,7 @@ public struct PartitionTable: Sendable, Hashable {
                     let computed = Array(md5.finalize())
                     guard stored == computed else {
                         throw FormatError("partition_table.md5_mismatch",
-                                          "MD5 checksums don't match! (computed: 0x\(hex(computed)), parsed: 0x\(hex(stored)))",
+                                          "MD5 checksums don't match! (computed: 0x\(computed.hexString), parsed: 0x\(stored.hexString))",
                                           at: SourceLocation(byteOffset: offset),
                                           help: "the table was changed after it was generated; regenerate it from its CSV")
                     }
@@ -112,11 +112,4 @@ public struct PartitionTable: Sendable, Hashable {
         for e in entries where best == nil || e.offset > best!.offset { best = e }
         return best
     }
-}
-
-func hex(_ bytes: some Sequence<UInt8>) -> String {
-    bytes.map { b in
-        let s = String(b, radix: 16)
-        return s.count == 1 ? "0" + s : s
-    }.joined()
 }

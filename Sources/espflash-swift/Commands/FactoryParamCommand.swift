@@ -153,7 +153,7 @@ struct FactoryParamCommand: ParsableCommand {
                 var members: [(String, JSONValue)] = [
                     ("name", .string(f.field.name)), ("offset", .int(f.field.offset)), ("size", .int(f.field.size)),
                     ("type", .string(f.field.kind.rawValue)), ("value", value), ("unset", .bool(f.isUnset)),
-                    ("hex", .string(f.raw.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined())),
+                    ("hex", .string(f.raw.hexString)),
                 ]
                 if case .integer = f.value { members.append(("unsigned", .int(f.unsigned))) }
                 if case .string(_, let terminated) = f.value { members.append(("terminated", .bool(terminated))) }

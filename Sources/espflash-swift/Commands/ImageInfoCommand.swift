@@ -74,8 +74,8 @@ struct ImageInfoCommand: ParsableCommand {
         var sha: JSONValue = .null
         if let computed = image.computedDigest, let stored = image.storedDigest {
             sha = .object([
-                ("computed", .string(hexString(computed))),
-                ("stored", .string(hexString(stored))),
+                ("computed", .string(computed.hexString)),
+                ("stored", .string(stored.hexString)),
                 ("valid", .bool(image.digestIsValid == true)),
             ])
         }
@@ -87,7 +87,7 @@ struct ImageInfoCommand: ParsableCommand {
                 ("compileDate", .string(a.compileDate)),
                 ("compileTime", .string(a.compileTime)),
                 ("idfVersion", .string(a.idfVersion)),
-                ("elfSha256", .string(hexString(a.elfSHA256))),
+                ("elfSha256", .string(a.elfSHA256.hexString)),
                 ("secureVersion", .int(Int(a.secureVersion))),
                 ("minEfuseBlockRevision", .string("\(a.minEfuseBlockRevision / 100).\(a.minEfuseBlockRevision % 100)")),
                 ("maxEfuseBlockRevision", .string("\(a.maxEfuseBlockRevision / 100).\(a.maxEfuseBlockRevision % 100)")),

@@ -92,7 +92,7 @@ struct NVSInspectCommand: ParsableCommand {
     }
 
     static func hexPreview(_ bytes: [UInt8]) -> String {
-        let shown = bytes.prefix(16).map { String($0, radix: 16).leftPadded(to: 2, with: "0") }.joined()
+        let shown = bytes.prefix(16).hexString
         return bytes.count > 16 ? shown + "…" : shown
     }
 
@@ -112,7 +112,7 @@ struct NVSInspectCommand: ParsableCommand {
                 if item.type == .string, let p = item.payload {
                     members.append(("value", .string(String(decoding: p.last == 0 ? p.dropLast() : p[...], as: UTF8.self))))
                 }
-                if item.type == .blobData || item.type == .blobV1, let p = item.payload { members.append(("hex", .string(NVSInspectCommand.hex(p)))) }
+                if item.type == .blobData || item.type == .blobV1, let p = item.payload { members.append(("hex", .string(p.hexString))) }
                 if item.type == .blobIndex {
                     members.append(("size", .int(item.sizeField)))
                     members.append(("chunkCount", .int(Int(item.data[4]))))
@@ -139,8 +139,6 @@ struct NVSInspectCommand: ParsableCommand {
             ("problems", .array(image.problems.map(JSONValue.string))),
         ])
     }
-
-    static func hex(_ bytes: [UInt8]) -> String { bytes.map { String($0, radix: 16).leftPadded(to: 2, with: "0") }.joined() }
 }
 
 extension String {
