@@ -11,7 +11,7 @@ import Testing
 
     static func esptoolText(_ image: String) throws -> String {
         let recorded = String(decoding: try CLI.read(CLI.fixture("images/" + image.replacingOccurrences(of: ".bin", with: ".esptool.txt"))), as: UTF8.self)
-        if let esptool = ToolEnvironment.executable("esptool") {
+        if let esptool = try ToolEnvironment.executable("esptool") {
             let live = try runTool(esptool, ["image-info", CLI.fixture("images/" + image)])
             let withoutBanner = (live.stdout + live.stderr).split(separator: "\n", omittingEmptySubsequences: false).dropFirst().joined(separator: "\n")
             #expect(withoutBanner == recorded, "esptool's output for \(image) is not the recorded one")

@@ -107,7 +107,7 @@ import Testing
     }
 
     @Test func sameBytesAsEsptool() throws {
-        guard let python = ToolEnvironment.executable("python") else { return }
+        guard let python = try ToolEnvironment.executable("python") else { return }
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let cases = try Self.makeCases(in: dir)

@@ -20,7 +20,7 @@ import Testing
     }
 
     @Test func sameBytesAsEspIdfNvsPartitionGen() throws {
-        guard let python = ToolEnvironment.executable("python") else { return }
+        guard let python = try ToolEnvironment.executable("python") else { return }
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("nvs-diff-" + UUID().uuidString).path
         defer { try? FileManager.default.removeItem(atPath: root) }
         var rng = SplitMix64(seed: Self.seed)

@@ -1,5 +1,4 @@
 import Foundation
-import Testing
 
 /// The package root, found from this file's path (Tests/TestSupport/ToolEnvironment.swift).
 public let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -29,14 +28,20 @@ public enum ToolEnvironment {
 
     public static var esptool: String? { tool("esptool") }
 
-    /// Path of `bin/NAME` in the virtualenv, or nil after recording a failure when tools are required.
-    public static func executable(_ name: String, sourceLocation: SourceLocation = #_sourceLocation) -> String? {
+    /// Path of `bin/NAME` in the virtualenv; nil (skip the comparison) when it is missing, unless tools are
+    /// required: then it throws, which fails the test. (This target does not import Testing: a plain
+    /// `swift build`, e.g. the static release build of scripts/bench-partition.sh, builds it too.)
+    public static func executable(_ name: String) throws -> String? {
         if let path = tool(name) { return path }
-        if required {
-            Issue.record("\(name) not found in the tools virtualenv (ESPFLASH_VENV=\(venv ?? "unset")); run scripts/python-env.sh",
-                         sourceLocation: sourceLocation)
-        }
+        if required { throw MissingTool(name: name) }
         return nil
+    }
+
+    public struct MissingTool: Error, CustomStringConvertible {
+        public var name: String
+        public var description: String {
+            "ESPFLASH_REQUIRE_TOOLS=1 but \(name) is not in the tools virtualenv (ESPFLASH_VENV=\(venv ?? "unset")); run scripts/python-env.sh"
+        }
     }
 
     /// Run the test if the tool is there, or if tools are required (then the test fails on the missing tool).
