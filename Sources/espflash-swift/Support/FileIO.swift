@@ -29,7 +29,11 @@ enum FileIO {
     }
 
     /// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so a reader never sees
-    /// a partial file and an existing file is replaced only by a complete one.
+    /// a partial file and an existing file is replaced only by a complete one. There is deliberately no fsync
+    /// before the rename: rename(2) is atomic for other processes whether or not the data has reached the disk,
+    /// which is all the "no partial output" rule (CLI.md) needs. An fsync would add durability across a power
+    /// cut (without it a crash soon after the rename can leave an empty file on some filesystems), at the price of
+    /// waiting for the disk on every output.
     static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
         let slash = path.lastIndex(of: "/")
         let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
@@ -62,7 +66,7 @@ enum FileIO {
         let mask = umask(0)
         umask(mask)
         fchmod(fd, 0o666 & ~mask)
-        guard fsync(fd) == 0, close(fd) == 0 else {
+        guard close(fd) == 0 else {
             throw CommandFailure.io("cannot write \(path): \(String(cString: strerror(errno)))")
         }
         guard rename(tempPath, path) == 0 else {
