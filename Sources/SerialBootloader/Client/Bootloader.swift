@@ -129,20 +129,11 @@ public final class Bootloader {
     /// setup (attach, size) in case the chip was reset.
     public func reconnect() throws(LoaderError) {
         reconnects += 1
-        var synced = false
         do {
             try connection.sync()
-            synced = true
         } catch {
-            guard connection.canReopen else {
-                if case .transport = error.kind { throw error }
-                try Self.establishSync(connection, options: options)
-                synced = true
-                return try restoreSetup()
-            }
-        }
-        if !synced {
-            try connection.reopen()
+            // A TCP server drops the socket on some faults: a new connection reaches the same chip.
+            if connection.canReopen { try connection.reopen() }
             try Self.establishSync(connection, options: options)
         }
         try restoreSetup()
