@@ -8,6 +8,8 @@ public final class InProcessTransport: Transport {
     public private(set) var baudRate = 115_200
     private var pending: [UInt8] = []
     private var closed = false
+    /// File the flash is saved to (`virtual://CHIP?flash=FILE`).
+    public var flashFile: String?
 
     public init(session: EmulatorSession, portName: String) {
         self.session = session

@@ -1,0 +1,66 @@
+import SerialBootloader
+import Testing
+
+/// Byte-level examples from shared/reference/esptool.md §1.5 and §7.3.
+@Suite struct PacketTests {
+    static let syncPayload: [UInt8] = [0x07, 0x07, 0x12, 0x20] + Array(repeating: 0x55, count: 32)
+
+    @Test func syncRequestIs46BytesOnTheWire() {
+        let packet = CommandPacket(.sync, data: Self.syncPayload)
+        let wire = SLIP.encode(packet.bytes)
+        #expect(wire.count == 46)
+        #expect(Array(wire.prefix(12)) == [0xC0, 0x00, 0x08, 0x24, 0x00, 0x00, 0x00, 0x00, 0x00, 0x07, 0x07, 0x12])
+        #expect(wire.last == 0xC0)
+    }
+
+    @Test func romSyncReplyCarriesValueAndFourStatusBytes() throws {
+        let frame: [UInt8] = [0x01, 0x08, 0x04, 0x00, 0x07, 0x07, 0x12, 0x20, 0x00, 0x00, 0x00, 0x00]
+        let reply = try #require(ResponsePacket(frame: frame))
+        #expect(reply.opcode == Opcode.sync.rawValue)
+        #expect(reply.value == 0x2012_0707)
+        #expect(reply.status().failed == false)
+    }
+
+    @Test func flashBeginOfSixteenBytesOnESP32C3() {
+        // FLASH_BEGIN [0x10, 1, 0x400, 0x20000, 0]
+        var words: [UInt8] = []
+        for w: UInt32 in [0x10, 1, 0x400, 0x20000, 0] { words += [UInt8(w & 0xFF), UInt8(w >> 8 & 0xFF), UInt8(w >> 16 & 0xFF), UInt8(w >> 24)] }
+        let bytes = CommandPacket(.flashBegin, data: words).bytes
+        #expect(bytes == [0x00, 0x02, 0x14, 0x00, 0, 0, 0, 0,
+                          0x10, 0, 0, 0, 0x01, 0, 0, 0, 0x00, 0x04, 0, 0, 0x00, 0x00, 0x02, 0x00, 0, 0, 0, 0])
+    }
+
+    @Test func flashDataChecksumCoversOnlyTheData() {
+        // A 16-byte file starting C0 DB whose bytes XOR to 0x14, padded to the 1 KB ROM block with FF:
+        // checksum 0xFB, header 00 03 1004 fb000000 …, 1052 bytes on the wire (two escapes).
+        var file: [UInt8] = [0xC0, 0xDB] + Array(repeating: 0, count: 14)
+        file[15] = 0x14 ^ 0xC0 ^ 0xDB
+        let block = file + Array(repeating: 0xFF, count: 1024 - 16)
+        let checksum = CommandPacket.checksum(of: block)
+        #expect(checksum == 0xFB)
+        var data: [UInt8] = [0x00, 0x04, 0, 0] + [0, 0, 0, 0] + [0, 0, 0, 0] + [0, 0, 0, 0]
+        data += block
+        let packet = CommandPacket(.flashData, data: data, checksum: checksum)
+        #expect(Array(packet.bytes.prefix(8)) == [0x00, 0x03, 0x10, 0x04, 0xFB, 0x00, 0x00, 0x00])
+        #expect(SLIP.encode(packet.bytes).count == 1052)
+    }
+
+    @Test func statusIsReadAfterTheExpectedPayload() throws {
+        // An MD5 reply: 32 hex characters, then 4 status bytes.
+        let hex = Array("d41d8cd98f00b204e9800998ecf8427e".utf8)
+        let reply = ResponsePacket(opcode: Opcode.spiFlashMD5.rawValue, data: hex + [0, 0, 0, 0])
+        let parsed = try #require(ResponsePacket(frame: reply.bytes))
+        #expect(parsed.status(payloadLength: 32).failed == false)
+        #expect(parsed.payload(length: 32) == hex)
+        let failed = ResponsePacket(opcode: Opcode.flashData.rawValue, data: [1, RomError.badChecksum.rawValue, 0, 0])
+        #expect(failed.status().failed && failed.status().error == 0x07)
+        #expect(RomError(rawValue: 0x07)?.description == "checksum error")
+    }
+
+    @Test func requestsParseBack() throws {
+        let packet = CommandPacket(.readReg, data: [0x00, 0x10, 0x00, 0x40])
+        let parsed = try #require(CommandPacket(frame: packet.bytes))
+        #expect(parsed.opcode == 0x0A && parsed.data == [0x00, 0x10, 0x00, 0x40] && parsed.declaredSize == 4)
+        #expect(CommandPacket(frame: [0x01, 0x0A, 0, 0, 0, 0, 0, 0]) == nil)
+    }
+}
