@@ -14,7 +14,8 @@ struct EspflashSwift: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             PartitionTableCommand.self, FactoryParamCommand.self, BLEServiceCommand.self, PKICommand.self,
-            EmulateCommand.self,
+            EmulateCommand.self, BoardInfoCommand.self, WriteFlashCommand.self, ReadFlashCommand.self, VerifyFlashCommand.self,
+            EraseRegionCommand.self, EraseFlashCommand.self,
         ]
     )
 }
