@@ -60,7 +60,15 @@ public final class Bootloader {
     /// Resets (per `--before`), syncs within the attempts, and identifies the chip.
     public static func connect(_ connection: LoaderConnection, options: ConnectOptions = ConnectOptions()) throws(LoaderError) -> Bootloader {
         try establishSync(connection, options: options)
-        let (chip, info) = try detectChip(connection)
+        var detected: (TargetChip, SecurityInfo?)?
+        for attempt in 1...3 where detected == nil {
+            do {
+                detected = try detectChip(connection)
+            } catch where error.isRecoverable && attempt < 3 {
+                try connection.sync()  // a lost or garbled reply: sync again and ask again
+            }
+        }
+        guard let (chip, info) = detected else { throw LoaderError(.noSync, command: "detect chip", "no answer") }
         if let expected = options.expectedChip, expected != chip.family {
             throw LoaderError(.wrongChip, command: "connect", "this chip is \(chip.displayName), not \(TargetChip.chip(expected).displayName); wrong --chip argument?")
         }
@@ -102,12 +110,16 @@ public final class Bootloader {
         var info: SecurityInfo?
         do {
             info = try readSecurityInfo(connection)
-        } catch where error.kind == .unsupported || error.kind != .transport(.disconnected) {
-            info = nil  // ESP32 and ESP8266 ROMs lack the command
+        } catch {
+            // ESP32 and ESP8266 ROMs lack the command; anything else (a lost reply) is worth another try.
+            switch error.kind {
+            case .unsupported, .failed: info = nil
+            default: throw error
+            }
         }
         if let id = info?.chipID, let chip = TargetChip.chip(imageChipID: id) { return (chip, info) }
         let magic = try connection.readRegister(TargetChip.magicRegister)
-        guard let chip = TargetChip.chip(magic: magic) else {
+        guard let chip = TargetChip.chip(magic: magic) ?? TargetChip.chip(legacyMagic: magic) else {
             throw LoaderError(.wrongChip, command: "detect chip", "unknown chip (magic 0x\(String(magic, radix: 16)), chip id \(info?.chipID.map(String.init) ?? "none"))")
         }
         return (chip, info)
@@ -117,7 +129,12 @@ public final class Bootloader {
         let reply = try connection.command(.getSecurityInfo, checkStatus: false)
         let d = reply.data
         let long = d.count >= 22
-        guard d.count >= 14 else { throw LoaderError(.badReply, command: "GET_SECURITY_INFO", "reply too short (\(d.count) bytes)") }
+        guard d.count >= 14 else {
+            // Only a status: some loaders (esp32-mock-bootloader as an ESP32) answer so instead of "unsupported".
+            let status = reply.status()
+            if status.failed { throw LoaderError.failed("GET_SECURITY_INFO", status.error) }
+            throw LoaderError(.unsupported, command: "GET_SECURITY_INFO", "reply without security information (\(d.count) bytes)")
+        }
         let status = reply.status(payloadLength: long ? 20 : 12)
         if status.failed { throw LoaderError.failed("GET_SECURITY_INFO", status.error) }
         func u32(_ at: Int) -> UInt32 { UInt32(d[at]) | UInt32(d[at + 1]) << 8 | UInt32(d[at + 2]) << 16 | UInt32(d[at + 3]) << 24 }

@@ -30,13 +30,10 @@ public struct LoaderError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { "\(command): \(message)" }
 
-    /// Whether re-syncing and trying again can help (everything but a wrong chip or an unsupported command).
-    public var isRecoverable: Bool {
-        switch kind {
-        case .wrongChip, .unsupported: false
-        default: true
-        }
-    }
+    /// Whether re-syncing and trying again can help: everything but a wrong chip. An "unsupported" reply to a
+    /// command the chip has is what a request with a corrupted opcode gets, so it counts as recoverable too
+    /// (the attempts are bounded).
+    public var isRecoverable: Bool { kind != .wrongChip }
 
     static func failed(_ command: String, _ code: UInt8) -> LoaderError {
         LoaderError(.failed(code), command: command, "the loader reported failure 0x01\(hex2(code)) (\(RomError.name(code)))")

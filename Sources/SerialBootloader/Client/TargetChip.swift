@@ -88,6 +88,18 @@ public struct TargetChip: Sendable, Equatable {
     /// The chip whose GET_SECURITY_INFO chip id is `id` (only chips detected that way).
     public static func chip(imageChipID id: UInt32) -> TargetChip? { all.first { $0.magicValue == nil && $0.imageChipID == id } }
 
+    /// Magic values of chips detected by chip id, as esptool before 4.9 matched them (esptool.md §5.2), used
+    /// only when GET_SECURITY_INFO gave no chip id.
+    static let legacyMagicValues: [Family: [UInt32]] = [
+        .esp32s3: [0x9], .esp32c2: [0x6F51_306F, 0x7C41_A06F, 0x0C21_E06F],
+        .esp32c3: [0x6921_506F, 0x1B31_506F, 0x4881_606F, 0x4361_606F], .esp32c5: [0x1101_406F, 0x63E1_406F],
+        .esp32c6: [0x2CE0_806F], .esp32h2: [0xD7B7_3E80],
+    ]
+
+    public static func chip(legacyMagic value: UInt32) -> TargetChip? {
+        legacyMagicValues.first { $0.value.contains(value) }.map { chip($0.key) }
+    }
+
     /// The chip whose magic register holds `value`.
     public static func chip(magic value: UInt32) -> TargetChip? { all.first { $0.magicValue == value } }
 }

@@ -1,5 +1,8 @@
 import ArgumentParser
 import SerialBootloader
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// An open port with a synced, identified chip whose flash is attached and sized: what every device command
 /// starts from. `finish()` applies `--after`, saves a virtual chip's flash and closes the port.
@@ -13,6 +16,9 @@ final class DeviceSession {
     /// What SPI_SET_PARAMS was given.
     let flashSize: Int
     let started = monotonicSeconds()
+
+    /// Tries of the post-connect set-up (attach, flash id, size, MAC) before giving up.
+    static let setupAttempts = 5
 
     /// How `-fs` chooses the size: an explicit size, `detect` (RDID), or `keep` (detected, header untouched).
     enum SizeChoice { case keep, detect, explicit(Int) }
@@ -36,7 +42,8 @@ final class DeviceSession {
         let address: PortAddress
         do { address = try PortAddress(parsing: portText) } catch { throw CommandFailure.usage(error.description) }
         let transport: any Transport
-        do { transport = try address.open(baudRate: ConnectionOptions.defaultBaud) } catch {
+        let faults = try virtualFaults()
+        do throws(TransportError) { transport = try address.open(baudRate: ConnectionOptions.defaultBaud, faults: faults) } catch {
             throw CommandFailure.io("cannot open \(portText): \(error.message)")
         }
         var before = options.before
@@ -46,21 +53,29 @@ final class DeviceSession {
             let loader = try Bootloader.connect(connection, options: ConnectOptions(before: before, attempts: options.connectAttempts,
                                                                                      expectedChip: options.chip.family))
             let baud = options.resolvedBaud
-            if baud != ConnectionOptions.defaultBaud {
-                if !(try loader.changeBaudRate(baud)) && !connection.transport.canChangeBaudRate {
-                    reporter.note("\(portText) cannot change its baud rate; staying at \(connection.transport.baudRate)")
+            var id: UInt32 = 0, detected: Int?, flashSize = 0, mac: [UInt8] = []
+            // The set-up commands recover like the flashing ones: a lost reply costs a re-sync, not the run.
+            for attempt in 1...Self.setupAttempts {
+                do throws(LoaderError) {
+                    if baud != ConnectionOptions.defaultBaud, baud != connection.transport.baudRate {
+                        if !(try loader.changeBaudRate(baud)) && !connection.transport.canChangeBaudRate && attempt == 1 {
+                            reporter.note("\(portText) cannot change its baud rate; staying at \(connection.transport.baudRate)")
+                        }
+                    }
+                    try loader.attachFlash()
+                    id = try loader.readFlashID()
+                    detected = FlashSize.detected(fromJEDEC: id)
+                    switch size {
+                    case .explicit(let bytes): flashSize = bytes
+                    case .keep, .detect: flashSize = detected ?? 4 << 20
+                    }
+                    try loader.setFlashSize(flashSize)
+                    mac = try loader.readMAC()
+                    break
+                } catch where error.isRecoverable && attempt < Self.setupAttempts {
+                    try? loader.reconnect()  // if this fails too, the next attempt's commands say so
                 }
             }
-            try loader.attachFlash()
-            let id = try loader.readFlashID()
-            let detected = FlashSize.detected(fromJEDEC: id)
-            let flashSize: Int
-            switch size {
-            case .explicit(let bytes): flashSize = bytes
-            case .keep, .detect: flashSize = detected ?? 4 << 20
-            }
-            try loader.setFlashSize(flashSize)
-            let mac = try loader.readMAC()
             let session = DeviceSession(options: options, reporter: reporter, loader: loader, mac: mac, flashID: id,
                                         detectedFlashSize: detected, flashSize: flashSize)
             reporter.event("connect", [("port", .string(portText)), ("chip", .string(loader.chip.family.rawValue)),
@@ -74,6 +89,17 @@ final class DeviceSession {
             throw CommandFailure(exitCode: ExitStatus.operationFailed, message: "cannot connect on \(portText): \(error.description)",
                                  help: error.kind == .noSync ? "is the chip in download mode (hold BOOT, tap EN)? try --before or --connect-attempts" : nil)
         }
+    }
+
+    /// Test hook: `ESPFLASH_VIRTUAL_FAULTS=corrupt-rx=0.01,drop-reply=0.01,seed=3` injects faults into a
+    /// `virtual://` chip as `emulate --fault` does for a served one.
+    static func virtualFaults() throws -> FaultPlan {
+        var plan = FaultPlan()
+        guard let text = getenv("ESPFLASH_VIRTUAL_FAULTS").map({ String(cString: $0) }) else { return plan }
+        for spec in text.split(separator: ",") {
+            if let problem = plan.add(String(spec)) { throw CommandFailure.usage("ESPFLASH_VIRTUAL_FAULTS: \(problem)") }
+        }
+        return plan
     }
 
     /// TCP-based ports can be opened again after the server dropped the connection.
