@@ -4,10 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! pkg-config --exists zlib 2>/dev/null && [[ ! -f /usr/include/zlib.h ]]; then
-  echo "installing zlib1g-dev" >&2
-  if [[ $(id -u) -eq 0 ]]; then apt-get update -qq && apt-get install -y -qq zlib1g-dev pkg-config >&2
-  else sudo apt-get update -qq && sudo apt-get install -y -qq zlib1g-dev pkg-config >&2; fi
+if { ! pkg-config --exists zlib 2>/dev/null && [[ ! -f /usr/include/zlib.h ]]; } || [[ ! -f /usr/include/libdeflate.h ]]; then
+  echo "installing zlib1g-dev libdeflate-dev" >&2
+  if [[ $(id -u) -eq 0 ]]; then apt-get update -qq && apt-get install -y -qq zlib1g-dev libdeflate-dev pkg-config >&2
+  else sudo apt-get update -qq && sudo apt-get install -y -qq zlib1g-dev libdeflate-dev pkg-config >&2; fi
 fi
 
 # Tests that compare against esptool / the NVS generator / the mock ROM loader must find them: fail, don't skip.

@@ -107,10 +107,26 @@ public final class LoaderConnection {
         }
     }
 
-    /// The ROM sends its "unsupported" reply eight times; wait a moment and drop the rest so that the next
-    /// command does not mistake them for its own answer (esptool sleeps 0.2 s and flushes).
+    /// The ROM sends its "unsupported" reply eight times: drop the other seven so that the next command does not
+    /// take them for its answer. esptool sleeps 0.2 s and flushes; here the frames are counted as they come, and
+    /// the wait ends after the seventh or after a quiet `settle` period, which saves most of those 0.2 s.
     private func drainUnsupportedReplies() {
-        Clock.sleep(seconds: timeouts.settle * 4)
+        var seen = 0
+        var quietSince = Clock.now()
+        while seen < Self.syncReplyCount - 1 {
+            if !frames.isEmpty {
+                let frame = frames.removeFirst()
+                if let reply = ResponsePacket(frame: frame), reply.data.count >= 2, reply.data[1] == RomError.invalidMessage.rawValue { seen += 1 }
+                continue
+            }
+            let waited = Clock.now() - quietSince
+            if waited >= timeouts.settle { break }
+            guard let chunk = try? transport.read(maxCount: 4096, timeout: timeouts.settle - waited) else { break }
+            bytesReceived += chunk.count
+            if chunk.isEmpty { if timeouts.settle == 0 { break } else { continue } }
+            quietSince = Clock.now()
+            frames += decoder.packets(from: chunk)
+        }
         resetReceiver()
     }
 
