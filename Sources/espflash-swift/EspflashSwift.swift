@@ -13,8 +13,9 @@ struct EspflashSwift: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            PartitionTableCommand.self, FactoryParamCommand.self, BLEServiceCommand.self, PKICommand.self,
-            EmulateCommand.self, BoardInfoCommand.self, WriteFlashCommand.self, ReadFlashCommand.self, VerifyFlashCommand.self,
+            PartitionTableCommand.self, NVSCommand.self, FactoryParamCommand.self, BLEServiceCommand.self,
+            PKICommand.self, MergeBinCommand.self, ImageInfoCommand.self, EmulateCommand.self,
+            BoardInfoCommand.self, WriteFlashCommand.self, ReadFlashCommand.self, VerifyFlashCommand.self,
             EraseRegionCommand.self, EraseFlashCommand.self,
         ]
     )

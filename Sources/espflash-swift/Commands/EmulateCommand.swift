@@ -101,6 +101,12 @@ struct EmulateCommand: ParsableCommand {
             } catch {
                 throw CommandFailure.io(error.description)
             }
+            // A parent may have started us with these blocked (test harnesses do): we rely on them to save.
+            var wanted = sigset_t()
+            sigemptyset(&wanted)
+            sigaddset(&wanted, SIGINT)
+            sigaddset(&wanted, SIGTERM)
+            pthread_sigmask(SIG_UNBLOCK, &wanted, nil)
             signal(SIGPIPE, SIG_IGN)
             signal(SIGINT) { _ in stopRequested = 1 }
             signal(SIGTERM) { _ in stopRequested = 1 }

@@ -1,0 +1,152 @@
+// One literal per supported chip. Every value is from esptool 5.6.0 `targets/<chip>.py` (class attributes named
+// in `Chip`); inherited attributes were resolved by hand (C2 inherits C3, C5 and H2 inherit C6, S2/S3/C3
+// inherit ESP32).
+
+/// `ESP32ROM.FLASH_FREQUENCY`, inherited by S2, S3 and C3.
+private let esp32Frequencies: [(name: String, code: UInt8)] = [("80m", 0xF), ("40m", 0x0), ("26m", 0x1), ("20m", 0x2)]
+
+extension Chip {
+    public static let esp32 = Chip(
+        name: "esp32", displayName: "ESP32", imageChipID: 0, bootloaderOffset: 0x1000,
+        flashFrequencies: esp32Frequencies, uf2FamilyID: 0x1C5F_21B0, magicValues: [0x00F0_1D83],
+        iromMap: 0x400D_0000..<0x4040_0000, dromMap: 0x3F40_0000..<0x3F80_0000,
+        memoryMap: [
+            MemoryRegion(0x0000_0000, 0x0001_0000, "PADDING"),
+            MemoryRegion(0x3F40_0000, 0x3F80_0000, "DROM"),
+            MemoryRegion(0x3F80_0000, 0x3FC0_0000, "EXTRAM_DATA"),
+            MemoryRegion(0x3FF8_0000, 0x3FF8_2000, "RTC_DRAM"),
+            MemoryRegion(0x3FF9_0000, 0x4000_0000, "BYTE_ACCESSIBLE"),
+            MemoryRegion(0x3FFA_E000, 0x4000_0000, "DRAM"),
+            MemoryRegion(0x3FFE_0000, 0x3FFF_FFFC, "DIRAM_DRAM"),
+            MemoryRegion(0x4000_0000, 0x4007_0000, "IROM"),
+            MemoryRegion(0x4007_0000, 0x4007_8000, "CACHE_PRO"),
+            MemoryRegion(0x4007_8000, 0x4008_0000, "CACHE_APP"),
+            MemoryRegion(0x4008_0000, 0x400A_0000, "IRAM"),
+            MemoryRegion(0x400A_0000, 0x400B_FFFC, "DIRAM_IRAM"),
+            MemoryRegion(0x400C_0000, 0x400C_2000, "RTC_IRAM"),
+            MemoryRegion(0x400D_0000, 0x4040_0000, "IROM"),
+            MemoryRegion(0x5000_0000, 0x5000_2000, "RTC_DATA"),
+        ])
+
+    public static let esp32s2 = Chip(
+        name: "esp32s2", displayName: "ESP32-S2", imageChipID: 2, bootloaderOffset: 0x1000,
+        flashFrequencies: esp32Frequencies, uf2FamilyID: 0xBFDD_4EEE, magicValues: [0x0000_07C6],
+        iromMap: 0x4008_0000..<0x40B8_0000, dromMap: 0x3F00_0000..<0x3F3F_0000,
+        memoryMap: [
+            MemoryRegion(0x0000_0000, 0x0001_0000, "PADDING"),
+            MemoryRegion(0x3F00_0000, 0x3FF8_0000, "DROM"),
+            MemoryRegion(0x3F50_0000, 0x3FF8_0000, "EXTRAM_DATA"),
+            MemoryRegion(0x3FF9_E000, 0x3FFA_0000, "RTC_DRAM"),
+            MemoryRegion(0x3FF9_E000, 0x4000_0000, "BYTE_ACCESSIBLE"),
+            MemoryRegion(0x3FF9_E000, 0x4007_2000, "MEM_INTERNAL"),
+            MemoryRegion(0x3FFB_0000, 0x4000_0000, "DRAM"),
+            MemoryRegion(0x4000_0000, 0x4001_A100, "IROM_MASK"),
+            MemoryRegion(0x4002_0000, 0x4007_0000, "IRAM"),
+            MemoryRegion(0x4007_0000, 0x4007_2000, "RTC_IRAM"),
+            MemoryRegion(0x4008_0000, 0x4080_0000, "IROM"),
+            MemoryRegion(0x5000_0000, 0x5000_2000, "RTC_DATA"),
+        ])
+
+    public static let esp32s3 = Chip(
+        name: "esp32s3", displayName: "ESP32-S3", imageChipID: 9, bootloaderOffset: 0x0,
+        flashFrequencies: esp32Frequencies, uf2FamilyID: 0xC47E_5767, magicValues: [0x9],
+        iromMap: 0x4200_0000..<0x4400_0000, dromMap: 0x3C00_0000..<0x3E00_0000,
+        memoryMap: [
+            MemoryRegion(0x0000_0000, 0x0001_0000, "PADDING"),
+            MemoryRegion(0x3C00_0000, 0x3D00_0000, "DROM"),
+            MemoryRegion(0x3D00_0000, 0x3E00_0000, "EXTRAM_DATA"),
+            MemoryRegion(0x600F_E000, 0x6010_0000, "RTC_DRAM"),
+            MemoryRegion(0x3FC8_8000, 0x3FD0_0000, "BYTE_ACCESSIBLE"),
+            MemoryRegion(0x3FC8_8000, 0x403E_2000, "MEM_INTERNAL"),
+            MemoryRegion(0x3FC8_8000, 0x3FD0_0000, "DRAM"),
+            MemoryRegion(0x4000_0000, 0x4001_A100, "IROM_MASK"),
+            MemoryRegion(0x4037_0000, 0x403E_0000, "IRAM"),
+            MemoryRegion(0x600F_E000, 0x6010_0000, "RTC_IRAM"),
+            MemoryRegion(0x4200_0000, 0x4280_0000, "IROM"),
+            MemoryRegion(0x5000_0000, 0x5000_2000, "RTC_DATA"),
+        ])
+
+    public static let esp32c2 = Chip(
+        name: "esp32c2", displayName: "ESP32-C2", imageChipID: 12, bootloaderOffset: 0x0,
+        flashFrequencies: [("60m", 0xF), ("30m", 0x0), ("20m", 0x1), ("15m", 0x2)],
+        uf2FamilyID: 0x2B88_D29C, magicValues: [0x6F51_306F, 0x7C41_A06F, 0x0C21_E06F],
+        iromMap: 0x4200_0000..<0x4240_0000, dromMap: 0x3C00_0000..<0x3C40_0000,
+        memoryMap: [
+            MemoryRegion(0x0000_0000, 0x0001_0000, "PADDING"),
+            MemoryRegion(0x3C00_0000, 0x3C40_0000, "DROM"),
+            MemoryRegion(0x3FCA_0000, 0x3FCE_0000, "DRAM"),
+            MemoryRegion(0x3FC8_8000, 0x3FD0_0000, "BYTE_ACCESSIBLE"),
+            MemoryRegion(0x3FF0_0000, 0x3FF5_0000, "DROM_MASK"),
+            MemoryRegion(0x4000_0000, 0x4009_0000, "IROM_MASK"),
+            MemoryRegion(0x4200_0000, 0x4240_0000, "IROM"),
+            MemoryRegion(0x4037_C000, 0x403C_0000, "IRAM"),
+        ])
+
+    public static let esp32c3 = Chip(
+        name: "esp32c3", displayName: "ESP32-C3", imageChipID: 5, bootloaderOffset: 0x0,
+        flashFrequencies: esp32Frequencies, uf2FamilyID: 0xD42B_A06C,
+        magicValues: [0x6921_506F, 0x1B31_506F, 0x4881_606F, 0x4361_606F],
+        iromMap: 0x4200_0000..<0x4280_0000, dromMap: 0x3C00_0000..<0x3C80_0000,
+        memoryMap: [
+            MemoryRegion(0x0000_0000, 0x0001_0000, "PADDING"),
+            MemoryRegion(0x3C00_0000, 0x3C80_0000, "DROM"),
+            MemoryRegion(0x3FC8_0000, 0x3FCE_0000, "DRAM"),
+            MemoryRegion(0x3FC8_8000, 0x3FD0_0000, "BYTE_ACCESSIBLE"),
+            MemoryRegion(0x3FF0_0000, 0x3FF2_0000, "DROM_MASK"),
+            MemoryRegion(0x4000_0000, 0x4006_0000, "IROM_MASK"),
+            MemoryRegion(0x4200_0000, 0x4280_0000, "IROM"),
+            MemoryRegion(0x4037_C000, 0x403E_0000, "IRAM"),
+            MemoryRegion(0x5000_0000, 0x5000_2000, "RTC_IRAM"),
+            MemoryRegion(0x5000_0000, 0x5000_2000, "RTC_DRAM"),
+            MemoryRegion(0x600F_E000, 0x6010_0000, "MEM_INTERNAL2"),
+        ])
+
+    public static let esp32c5 = Chip(
+        name: "esp32c5", displayName: "ESP32-C5", imageChipID: 23, bootloaderOffset: 0x2000,
+        flashFrequencies: [("80m", 0xF), ("40m", 0x0), ("20m", 0x2)],
+        uf2FamilyID: 0xF71C_0343, magicValues: [0x1101_406F, 0x63E1_406F],
+        iromMap: 0x4200_0000..<0x4400_0000, dromMap: 0x4200_0000..<0x4400_0000,
+        memoryMap: [
+            MemoryRegion(0x0000_0000, 0x0001_0000, "PADDING"),
+            MemoryRegion(0x4200_0000, 0x4400_0000, "DROM"),
+            MemoryRegion(0x4080_0000, 0x4086_0000, "DRAM"),
+            MemoryRegion(0x4080_0000, 0x4086_0000, "BYTE_ACCESSIBLE"),
+            MemoryRegion(0x4003_A000, 0x4004_0000, "DROM_MASK"),
+            MemoryRegion(0x4000_0000, 0x4003_A000, "IROM_MASK"),
+            MemoryRegion(0x4200_0000, 0x4400_0000, "IROM"),
+            MemoryRegion(0x4080_0000, 0x4086_0000, "IRAM"),
+            MemoryRegion(0x5000_0000, 0x5000_4000, "RTC_IRAM"),
+            MemoryRegion(0x5000_0000, 0x5000_4000, "RTC_DRAM"),
+            MemoryRegion(0x600F_E000, 0x6010_0000, "MEM_INTERNAL2"),
+        ])
+
+    /// `esp32c6.py` maps 80m to code 0 on purpose ("workaround for wrong mspi HS div value in ROM").
+    public static let esp32c6 = Chip(
+        name: "esp32c6", displayName: "ESP32-C6", imageChipID: 13, bootloaderOffset: 0x0,
+        flashFrequencies: [("80m", 0x0), ("40m", 0x0), ("20m", 0x2)],
+        uf2FamilyID: 0x540D_DF62, magicValues: [0x2CE0_806F],
+        iromMap: 0x4200_0000..<0x4280_0000, dromMap: 0x4280_0000..<0x4300_0000,
+        memoryMap: c6MemoryMap)
+
+    public static let esp32h2 = Chip(
+        name: "esp32h2", displayName: "ESP32-H2", imageChipID: 16, bootloaderOffset: 0x0,
+        flashFrequencies: [("48m", 0xF), ("24m", 0x0), ("16m", 0x1), ("12m", 0x2)],
+        uf2FamilyID: 0x3327_26F6, magicValues: [0xD7B7_3E80],
+        iromMap: 0x4200_0000..<0x4280_0000, dromMap: 0x4280_0000..<0x4300_0000,
+        memoryMap: c6MemoryMap)
+
+    /// `ESP32C6ROM.MEMORY_MAP`, inherited by the H2.
+    private static let c6MemoryMap: [MemoryRegion] = [
+        MemoryRegion(0x0000_0000, 0x0001_0000, "PADDING"),
+        MemoryRegion(0x4200_0000, 0x4300_0000, "DROM"),
+        MemoryRegion(0x4080_0000, 0x4088_0000, "DRAM"),
+        MemoryRegion(0x4080_0000, 0x4088_0000, "BYTE_ACCESSIBLE"),
+        MemoryRegion(0x4004_AC00, 0x4005_0000, "DROM_MASK"),
+        MemoryRegion(0x4000_0000, 0x4004_AC00, "IROM_MASK"),
+        MemoryRegion(0x4200_0000, 0x4300_0000, "IROM"),
+        MemoryRegion(0x4080_0000, 0x4088_0000, "IRAM"),
+        MemoryRegion(0x5000_0000, 0x5000_4000, "RTC_IRAM"),
+        MemoryRegion(0x5000_0000, 0x5000_4000, "RTC_DRAM"),
+        MemoryRegion(0x600F_E000, 0x6010_0000, "MEM_INTERNAL2"),
+    ]
+}

@@ -1,0 +1,138 @@
+import Foundation
+
+/// A file that lists what to flash where, read for `merge-bin --config`:
+/// - esp-at `download.config` (one line: flash options then `ADDR FILE` pairs; reference/esp-at.md §6.1),
+/// - ESP-IDF `flash_project_args` / `flash_args` (options on the first line, one pair per line),
+/// - ESP-IDF `flasher_args.json` (`flash_files`, `flash_settings`, `write_flash_args`, `extra_esptool_args.chip`).
+/// Paths are kept as written; the caller resolves them against the file's folder.
+public struct FlashConfigFile: Sendable, Hashable {
+    public struct Entry: Sendable, Hashable {
+        public var address: Int
+        public var path: String
+        public var line: Int?
+    }
+
+    public var entries: [Entry] = []
+    public var flash = FlashSettings()
+    public var chip: String?
+    public var warnings: [FormatWarning] = []
+
+    public init() {}
+
+    public init(parsing bytes: [UInt8]) throws(FormatError) {
+        let text = try TextDecoding.decode(bytes)
+        if text.trimmingWhitespace().hasPrefix("{") {
+            try self.init(json: bytes)
+        } else {
+            try self.init(arguments: text)
+        }
+    }
+
+    /// Options that take a value and are irrelevant to merging (esptool global and write-flash options).
+    static let ignoredWithValue: Set<String> = ["--baud", "-b", "--port", "-p", "--before", "--after", "--connect-attempts",
+                                                "--spi-connection", "--diff-with"]
+    static let ignoredFlags: Set<String> = ["write_flash", "write-flash", "--compress", "-z", "--no-compress", "-u", "--no-stub",
+                                            "--force", "--verify", "--erase-all", "-e", "--encrypt", "--trace", "--no-progress",
+                                            "--skip-flashed", "--no-diff-verify", "--trust-flash-content", "--ignore-flash-enc-efuse"]
+
+    /// Command-line style text: whitespace-separated tokens on any number of lines.
+    init(arguments text: String) throws(FormatError) {
+        var tokens: [(String, Int)] = []
+        for (index, line) in TextDecoding.splitLines(text).enumerated() {
+            tokens += line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map { (String($0), index + 1) }
+        }
+        var i = 0
+        while i < tokens.count {
+            let (token, line) = tokens[i]
+            let value = i + 1 < tokens.count ? tokens[i + 1].0 : nil
+            func needValue() throws(FormatError) -> String {
+                guard let value else {
+                    throw FormatError("config.missing_value", "option \(token) needs a value", at: SourceLocation(line: line, field: token))
+                }
+                return value
+            }
+            var option = token, inlineValue: String?
+            if token.hasPrefix("--"), let eq = token.firstIndex(of: "=") {
+                option = String(token[..<eq])
+                inlineValue = String(token[token.index(after: eq)...])
+            }
+            let takes = { (names: [String]) in names.contains(option) }
+            let given = inlineValue
+            func optionValue() throws(FormatError) -> String {
+                if let given { return given }
+                return try needValue()
+            }
+            if takes(["--flash_mode", "--flash-mode", "-fm"]) {
+                flash.mode = Self.keepIsNil(try optionValue())
+            } else if takes(["--flash_freq", "--flash-freq", "-ff"]) {
+                flash.frequency = Self.keepIsNil(try optionValue())
+            } else if takes(["--flash_size", "--flash-size", "-fs"]) {
+                let size = try optionValue()
+                if size == "detect" {
+                    warnings.append(FormatWarning("--flash_size detect needs a connected chip; the bootloader's size is kept",
+                                                  at: SourceLocation(line: line, field: option)))
+                    flash.size = nil
+                } else {
+                    flash.size = Self.keepIsNil(size)
+                }
+            } else if takes(["--chip", "-c"]) {
+                chip = try optionValue()
+            } else if Self.ignoredWithValue.contains(option) {
+                if inlineValue == nil { _ = try needValue() }
+            } else if Self.ignoredFlags.contains(option) {
+                i += 1
+                continue
+            } else if option.hasPrefix("-") {
+                throw FormatError("config.unknown_option", "unknown option \(option)", at: SourceLocation(line: line, field: option),
+                                  help: "a flash config holds --flash_mode/--flash_freq/--flash_size and ADDR FILE pairs")
+            } else {
+                guard case .value(let address) = IntegerText.python(token), address >= 0 else {
+                    throw FormatError("config.bad_address", "'\(token)' is not a flash address", at: SourceLocation(line: line),
+                                      help: "pairs are written as ADDRESS FILE, e.g. 0x8000 partition_table/partition-table.bin")
+                }
+                guard let path = value else {
+                    throw FormatError("config.missing_file", "address \(token) has no file after it", at: SourceLocation(line: line))
+                }
+                entries.append(Entry(address: address, path: path, line: line))
+            }
+            i += inlineValue == nil ? 2 : 1
+        }
+    }
+
+    /// ESP-IDF `flasher_args.json`.
+    init(json bytes: [UInt8]) throws(FormatError) {
+        let object: Any
+        do { object = try JSONSerialization.jsonObject(with: Data(bytes)) } catch {
+            throw FormatError("config.bad_json", "not valid JSON: \(error.localizedDescription)")
+        }
+        guard let root = object as? [String: Any] else {
+            throw FormatError("config.bad_json", "flasher_args.json must hold a JSON object")
+        }
+        if let args = root["write_flash_args"] as? [String] {
+            let parsed = try FlashConfigFile(arguments: args.joined(separator: " "))
+            flash = parsed.flash
+            warnings = parsed.warnings
+        }
+        if let settings = root["flash_settings"] as? [String: Any] {
+            if let v = settings["flash_mode"] as? String { flash.mode = Self.keepIsNil(v) }
+            if let v = settings["flash_freq"] as? String { flash.frequency = Self.keepIsNil(v) }
+            if let v = settings["flash_size"] as? String { flash.size = v == "detect" ? nil : Self.keepIsNil(v) }
+        }
+        if let extra = root["extra_esptool_args"] as? [String: Any], let c = extra["chip"] as? String { chip = c }
+        guard let files = root["flash_files"] as? [String: Any] else {
+            throw FormatError("config.no_files", "flasher_args.json has no \"flash_files\" object", at: SourceLocation(field: "flash_files"))
+        }
+        for (key, value) in files {
+            guard case .value(let address) = IntegerText.python(key), address >= 0 else {
+                throw FormatError("config.bad_address", "'\(key)' is not a flash address", at: SourceLocation(field: "flash_files"))
+            }
+            guard let path = value as? String else {
+                throw FormatError("config.missing_file", "flash_files entry \(key) is not a file name", at: SourceLocation(field: "flash_files"))
+            }
+            entries.append(Entry(address: address, path: path, line: nil))
+        }
+        entries.sort { $0.address < $1.address }
+    }
+
+    static func keepIsNil(_ value: String) -> String? { value == "keep" ? nil : value }
+}

@@ -1,0 +1,150 @@
+import Crypto
+import _CryptoExtras
+
+/// The NVS encryption keys: XTS data key `eky` and tweak key `tky`, stored in an `nvs_keys` partition as
+/// `eky[32] | tky[32] | crc32 u32 LE | FF…` padded to 4096 bytes (idf-formats.md §2.13).
+public struct NVSKeys: Sendable, Equatable {
+    public let encryptionKey: [UInt8]
+    public let tweakKey: [UInt8]
+
+    public static let keyFileSize = 4096
+
+    public init(encryptionKey: [UInt8], tweakKey: [UInt8]) {
+        precondition(encryptionKey.count == 32 && tweakKey.count == 32, "XTS-AES-256 keys are 32 bytes each")
+        self.encryptionKey = encryptionKey
+        self.tweakKey = tweakKey
+    }
+
+    /// Reads the first 64 bytes of a key file, as 0.3.0 `--inputkey` does (the CRC is not required).
+    public init(keyFile bytes: [UInt8]) throws(FormatError) {
+        guard bytes.count >= 64 else {
+            throw FormatError("nvs.key_file", "a key file holds at least 64 bytes (eky and tky); this one has \(bytes.count)",
+                              help: "make one with 'espflash-swift nvs generate-key'")
+        }
+        self.init(encryptionKey: Array(bytes[0..<32]), tweakKey: Array(bytes[32..<64]))
+    }
+
+    /// Fresh keys from the system's cryptographic random source.
+    public static func random() -> NVSKeys {
+        var rng = SystemRandomNumberGenerator()
+        let bytes = (0..<64).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        return NVSKeys(encryptionKey: Array(bytes[0..<32]), tweakKey: Array(bytes[32..<64]))
+    }
+
+    /// The HMAC-based scheme: eky = HMAC-SHA256(hmacKey, 5A5ABEAE×8), tky = HMAC-SHA256(hmacKey, A5A5DECE×8)
+    /// (`nvs_sec_provider`'s EKEY_SEED/TKEY_SEED as little-endian words).
+    public static func derived(fromHMACKey hmacKey: [UInt8]) -> NVSKeys {
+        let key = SymmetricKey(data: hmacKey)
+        let eSeed = Array(repeating: [0x5A, 0x5A, 0xBE, 0xAE] as [UInt8], count: 8).flatMap { $0 }
+        let tSeed = Array(repeating: [0xA5, 0xA5, 0xDE, 0xCE] as [UInt8], count: 8).flatMap { $0 }
+        return NVSKeys(encryptionKey: Array(HMAC<SHA256>.authenticationCode(for: eSeed, using: key)),
+                       tweakKey: Array(HMAC<SHA256>.authenticationCode(for: tSeed, using: key)))
+    }
+
+    /// The 4096-byte key file / nvs_keys partition image.
+    public var keyFile: [UInt8] {
+        var out = encryptionKey + tweakKey
+        out.append(contentsOf: withUnsafeBytes(of: NVSChecksum.checksum(out).littleEndian, Array.init))
+        out.append(contentsOf: repeatElement(0xFF, count: Self.keyFileSize - out.count))
+        return out
+    }
+
+    /// Whether a key file's CRC matches its keys (the device checks it; 0.3.0 does not).
+    public static func keyFileCRCIsValid(_ bytes: [UInt8]) -> Bool {
+        guard bytes.count >= 68 else { return false }
+        let stored = (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[64 + $1]) << (8 * UInt32($1)) }
+        return stored == NVSChecksum.checksum(bytes[0..<64])
+    }
+}
+
+/// XTS-AES-256 of NVS entries: each 32-byte entry is one data unit whose tweak is its byte address relative to
+/// the partition (little-endian, 16 bytes). Page headers, bitmaps and empty entries stay plaintext.
+///
+/// swift-crypto has no XTS mode, so XTS (IEEE P1619) is composed here from the single-block AES permutation
+/// of `_CryptoExtras` (`AES.permute`/`AES.inversePermute`): T = AES(tky, tweak); Cᵢ = AES(eky, Pᵢ ⊕ T) ⊕ T; T ·= α.
+public enum NVSEncryption {
+    /// Encrypts every entry the page bitmaps mark as used (written or erased) in every page that has a header.
+    /// For generator images this is exactly the set of entries 0.3.0 encrypts while writing.
+    public static func encrypt(_ image: [UInt8], keys: NVSKeys) -> [UInt8] {
+        var out = image
+        let cipher = XTSCipher(keys)
+        forEachPage(image) { page in
+            guard !isBlank(image[page..<(page + 32)]) else { return }
+            for i in 0..<NVSFormat.entriesPerPage where entryState(image, page: page, entry: i) != .empty {
+                let offset = page + NVSFormat.firstEntryOffset + i * NVSFormat.entrySize
+                cipher.apply(&out, at: offset, encrypt: true)
+            }
+        }
+        return out
+    }
+
+    /// Decrypts every entry slot that is not all FF, each with its own address as tweak. 0.3.0 `decrypt` numbers the
+    /// non-FF slots of a page consecutively instead; for every image the generator writes (used entries are
+    /// contiguous from entry 0) both give the same bytes, and for device images only this one is right.
+    public static func decrypt(_ image: [UInt8], keys: NVSKeys) -> [UInt8] {
+        var out = image
+        let cipher = XTSCipher(keys)
+        forEachPage(image) { page in
+            for i in 0..<NVSFormat.entriesPerPage {
+                let offset = page + NVSFormat.firstEntryOffset + i * NVSFormat.entrySize
+                if !isBlank(image[offset..<(offset + 32)]) { cipher.apply(&out, at: offset, encrypt: false) }
+            }
+        }
+        return out
+    }
+
+    /// Decrypts one 32-byte entry read from `address` of the partition.
+    public static func decryptEntry(_ entry: ArraySlice<UInt8>, address: Int, keys: NVSKeys) -> [UInt8] {
+        var buffer = Array(entry)
+        XTSCipher(keys).apply(&buffer, at: 0, address: address, encrypt: false)
+        return buffer
+    }
+
+    static func forEachPage(_ image: [UInt8], _ body: (Int) -> Void) {
+        var page = 0
+        while page + NVSFormat.pageSize <= image.count {
+            body(page)
+            page += NVSFormat.pageSize
+        }
+    }
+
+    static func isBlank(_ bytes: ArraySlice<UInt8>) -> Bool { bytes.allSatisfy { $0 == 0xFF } }
+
+    static func entryState(_ image: [UInt8], page: Int, entry: Int) -> NVSFormat.EntryState {
+        let bit = entry * 2
+        let raw = (image[page + NVSFormat.bitmapOffset + bit / 8] >> UInt8(bit % 8)) & 3
+        return NVSFormat.EntryState(rawValue: raw)!
+    }
+}
+
+/// XTS-AES-256 over one 32-byte data unit.
+struct XTSCipher {
+    let dataKey: SymmetricKey
+    let tweakKey: SymmetricKey
+
+    init(_ keys: NVSKeys) {
+        dataKey = SymmetricKey(data: keys.encryptionKey)
+        tweakKey = SymmetricKey(data: keys.tweakKey)
+    }
+
+    /// Transforms `buffer[offset..<offset+32]` in place; the tweak is `address` (default: `offset`).
+    func apply(_ buffer: inout [UInt8], at offset: Int, address: Int? = nil, encrypt: Bool) {
+        var tweak = [UInt8](repeating: 0, count: 16)
+        let unitAddress = UInt64(address ?? offset)
+        for i in 0..<8 { tweak[i] = UInt8(truncatingIfNeeded: unitAddress >> (8 * UInt64(i))) }
+        // Key sizes are fixed at 32 bytes and blocks at 16, so the permutations cannot fail.
+        try! AES.permute(&tweak, key: tweakKey)
+        for block in 0..<2 {
+            let start = offset + block * 16
+            var data = [UInt8](repeating: 0, count: 16)
+            for i in 0..<16 { data[i] = buffer[start + i] ^ tweak[i] }
+            if encrypt { try! AES.permute(&data, key: dataKey) } else { try! AES.inversePermute(&data, key: dataKey) }
+            for i in 0..<16 { buffer[start + i] = data[i] ^ tweak[i] }
+            // Multiply the tweak by α in GF(2^128), little-endian byte order.
+            let carry = tweak[15] >> 7
+            for i in stride(from: 15, to: 0, by: -1) { tweak[i] = tweak[i] << 1 | tweak[i - 1] >> 7 }
+            tweak[0] = tweak[0] << 1
+            if carry != 0 { tweak[0] ^= 0x87 }
+        }
+    }
+}

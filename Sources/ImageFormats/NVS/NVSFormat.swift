@@ -1,0 +1,146 @@
+/// Geometry and codes of the ESP-IDF NVS format (esp-idf `components/nvs_flash/src/nvs_page.hpp`,
+/// `nvs_types.hpp`, `include/nvs_handle.hpp`; reference: idf-formats.md §2).
+public enum NVSFormat {
+    public static let pageSize = 4096
+    public static let headerSize = 32
+    public static let bitmapOffset = 32
+    public static let firstEntryOffset = 64
+    public static let entrySize = 32
+    public static let entriesPerPage = 126
+    /// Smallest read/write partition (one data page, one page the device keeps free, one reserved).
+    public static let minimumReadWriteSize = 0x3000
+    /// Largest string (with its NUL) and v2 string limit of the generator (`max_blob_size`).
+    public static let maxStringSizeV2 = 4000
+    /// Largest string or blob in format version 1.
+    public static let maxVarLengthSizeV1 = 1984
+    /// Key field width; keys hold at most 15 bytes plus the NUL.
+    public static let keyFieldSize = 16
+    public static let maxKeyLength = 15
+    /// `chunkIndex` of every entry except blob data chunks.
+    public static let chunkAny: UInt8 = 0xFF
+
+    /// Format version byte of the page header.
+    public enum Version: UInt8, Sendable {
+        /// Format 1: single-page blobs (type 0x41).
+        case v1 = 0xFF
+        /// Format 2: multi-page blobs (BLOB_DATA chunks + BLOB_IDX).
+        case v2 = 0xFE
+
+        public var number: Int { self == .v1 ? 1 : 2 }
+    }
+
+    /// Page states (`nvs_constants.h`): each later state clears one more bit.
+    public enum PageState: UInt32, Sendable {
+        case empty = 0xFFFF_FFFF
+        case active = 0xFFFF_FFFE
+        case full = 0xFFFF_FFFC
+        case freeing = 0xFFFF_FFF8
+        case corrupt = 0xFFFF_FFF0
+        case invalid = 0
+
+        public var name: String {
+            switch self {
+            case .empty: "EMPTY"
+            case .active: "ACTIVE"
+            case .full: "FULL"
+            case .freeing: "FREEING"
+            case .corrupt: "CORRUPT"
+            case .invalid: "INVALID"
+            }
+        }
+    }
+
+    /// Two-bit entry states of the page bitmap.
+    public enum EntryState: UInt8, Sendable {
+        case empty = 0b11
+        case written = 0b10
+        case erased = 0b00
+        case illegal = 0b01
+
+        public var name: String {
+            switch self {
+            case .empty: "empty"
+            case .written: "written"
+            case .erased: "erased"
+            case .illegal: "illegal"
+            }
+        }
+    }
+
+    /// Item type codes (`ItemType`).
+    public enum ItemType: UInt8, Sendable, CaseIterable {
+        case u8 = 0x01, i8 = 0x11, u16 = 0x02, i16 = 0x12, u32 = 0x04, i32 = 0x14, u64 = 0x08, i64 = 0x18
+        case string = 0x21
+        case blobV1 = 0x41
+        case blobData = 0x42
+        case blobIndex = 0x48
+        case float = 0x24
+        case double = 0x28
+
+        public var isInteger: Bool { (rawValue & 0xE0) == 0 }
+        public var isSigned: Bool { (rawValue & 0x10) != 0 }
+        /// Width of an integer value in bytes.
+        public var width: Int { Int(rawValue & 0x0F) }
+        /// Types whose payload follows the header in `span - 1` entries.
+        public var isVariableLength: Bool { self == .string || self == .blobV1 || self == .blobData }
+
+        public var name: String {
+            switch self {
+            case .u8: "u8"
+            case .i8: "i8"
+            case .u16: "u16"
+            case .i16: "i16"
+            case .u32: "u32"
+            case .i32: "i32"
+            case .u64: "u64"
+            case .i64: "i64"
+            case .string: "string"
+            case .blobV1: "blob"
+            case .blobData: "blob_data"
+            case .blobIndex: "blob_index"
+            case .float: "float"
+            case .double: "double"
+            }
+        }
+
+        /// The integer types by their CSV encoding name.
+        public static func integer(named name: String) -> ItemType? {
+            switch name {
+            case "u8": .u8
+            case "i8": .i8
+            case "u16": .u16
+            case "i16": .i16
+            case "u32": .u32
+            case "i32": .i32
+            case "u64": .u64
+            case "i64": .i64
+            default: nil
+            }
+        }
+    }
+}
+
+/// The CRC-32 every NVS structure uses: `zlib.crc32(data, 0xFFFFFFFF)` on the host, `esp_rom_crc32_le(0xffffffff, …)`
+/// on the chip. That is the reflected 0xEDB88320 polynomial with the register starting at 0 and the result inverted
+/// ("123456789" → 0xD202D277; idf-formats.md §2.6). Chaining `checksum(b, seed: checksum(a))` equals one call over a+b.
+public enum NVSChecksum {
+    static let table: [UInt32] = (0..<256).map { n -> UInt32 in
+        var c = UInt32(n)
+        for _ in 0..<8 { c = (c & 1) != 0 ? (c >> 1) ^ 0xEDB8_8320 : c >> 1 }
+        return c
+    }
+
+    public static func checksum<C: Collection>(_ bytes: C, seed: UInt32 = 0xFFFF_FFFF) -> UInt32 where C.Element == UInt8 {
+        var c = ~seed
+        table.withUnsafeBufferPointer { t in
+            for b in bytes { c = t[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
+        }
+        return ~c
+    }
+
+    /// CRC of an entry: bytes 0..<4 and 8..<32 (the CRC field itself is skipped).
+    public static func entry(_ entry: ArraySlice<UInt8>) -> UInt32 {
+        let base = entry.startIndex
+        return checksum(entry[(base + 8)..<(base + 32)], seed: checksum(entry[base..<(base + 4)]))
+    }
+}

@@ -1,0 +1,123 @@
+import ArgumentParser
+import ImageFormats
+
+struct ImageInfoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "image-info",
+        abstract: "Show the header, segments, checksum, SHA-256 and app/bootloader description of a firmware image.",
+        discussion: """
+            Reports what esptool 5.6.0 image-info reports for ESP32-family application and bootloader images, with \
+            the same text layout (without esptool's version banner). The chip is taken from the image header. \
+            A file that is not an image, or is truncated, is an error (exit 2).
+
+            Examples:
+              espflash-swift image-info build/bootloader/bootloader.bin
+              espflash-swift image-info build/esp-at.bin --json
+            """
+    )
+
+    @Argument(help: "Application or bootloader image (.bin).")
+    var file: String
+
+    @Flag(name: .customLong("json"), help: "Print the facts as one JSON document.")
+    var json = false
+
+    func run() throws {
+        try reportingFailures {
+            let bytes = try FileIO.read(file)
+            let info: ImageInfo
+            do throws(FormatError) { info = try ImageInfo(inspecting: bytes) } catch { throw CommandFailure.input(error, file: file) }
+            Console.warnings(info.warnings, file: file)
+            Console.out(json ? Self.json(info).rendered() + "\n" : info.text)
+        }
+    }
+
+    static func json(_ info: ImageInfo) -> JSONValue {
+        let image = info.image, ext = image.extendedHeader, chip = info.chip
+        let d = ext.driveSettings
+        let header: JSONValue = .object([
+            ("magic", .int(Int(FirmwareImage.magic))),
+            ("segmentCount", .int(Int(image.segmentCount))),
+            ("entryPoint", .int(Int(image.entryPoint))),
+            ("flashMode", .optional(FlashParameters.modeName(image.flashMode))),
+            ("flashModeCode", .int(Int(image.flashMode))),
+            ("flashSize", .optional(FlashParameters.sizeName(image.flashSizeCode))),
+            ("flashSizeCode", .int(Int(image.flashSizeCode >> 4))),
+            ("flashFreq", .optional(chip.flashFrequencyName(image.flashFrequencyCode))),
+            ("flashFreqCode", .int(Int(image.flashFrequencyCode))),
+        ])
+        let extended: JSONValue = .object([
+            ("wpPin", .int(Int(ext.wpPin))),
+            ("wpPinDisabled", .bool(ext.wpPin == FirmwareImage.wpPinDisabled)),
+            ("drive", .object(zip(["clk", "q", "d", "cs0", "hd", "wp"], d).map { ($0, .int(Int($1))) })),
+            ("chipId", .int(Int(ext.chipID))),
+            ("chipIdName", .string(ImageInfo.chipName(forID: ext.chipID))),
+            ("minRevision", .string(ImageInfo.revision(ext.minRevisionFull))),
+            ("minRevisionFull", .int(Int(ext.minRevisionFull))),
+            ("legacyMinRevision", .int(Int(ext.minRevision))),
+            ("maxRevision", .string(ImageInfo.revision(ext.maxRevisionFull))),
+            ("maxRevisionFull", .int(Int(ext.maxRevisionFull))),
+            ("hashAppended", .bool(ext.hashAppended)),
+        ])
+        let segments = image.segments.enumerated().map { index, s -> JSONValue in
+            .object([
+                ("index", .int(index)),
+                ("length", .int(s.data.count)),
+                ("loadAddress", .int(Int(s.loadAddress))),
+                ("fileOffset", .int(s.fileOffset)),
+                ("memoryTypes", .array(chip.memoryTypes(at: s.loadAddress).map(JSONValue.string))),
+            ])
+        }
+        let checksum: JSONValue = .object([
+            ("stored", .int(Int(image.storedChecksum))),
+            ("computed", .int(Int(image.computedChecksum))),
+            ("valid", .bool(image.checksumIsValid)),
+        ])
+        var sha: JSONValue = .null
+        if let computed = image.computedDigest, let stored = image.storedDigest {
+            sha = .object([
+                ("computed", .string(hexString(computed))),
+                ("stored", .string(hexString(stored))),
+                ("valid", .bool(image.digestIsValid == true)),
+            ])
+        }
+        var app: JSONValue = .null
+        if let a = info.app {
+            app = .object([
+                ("projectName", .string(a.projectName)),
+                ("version", .string(a.version)),
+                ("compileDate", .string(a.compileDate)),
+                ("compileTime", .string(a.compileTime)),
+                ("idfVersion", .string(a.idfVersion)),
+                ("elfSha256", .string(hexString(a.elfSHA256))),
+                ("secureVersion", .int(Int(a.secureVersion))),
+                ("minEfuseBlockRevision", .string("\(a.minEfuseBlockRevision / 100).\(a.minEfuseBlockRevision % 100)")),
+                ("maxEfuseBlockRevision", .string("\(a.maxEfuseBlockRevision / 100).\(a.maxEfuseBlockRevision % 100)")),
+                ("mmuPageSize", .optional(a.mmuPageSize)),
+            ])
+        }
+        var bootloader: JSONValue = .null
+        if let b = info.bootloader {
+            bootloader = .object([
+                ("version", .int(Int(b.version))),
+                ("idfVersion", .string(b.idfVersion)),
+                ("compileTime", .string(b.dateTime)),
+            ])
+        }
+        return .object([
+            ("size", .int(info.size)),
+            ("chip", .string(chip.name)),
+            ("chipName", .string(chip.displayName)),
+            ("imageVersion", .int(1)),
+            ("header", header),
+            ("extendedHeader", extended),
+            ("segments", .array(segments)),
+            ("dataLength", .int(image.dataLength)),
+            ("checksum", checksum),
+            ("sha256", sha),
+            ("appDescription", app),
+            ("bootloaderDescription", bootloader),
+            ("warnings", .array(info.warnings.map { .string($0.message) })),
+        ])
+    }
+}

@@ -1,0 +1,154 @@
+import ArgumentParser
+import Foundation
+import ImageFormats
+
+struct NVSInspectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "Show the pages and entries of an NVS image, as text, JSON or a CSV that regenerates it.",
+        discussion: """
+            Reads any NVS image, also ones read back from a device: page states, erased and partially written \
+            entries and CRC errors are shown per page and entry. --csv prints a CSV that 'nvs generate' turns back \
+            into the same image (blobs as hex2bin values; the first comment line names SIZE and --version). With \
+            --key the entries are decrypted first.
+
+            Examples:
+              espflash-swift nvs inspect nvs.bin
+              espflash-swift nvs inspect nvs_enc.bin --key nvs_keys.bin --json
+              espflash-swift nvs inspect mfg_nvs.bin --csv > mfg_nvs.csv
+            """
+    )
+
+    @Argument(help: "NVS image (a whole number of 4096-byte pages).") var input: String
+    @Option(help: "Key file of an encrypted image.") var key: String?
+    @Flag(help: "Print one JSON document.") var json = false
+    @Flag(help: "Print a generator CSV that regenerates the image.") var csv = false
+
+    func validate() throws {
+        if json && csv { throw ValidationError("choose one of --json and --csv") }
+    }
+
+    func run() throws {
+        try reportingFailures {
+            let keys = try key.map(NVSPaths.keys)
+            let bytes = try FileIO.read(input)
+            let image: NVSImage
+            do throws(FormatError) { image = try NVSImage(bytes, keys: keys) } catch { throw CommandFailure.input(error, file: input) }
+            if csv {
+                let export = image.csv()
+                for w in export.warnings { Console.warning("\(input): \(w)") }
+                Console.out("# nvs generate THIS.csv OUT.bin \(image.size.pythonHex) --version \(export.formatVersion)\n" + export.text)
+            } else if json {
+                Console.out(Self.json(image).rendered() + "\n")
+            } else {
+                Console.out(Self.text(image))
+            }
+        }
+    }
+
+    static func text(_ image: NVSImage) -> String {
+        var out = ""
+        let names = image.namespaces
+        for page in image.pages {
+            let offset = "0x" + String(page.offset, radix: 16)
+            if page.isBlank {
+                out += "page \(page.index) @\(offset): blank\n"
+                continue
+            }
+            let version = page.version.map { "v\($0.number)" } ?? "0x" + String(page.versionRaw, radix: 16)
+            out += "page \(page.index) @\(offset): \(page.stateName) seq \(page.sequence) format \(version) "
+                + "header CRC \(page.headerCRCValid ? "ok" : "BAD"), \(page.items.reduce(0) { $0 + ($1.state == .written ? $1.span : 0) }) entries used\n"
+            for p in page.problems { out += "  ! \(p)\n" }
+            for item in page.items {
+                let entry = String(item.entry).leftPadded(to: 3)
+                let ns = item.namespace == 0 ? "ns 0" : "ns \(item.namespace)" + (names[item.namespace].map { " (\($0))" } ?? "")
+                var line = "  e\(entry) \(item.state.name.padding(7)) \(ns) \(item.typeName) '\(item.key)'"
+                line += " " + describe(item)
+                if !item.crcValid { line += " [entry CRC BAD]" }
+                out += line + "\n"
+                for p in item.problems where p != "entry CRC mismatch" { out += "       ! \(p)\n" }
+            }
+        }
+        let problems = image.problems
+        out += problems.isEmpty ? "no problems found\n" : "\(problems.count) problem(s)\n"
+        return out
+    }
+
+    static func describe(_ item: NVSImage.Item) -> String {
+        if item.namespace == 0, item.type == .u8 { return "= namespace \(item.data[0])" }
+        if let v = item.integerValue { return "= \(v)" }
+        switch item.type {
+        case .string:
+            guard let p = item.payload else { return "span \(item.span)" }
+            let text = String(decoding: p.last == 0 ? p.dropLast() : p[...], as: UTF8.self)
+            let shown = text.count > 60 ? String(text.prefix(60)) + "…" : text
+            return "span \(item.span) size \(item.sizeField) = \(JSONValue.quoted(shown))"
+        case .blobData, .blobV1:
+            return "chunk \(item.chunkIndex == 0xFF ? "any" : String(item.chunkIndex)) span \(item.span) size \(item.sizeField)"
+                + (item.payload.map { " = " + hexPreview($0) } ?? "")
+        case .blobIndex:
+            return "size \(item.sizeField) chunks \(item.data[4]) start \(item.data[5])"
+        default:
+            return "span \(item.span) data " + hexPreview(item.data)
+        }
+    }
+
+    static func hexPreview(_ bytes: [UInt8]) -> String {
+        let shown = bytes.prefix(16).map { String($0, radix: 16).leftPadded(to: 2, with: "0") }.joined()
+        return bytes.count > 16 ? shown + "…" : shown
+    }
+
+    static func json(_ image: NVSImage) -> JSONValue {
+        let names = image.namespaces
+        let pages = image.pages.map { page -> JSONValue in
+            let items = page.items.map { item -> JSONValue in
+                var members: [(String, JSONValue)] = [
+                    ("entry", .int(item.entry)), ("address", .int(item.address)), ("state", .string(item.state.name)),
+                    ("namespace", .int(Int(item.namespace))), ("namespaceName", .optional(names[item.namespace])),
+                    ("type", .string(item.typeName)), ("typeCode", .int(Int(item.typeRaw))), ("span", .int(item.span)),
+                    ("chunkIndex", item.chunkIndex == 0xFF ? .null : .int(Int(item.chunkIndex))),
+                    ("key", .string(item.key)), ("crcValid", .bool(item.crcValid)),
+                ]
+                if item.namespace == 0, item.type == .u8 { members.append(("namespaceIndex", .int(Int(item.data[0])))) }
+                if let v = item.integerValue { members.append(("value", .string(v))) }
+                if item.type == .string, let p = item.payload {
+                    members.append(("value", .string(String(decoding: p.last == 0 ? p.dropLast() : p[...], as: UTF8.self))))
+                }
+                if item.type == .blobData || item.type == .blobV1, let p = item.payload { members.append(("hex", .string(NVSInspectCommand.hex(p)))) }
+                if item.type == .blobIndex {
+                    members.append(("size", .int(item.sizeField)))
+                    members.append(("chunkCount", .int(Int(item.data[4]))))
+                    members.append(("chunkStart", .int(Int(item.data[5]))))
+                } else if item.type?.isVariableLength == true {
+                    members.append(("size", .int(item.sizeField)))
+                }
+                if let ok = item.payloadCRCValid { members.append(("dataCrcValid", .bool(ok))) }
+                members.append(("problems", .array(item.problems.map(JSONValue.string))))
+                return .object(members)
+            }
+            return .object([
+                ("index", .int(page.index)), ("offset", .int(page.offset)), ("blank", .bool(page.isBlank)),
+                ("state", .string(page.isBlank ? "EMPTY" : page.stateName)), ("sequence", page.isBlank ? .null : .int(Int(page.sequence))),
+                ("formatVersion", page.isBlank ? .null : page.version.map { .int($0.number) } ?? .null),
+                ("headerCrcValid", .bool(page.headerCRCValid)),
+                ("items", .array(items)), ("problems", .array(page.problems.map(JSONValue.string))),
+            ])
+        }
+        return .object([
+            ("size", .int(image.size)),
+            ("namespaces", .array(names.sorted { $0.key < $1.key }.map { .object([("index", .int(Int($0.key))), ("name", .string($0.value))]) })),
+            ("pages", .array(pages)),
+            ("problems", .array(image.problems.map(JSONValue.string))),
+        ])
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String { bytes.map { String($0, radix: 16).leftPadded(to: 2, with: "0") }.joined() }
+}
+
+extension String {
+    func leftPadded(to width: Int, with fill: Character = " ") -> String {
+        count >= width ? self : String(repeating: fill, count: width - count) + self
+    }
+
+    func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import Testing
+
+/// image-info against esptool 5.6.0: the text must match what esptool printed (Fixtures/images/*.esptool.txt,
+/// re-checked against a live esptool when the tools virtualenv is there), and every fact esptool prints must
+/// appear with the same value in `--json`.
+@Suite struct ImageInfoCLITests {
+    static let images = ["bootloader_esp32.bin", "bootloader_esp32_v5_2.bin", "bootloader_esp32c3.bin",
+                         "esp32c3_header_min_rev.bin", "esp32s3_header.bin", "esp_idf_blink_esp32s2.bin"]
+
+    static func esptoolText(_ image: String) throws -> String {
+        let recorded = String(decoding: try CLI.read(CLI.fixture("images/" + image.replacingOccurrences(of: ".bin", with: ".esptool.txt"))), as: UTF8.self)
+        if let esptool = OriginalTools.executable("esptool") {
+            let live = try OriginalTools.run(esptool, ["image-info", CLI.fixture("images/" + image)])
+            let withoutBanner = (live.stdout + live.stderr).split(separator: "\n", omittingEmptySubsequences: false).dropFirst().joined(separator: "\n")
+            #expect(withoutBanner == recorded, "esptool's output for \(image) is not the recorded one")
+        }
+        return recorded
+    }
+
+    @Test(arguments: images)
+    func textIsWhatEsptoolPrints(_ image: String) throws {
+        let result = try CLI.run(["image-info", CLI.fixture("images/" + image)])
+        #expect(result.exitCode == 0)
+        #expect(result.stdoutText == (try Self.esptoolText(image)))
+    }
+
+    /// "Key: value" lines of esptool's report, first occurrence wins (ESP-IDF appears twice only in one section).
+    static func facts(_ text: String) -> [String: String] {
+        var facts: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            guard let colon = line.range(of: ": ") else { continue }
+            let key = String(line[..<colon.lowerBound]), value = String(line[colon.upperBound...])
+            if facts[key] == nil { facts[key] = value }
+        }
+        return facts
+    }
+
+    @Test(arguments: images)
+    func jsonAgreesWithEsptoolFacts(_ image: String) throws {
+        let text = try Self.esptoolText(image)
+        let facts = Self.facts(text)
+        let result = try CLI.run(["image-info", CLI.fixture("images/" + image), "--json"])
+        #expect(result.exitCode == 0)
+        let json = try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any])
+        let header = json["header"] as! [String: Any], ext = json["extendedHeader"] as! [String: Any]
+        func hex(_ any: Any?) -> String { "0x" + String(any as! Int, radix: 16) }
+
+        #expect(facts["Image size"] == "\(json["size"] as! Int) bytes")
+        #expect(facts["Detected image type"] == json["chipName"] as? String)
+        let entry = header["entryPoint"] as! Int
+        if entry == 0 { #expect(text.contains("Entry point not set")) } else { #expect(facts["Entry point"] == hex(entry)) }
+        #expect(facts["Segments"] == String((json["segments"] as! [Any]).count))
+        #expect(facts["Flash size"] == header["flashSize"] as? String)
+        #expect(facts["Flash freq"] == header["flashFreq"] as? String)
+        #expect(facts["Flash mode"] == (header["flashMode"] as? String)?.uppercased())
+        #expect(facts["WP pin"] == hex(ext["wpPin"]) + ((ext["wpPinDisabled"] as! Bool) ? " (disabled)" : ""))
+        #expect(facts["Chip ID"] == "\(ext["chipId"] as! Int) (\(ext["chipIdName"] as! String))")
+        #expect(facts["Minimal chip revision"] == "\(ext["minRevision"] as! String), (legacy min_rev = \(ext["legacyMinRevision"] as! Int))")
+        #expect(facts["Maximal chip revision"] == ext["maxRevision"] as? String)
+
+        // Segment table rows: index, length, load address, file offset, memory types.
+        let rows = text.split(separator: "\n", omittingEmptySubsequences: false)
+            .drop { !$0.hasPrefix("-------") }.dropFirst().prefix { !$0.isEmpty }
+        let segments = json["segments"] as! [[String: Any]]
+        #expect(rows.count == segments.count)
+        for (row, segment) in zip(rows, segments) {
+            let cells = row.split(separator: " ", maxSplits: 4, omittingEmptySubsequences: true).map(String.init)
+            #expect(Int(cells[0]) == segment["index"] as? Int)
+            #expect(Int(cells[1].dropFirst(2), radix: 16) == segment["length"] as? Int)
+            #expect(Int(cells[2].dropFirst(2), radix: 16) == segment["loadAddress"] as? Int)
+            #expect(Int(cells[3].dropFirst(2), radix: 16) == segment["fileOffset"] as? Int)
+            #expect((cells.count > 4 ? cells[4] : "").trimmingCharacters(in: .whitespaces) == (segment["memoryTypes"] as! [String]).joined(separator: ", "))
+        }
+
+        let checksum = json["checksum"] as! [String: Any]
+        #expect(facts["Checksum"] == String(format: "0x%02x", checksum["stored"] as! Int) + ((checksum["valid"] as! Bool) ? " (valid)" : " (invalid - calculated \(String(format: "0x%02x", checksum["computed"] as! Int)))"))
+        if let sha = json["sha256"] as? [String: Any] {
+            #expect(facts["Validation hash"] == "\(sha["computed"] as! String) (\((sha["valid"] as! Bool) ? "valid" : "invalid"))")
+        } else {
+            #expect(facts["Validation hash"] == nil)
+        }
+        if let app = json["appDescription"] as? [String: Any] {
+            #expect(facts["Project name"] == app["projectName"] as? String)
+            #expect(facts["App version"] == app["version"] as? String)
+            #expect(facts["Compile time"] == "\(app["compileDate"] as! String) \(app["compileTime"] as! String)")
+            #expect(facts["ELF file SHA256"] == app["elfSha256"] as? String)
+            #expect(facts["ESP-IDF"] == app["idfVersion"] as? String)
+            #expect(facts["Secure version"] == String(app["secureVersion"] as! Int))
+            #expect(facts["Minimal eFuse block revision"] == app["minEfuseBlockRevision"] as? String)
+            #expect(facts["Maximal eFuse block revision"] == app["maxEfuseBlockRevision"] as? String)
+        } else {
+            #expect(facts["Project name"] == nil)
+        }
+        if let bootloader = json["bootloaderDescription"] as? [String: Any] {
+            #expect(facts["Bootloader version"] == String(bootloader["version"] as! Int))
+            #expect(facts["ESP-IDF"] == bootloader["idfVersion"] as? String)
+            #expect(facts["Compile time"] == bootloader["compileTime"] as? String)
+        } else {
+            #expect(facts["Bootloader version"] == nil)
+        }
+    }
+
+    @Test func truncatedImageIsAClearError() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let full = try CLI.read(CLI.fixture("images/bootloader_esp32c3.bin"))
+        let path = dir + "/cut.bin"
+        try full.prefix(5000).write(to: URL(fileURLWithPath: path))
+        let result = try CLI.run(["image-info", path, "--json"])
+        #expect(result.exitCode == 2)
+        #expect(result.stdout.isEmpty)
+        #expect(result.stderr.hasPrefix("error: \(path): "))
+        #expect(result.stderr.contains("segment 1 at 0x3fcd6114 says 6244 bytes but only 4940 remain"))
+    }
+
+    @Test func notAnImage() throws {
+        let result = try CLI.run(["image-info", CLI.fixture("merge/combine/in/partition_table/partition-table.bin")])
+        #expect(result.exitCode == 2)
+        #expect(result.stderr.contains("invalid magic number: 0xaa"))
+    }
+
+    @Test func missingFileIsAnIOError() throws {
+        let result = try CLI.run(["image-info", "/nonexistent/x.bin"])
+        #expect(result.exitCode == 74)
+    }
+}

@@ -1,0 +1,70 @@
+import ImageFormats
+import Testing
+
+/// Reading NVS images back: the inspector's model and the CSV it exports.
+@Suite struct NVSImageTests {
+    static let images: [(String, NVSFormat.Version)] = [
+        ("nvs/nvs_all_types.bin", .v2), ("nvs/nvs_v1.bin", .v1), ("nvs/nvs_ns_reuse.bin", .v2), ("nvs/nvs_minimal_0x3000.bin", .v2),
+        ("nvs/nvs_minimal_ro_0x1000.bin", .v2), ("nvs/boundary/s01_string_3967.bin", .v2), ("nvs/boundary/s03_string_exact_fill.bin", .v2),
+        ("nvs/boundary/s04_blob_at_last_entry.bin", .v2), ("nvs/boundary/s05_primitive_last_entry.bin", .v2),
+        ("nvs/errors/n16_duplicate_keys.bin", .v2), ("nvs/errors/n17_wifi_magic_keys.bin", .v2),
+        ("esp-at-mfg_nvs/mfg_nvs_pip0.3.0-gen_24K.bin", .v2), ("mfg/out/bin/dev-1.bin", .v2),
+    ]
+
+    @Test(arguments: images.map(\.0))
+    func exportedCSVRegeneratesTheSameImage(_ path: String) throws {
+        let bytes = try Fixtures.bytes(path)
+        let image = try NVSImage(bytes)
+        #expect(image.problems.isEmpty, "\(image.problems)")
+        let export = image.csv()
+        #expect(export.warnings.isEmpty, "\(export.warnings)")
+        let version: NVSFormat.Version = export.formatVersion == 1 ? .v1 : .v2
+        let again = try NVSGenerator.generate(csv: Array(export.text.utf8), size: bytes.count, version: version) { _ throws(FormatError) in [] }
+        let same = again.image == bytes
+        #expect(same)
+    }
+
+    @Test func pagesAndItemsAreDecoded() throws {
+        let image = try NVSImage(try Fixtures.bytes("nvs/nvs_all_types.bin"))
+        #expect(image.pages.map(\.stateName).prefix(2) == ["FULL", "ACTIVE"])
+        #expect(image.pages[2].isBlank && image.pages[5].isBlank)
+        #expect(image.namespaces == [1: "storage", 2: "other_ns"])
+        let big = image.pages[1].items.first { $0.type == .blobIndex }
+        #expect(big?.key == "big_blob" && big?.sizeField == 5000 && big?.entry == 69)
+        let i8 = image.pages[0].items.first { $0.key == "i8_min" }
+        #expect(i8?.integerValue == "-128")
+    }
+
+    @Test func encryptedImagesAreReadWithTheKey() throws {
+        let keys = try NVSKeys(keyFile: try Fixtures.bytes("nvs/nvs_keys_fixed.bin"))
+        let image = try NVSImage(try Fixtures.bytes("nvs/nvs_all_types_enc.bin"), keys: keys)
+        #expect(image.problems.isEmpty)
+        #expect(image.namespaces[1] == "storage")
+        let without = try NVSImage(try Fixtures.bytes("nvs/nvs_all_types_enc.bin"))
+        #expect(!without.problems.isEmpty)
+    }
+
+    @Test func damageIsReportedPerEntryNotThrown() throws {
+        var bytes = try Fixtures.bytes("nvs/nvs_all_types.bin")
+        bytes[64 + 32 * 1 + 24] ^= 0x01            // u8_max value: entry CRC no longer matches
+        bytes[64 + 32 * 10 + 0] ^= 0x01             // str_short data: data CRC no longer matches
+        bytes[4096 + 4] = 7                         // page 1 sequence: header CRC no longer matches
+        bytes[4096 * 2 + 64] = 0x00                 // a blank page with a stray byte
+        let image = try NVSImage(bytes)
+        let problems = image.problems
+        #expect(problems.contains { $0.contains("entry 1 'u8_max': entry CRC mismatch") })
+        #expect(problems.contains { $0.contains("'str_short': data CRC mismatch") })
+        #expect(problems.contains { $0.hasPrefix("page 1: header CRC mismatch") })
+        #expect(problems.contains { $0.hasPrefix("page 2:") })
+        #expect(throws: FormatError("nvs.size", "")) { try NVSImage([UInt8](repeating: 0xFF, count: 100)) }
+    }
+
+    @Test func erasedEntriesAndDeviceStatesAreShown() throws {
+        var bytes = try Fixtures.bytes("nvs/nvs_minimal_0x3000.bin")
+        // Erase entry 1 in the bitmap (10 → 00), as the device does when a key is overwritten.
+        bytes[32] &= ~UInt8(0b1000)
+        let image = try NVSImage(bytes)
+        #expect(image.pages[0].items.first { $0.entry == 1 }?.state == .erased)
+        #expect(image.csv().warnings.contains { $0.contains("erased") })
+    }
+}

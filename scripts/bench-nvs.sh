@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Benchmarks `espflash-swift nvs` against the original Python tools, one timed run each (not a test):
+#  (a) 1,000 devices: `nvs batch` vs ESP-IDF mfg_gen.py on the same config/values CSVs (outputs compared);
+#  (b) one 1 MB image with 20,000 entries: `nvs generate` vs esp-idf-nvs-partition-gen 0.3.0 `generate`.
+# mfg_gen.py is not on PyPI: it is read from an esp-idf checkout (ESP_IDF_REPO, a git dir; default the local
+# mirror) into the scratch folder, never into the repository.
+# Usage: scripts/bench-nvs.sh [DEVICES]     (needs a release build: swift build -c release)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+devices=${1:-1000}
+venv=$("$root/scripts/python-env.sh")
+bin=$root/.build/release/espflash-swift
+[[ -x $bin ]] || { echo "build first: swift build -c release" >&2; exit 1; }
+idf_repo=${ESP_IDF_REPO:-/work/.mirror/espressif+esp-idf/repo}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+git -C "$idf_repo" show master:tools/mass_mfg/mfg_gen.py > "$work/mfg_gen.py"
+
+now() { date +%s.%N; }
+ratio() { python3 -c "print(f'{$1/$2:.1f}')"; }
+
+# ---- (a) mass manufacturing --------------------------------------------------------------------------------
+cd "$work"
+mkdir files && head -c 1200 /dev/urandom | base64 > files/cert.pem
+printf 'app,namespace,\nserial_no,data,string\ndevice_no,data,u32\nbatch,data,string,REPEAT\nhw_rev,data,u8,REPEAT\nmac,data,hex2bin\ncalib,namespace,\ncert,file,string\noffset,data,i32\nblob,data,base64\n' > config.csv
+python3 - "$devices" > values.csv <<'PY'
+import base64, random, sys
+r = random.Random(7)
+print('id,serial_no,device_no,batch,hw_rev,mac,cert,offset,blob')
+for i in range(1, int(sys.argv[1]) + 1):
+    first = i == 1
+    print(f"{i},SN{i:06d},{1000 + i},{'B2026-01' if first else ''},{3 if first else ''},"
+          f"246f28{i:06x},files/cert.pem,{r.randint(-99, 99)},{base64.b64encode(bytes(r.randrange(256) for _ in range(64))).decode()}")
+PY
+t0=$(now)
+"$venv/bin/python" mfg_gen.py generate config.csv values.csv dev 0x6000 --outdir py_out > /dev/null
+t1=$(now)
+"$bin" nvs batch --conf config.csv --values values.csv --size 0x6000 --prefix dev --outdir swift_out > /dev/null
+t2=$(now)
+diff -r py_out/bin swift_out/bin > /dev/null && diff -r py_out/csv swift_out/csv > /dev/null && same_a=identical || same_a=DIFFERENT
+py_a=$(python3 -c "print($t1-$t0)"); sw_a=$(python3 -c "print($t2-$t1)")
+
+# ---- (b) one 1 MB image with 20,000 entries ----------------------------------------------------------------
+python3 > big.csv <<'PY'
+print('key,type,encoding,value')
+print('bench,namespace,,')
+for i in range(20000):
+    if i % 4 == 3:
+        print(f'str{i},data,string,value number {i}')
+    else:
+        print(f'num{i},data,u32,{i * 7919 % 4294967296}')
+PY
+t3=$(now)
+"$venv/bin/python" -m esp_idf_nvs_partition_gen generate big.csv py_big.bin 0x100000 > /dev/null
+t4=$(now)
+"$bin" nvs generate big.csv swift_big.bin 0x100000 > /dev/null
+t5=$(now)
+cmp -s py_big.bin swift_big.bin && same_b=identical || same_b=DIFFERENT
+py_b=$(python3 -c "print($t4-$t3)"); sw_b=$(python3 -c "print($t5-$t4)")
+
+printf '(a) %d devices, 0x6000 each: mfg_gen.py %.2f s, nvs batch %.3f s -> %sx faster (outputs %s)\n' \
+  "$devices" "$py_a" "$sw_a" "$(ratio "$py_a" "$sw_a")" "$same_a"
+printf '(b) 1 MB image, 20000 entries: nvs_partition_gen 0.3.0 %.2f s, nvs generate %.3f s -> %sx faster (outputs %s)\n' \
+  "$py_b" "$sw_b" "$(ratio "$py_b" "$sw_b")" "$same_b"
+[[ $same_a == identical && $same_b == identical ]]
