@@ -4,9 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# System packages: zlib (compression), ser2net (an RFC 2217 server for the rfc2217:// transport test).
+# System packages: zlib and libdeflate (compression), ser2net (an RFC 2217 server for the rfc2217:// transport test).
 missing=()
 pkg-config --exists zlib 2>/dev/null || [[ -f /usr/include/zlib.h ]] || missing+=(zlib1g-dev pkg-config)
+[[ -f /usr/include/libdeflate.h ]] || missing+=(libdeflate-dev)
 command -v ser2net >/dev/null || [[ -x /usr/sbin/ser2net ]] || missing+=(ser2net)
 if ((${#missing[@]})); then
   echo "installing ${missing[*]}" >&2
