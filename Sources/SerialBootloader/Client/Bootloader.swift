@@ -15,20 +15,6 @@ public struct ConnectOptions: Sendable {
     }
 }
 
-/// GET_SECURITY_INFO (20-byte form; the 12-byte ESP32-S2 form has no chip id and version).
-public struct SecurityInfo: Sendable, Equatable {
-    public var flags: UInt32
-    public var flashCryptCount: UInt8
-    public var keyPurposes: [UInt8]
-    public var chipID: UInt32?
-    public var apiVersion: UInt32?
-
-    public var secureBootEnabled: Bool { flags & 1 != 0 }
-    public var secureDownloadMode: Bool { flags & (1 << 2) != 0 }
-    /// Flash encryption is on when the counter has an odd number of bits set.
-    public var flashEncryptionEnabled: Bool { flashCryptCount.nonzeroBitCount % 2 == 1 }
-}
-
 /// A synced ROM loader of a known chip: the device operations esptool performs, on top of `LoaderConnection`.
 public final class Bootloader {
     public let connection: LoaderConnection
@@ -137,9 +123,10 @@ public final class Bootloader {
         }
         let status = reply.status(payloadLength: long ? 20 : 12)
         if status.failed { throw LoaderError.failed("GET_SECURITY_INFO", status.error) }
-        func u32(_ at: Int) -> UInt32 { UInt32(d[at]) | UInt32(d[at + 1]) << 8 | UInt32(d[at + 2]) << 16 | UInt32(d[at + 3]) << 24 }
-        return SecurityInfo(flags: u32(0), flashCryptCount: d[4], keyPurposes: Array(d[5..<12]),
-                            chipID: long ? u32(12) : nil, apiVersion: long ? u32(16) : nil)
+        guard let info = SecurityInfo(bytes: Array(d.prefix(long ? 20 : 12))) else {
+            throw LoaderError(.unsupported, command: "GET_SECURITY_INFO", "malformed security information (\(d.count) bytes)")
+        }
+        return info
     }
 
     /// After a failed command: sync again on the same port, reopening it if it dropped, then restore the flash
