@@ -22,6 +22,12 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        // libdeflate from the system (Debian: libdeflate-dev): smaller zlib streams than zlib -9 for FLASH_DEFL.
+        .systemLibrary(
+            name: "CDeflate",
+            pkgConfig: "libdeflate",
+            providers: [.apt(["libdeflate-dev"])]
+        ),
         // POSIX/Linux calls Swift cannot make directly: variadic ioctl (modem lines, termios2), pty setup.
         .target(name: "CSerialSupport"),
         .target(
@@ -38,6 +44,7 @@ let package = Package(
             dependencies: [
                 "ImageFormats",
                 "CZlib",
+                "CDeflate",
                 "CSerialSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

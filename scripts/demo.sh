@@ -1,23 +1,53 @@
 #!/usr/bin/env bash
-# The main job on a fresh Debian machine with Swift 6: installs zlib if needed, builds the release binary, builds
-# the ESP32 AT v2.4 at_customize.bin from Fixtures/ and prints it back as CSV and JSON. Outputs go to out/.
+# The main job on a fresh Debian machine with Swift 6: installs the system libraries if needed, builds the release
+# binary, builds a complete ESP32-WROOM-32 AT factory image from Fixtures/ with this tool (partition tables,
+# at_customize.bin, BLE services, server certificate/key/CA, factory parameters, merged into one 4 MB image),
+# flashes it into an emulated ESP32 (virtual://esp32) with progress, and flashes it again to show the skip.
+# Outputs go to out/ (out/chip.bin is the emulated chip's flash).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! pkg-config --exists zlib 2>/dev/null && [[ ! -f /usr/include/zlib.h ]]; then
-  if [[ $(id -u) -eq 0 ]]; then apt-get update -qq && apt-get install -y -qq zlib1g-dev pkg-config >&2
-  else sudo apt-get update -qq && sudo apt-get install -y -qq zlib1g-dev pkg-config >&2; fi
+missing=()
+pkg-config --exists zlib 2>/dev/null || [[ -f /usr/include/zlib.h ]] || missing+=(zlib1g-dev pkg-config)
+[[ -f /usr/include/libdeflate.h ]] || missing+=(libdeflate-dev)
+if ((${#missing[@]})); then
+  sudo=; [[ $(id -u) -eq 0 ]] || sudo=sudo
+  $sudo apt-get update -qq >&2 && $sudo apt-get install -y -qq "${missing[@]}" >&2
 fi
 
 swift build -c release >&2
-bin=.build/release/espflash-swift
-mkdir -p out
-csv=Fixtures/partition/at_customize/in/at_customize_v2.4_esp32.csv
+tool=.build/release/espflash-swift
+ex=Fixtures/esp-at/worked-example
+in=Fixtures/merge/combine/in
+rm -rf out && mkdir -p out
+step() { printf '\n== %s\n' "$*"; }
 
-echo "== $bin partition-table $csv -o out/at_customize.bin"
-$bin partition-table "$csv" -o out/at_customize.bin
-ls -l out/at_customize.bin
-echo "== $bin partition-table out/at_customize.bin"
-$bin partition-table out/at_customize.bin
-echo "== $bin partition-table out/at_customize.bin --json (first entry)"
-$bin partition-table out/at_customize.bin --json | head -16
+step "partition tables (main table without MD5, as esp-at v2.2+ builds it; at_customize.bin with MD5)"
+$tool partition-table Fixtures/partition/at_customize/in/partitions_at_master_esp32.csv -o out/partition-table.bin \
+  --disable-md5sum --flash-size 4MB
+$tool partition-table $ex/at_customize.csv -o out/at_customize.bin
+step "customized partitions"
+$tool ble-service build $ex/ble_services.csv -o out/ble_data.bin
+$tool pki build -o out/server_cert.bin cert $ex/server.crt
+$tool pki build -o out/server_key.bin key $ex/server.key
+$tool pki build -o out/server_ca.bin ca $ex/ca.crt
+$tool factory-param build --types $ex/factory_param_type.csv --data $ex/factory_param_data.csv \
+  --platform PLATFORM_ESP32 --module WROOM-32 -o out/factory_param.bin
+$tool pki inspect out/server_cert.bin
+
+step "4 MB factory image, every file checked against both partition tables"
+# The ESP-IDF blink app stands in for esp-at.bin, which is not in Fixtures.
+$tool merge-bin --chip esp32 -o out/factory_WROOM-32.bin --pad-to-size 4MB -fm dio -ff 40m -fs 4MB \
+  --layout out/partition-table.bin --layout out/at_customize.bin \
+  0x1000 Fixtures/images/bootloader_esp32.bin 0x8000 out/partition-table.bin 0xf000 $in/phy_init_data.bin \
+  0x10000 $in/ota_data_initial.bin 0x20000 out/at_customize.bin 0x21000 out/ble_data.bin \
+  0x24000 out/server_cert.bin 0x26000 out/server_key.bin 0x28000 out/server_ca.bin \
+  0x30000 out/factory_param.bin 0x100000 Fixtures/images/esp_idf_blink_esp32s2.bin
+
+step "flash it into an emulated ESP32 (virtual://esp32, flash saved to out/chip.bin)"
+$tool write-flash -p "virtual://esp32?flash=out/chip.bin" 0x0 out/factory_WROOM-32.bin
+step "flash it again: every region already matches, so almost nothing is sent"
+$tool write-flash -p "virtual://esp32?flash=out/chip.bin" 0x0 out/factory_WROOM-32.bin
+step "board and image facts"
+$tool board-info -p "virtual://esp32?flash=out/chip.bin"
+cmp out/chip.bin out/factory_WROOM-32.bin && echo "out/chip.bin equals out/factory_WROOM-32.bin byte for byte"

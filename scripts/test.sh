@@ -4,10 +4,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! pkg-config --exists zlib 2>/dev/null && [[ ! -f /usr/include/zlib.h ]]; then
-  echo "installing zlib1g-dev" >&2
-  if [[ $(id -u) -eq 0 ]]; then apt-get update -qq && apt-get install -y -qq zlib1g-dev pkg-config >&2
-  else sudo apt-get update -qq && sudo apt-get install -y -qq zlib1g-dev pkg-config >&2; fi
+# System packages: zlib and libdeflate (compression), ser2net (an RFC 2217 server for the rfc2217:// transport test).
+missing=()
+pkg-config --exists zlib 2>/dev/null || [[ -f /usr/include/zlib.h ]] || missing+=(zlib1g-dev pkg-config)
+[[ -f /usr/include/libdeflate.h ]] || missing+=(libdeflate-dev)
+command -v ser2net >/dev/null || [[ -x /usr/sbin/ser2net ]] || missing+=(ser2net)
+if ((${#missing[@]})); then
+  echo "installing ${missing[*]}" >&2
+  sudo=; [[ $(id -u) -eq 0 ]] || sudo=sudo
+  $sudo apt-get update -qq >&2 && $sudo apt-get install -y -qq "${missing[@]}" >&2
 fi
 
 # Tests that compare against esptool / the NVS generator / the mock ROM loader must find them: fail, don't skip.

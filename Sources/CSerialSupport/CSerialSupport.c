@@ -26,12 +26,37 @@ int espflash_open_pty(char *name, size_t length) {
     return fd;
 }
 
+/// The termios code for a standard rate, or 0 when the rate needs BOTHER.
+static speed_t standard_speed(int baud) {
+    switch (baud) {
+    case 9600: return B9600;
+    case 19200: return B19200;
+    case 38400: return B38400;
+    case 57600: return B57600;
+    case 115200: return B115200;
+    case 230400: return B230400;
+    case 460800: return B460800;
+    case 500000: return B500000;
+    case 576000: return B576000;
+    case 921600: return B921600;
+    case 1000000: return B1000000;
+    case 1152000: return B1152000;
+    case 1500000: return B1500000;
+    case 2000000: return B2000000;
+    case 2500000: return B2500000;
+    case 3000000: return B3000000;
+    default: return 0;
+    }
+}
+
 int espflash_set_baud(int fd, int baud) {
 #if defined(__linux__)
     struct termios2 tio;
     if (ioctl(fd, TCGETS2, &tio) != 0) return -1;
-    tio.c_cflag &= ~CBAUD;
-    tio.c_cflag |= BOTHER;
+    // Standard rates keep their Bxxx code (some drivers know no BOTHER); any other rate goes through BOTHER.
+    speed_t code = standard_speed(baud);
+    tio.c_cflag &= ~(CBAUD | (CBAUD << IBSHIFT));
+    tio.c_cflag |= code ? code : BOTHER;
     tio.c_ispeed = (speed_t)baud;
     tio.c_ospeed = (speed_t)baud;
     return ioctl(fd, TCSETS2, &tio);

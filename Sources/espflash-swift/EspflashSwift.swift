@@ -15,6 +15,8 @@ struct EspflashSwift: ParsableCommand {
         subcommands: [
             PartitionTableCommand.self, NVSCommand.self, FactoryParamCommand.self, BLEServiceCommand.self,
             PKICommand.self, MergeBinCommand.self, ImageInfoCommand.self, EmulateCommand.self,
+            BoardInfoCommand.self, WriteFlashCommand.self, ReadFlashCommand.self, VerifyFlashCommand.self,
+            EraseRegionCommand.self, EraseFlashCommand.self,
         ]
     )
 }

@@ -9,6 +9,8 @@ struct RawHost {
         device = EmulatedDevice(profile: .profile(for: chip), flashSize: flashSize)
     }
 
+    init(device: EmulatedDevice) { self.device = device }
+
     static func words(_ values: [UInt32]) -> [UInt8] {
         values.flatMap { w in [UInt8(w & 0xFF), UInt8(w >> 8 & 0xFF), UInt8(w >> 16 & 0xFF), UInt8(w >> 24)] }
     }

@@ -64,3 +64,62 @@ import Testing
         #expect(CommandPacket(frame: [0x01, 0x0A, 0, 0, 0, 0, 0, 0]) == nil)
     }
 }
+
+@Suite struct LoaderRequestTests {
+    static let requests: [LoaderRequest] = [
+        .sync,
+        .flashBegin(.init(size: 0x3E50, blockCount: 0x10, blockSize: 0x400, offset: 0, encrypted: 0)),
+        .flashBegin(.init(size: 0x4050, blockCount: 0x11, blockSize: 0x400, offset: 0x1000)),
+        .flashDeflBegin(.init(size: 0x30400, blockCount: 2, blockSize: 0x400, offset: 0x10000, encrypted: 0)),
+        .flashData(.init(sequence: 3, payload: [0xC0, 0xDB, 1, 2])),
+        .flashDeflData(.init(sequence: 0, payload: Array(0...255))),
+        .memData(.init(sequence: 1, payload: [9, 9])),
+        .flashEnd(runUserCode: true), .flashDeflEnd(runUserCode: false),
+        .memBegin(.init(totalSize: 0x16F8, blockCount: 1, blockSize: 0x1800, address: 0x4038_0000)),
+        .memEnd(.init(entry: 0x4038_0E9A)),
+        .writeRegister([.init(address: 0x6000_2000, value: 1 << 18), .init(address: 0x6000_0078, value: 0, mask: 0, delayMicroseconds: 2000)]),
+        .readRegister(address: 0x4000_1000),
+        .spiSetParameters(.init(totalSize: 4 << 20)),
+        .spiAttach(configuration: 0, romPadding: true), .spiAttach(configuration: 0, romPadding: false),
+        .readFlashSlow(offset: 0x1000, length: 64),
+        .changeBaudRate(newBaudRate: 921_600, oldBaudRate: 0),
+        .spiFlashMD5(offset: 0x10000, size: 196_688),
+        .getSecurityInfo, .eraseFlash, .eraseRegion(offset: 0x20000, size: 0x3000),
+        .readFlash(offset: 0, length: 0x1000, packetSize: 0x1000, maxInFlight: 64), .runUserCode,
+    ]
+
+    @Test(arguments: requests)
+    func encodeDecodeRoundTrip(_ request: LoaderRequest) throws {
+        let packet = request.packet
+        #expect(packet.opcode == request.opcode.rawValue)
+        let received = try #require(CommandPacket(frame: packet.bytes))
+        #expect(try LoaderRequest(packet: received) == request)
+    }
+
+    @Test func traceWordsMatchEsptool() {
+        // SPI_SET_PARAMS [0, 4194304, 65536, 4096, 256, 65535] as in the §7.3 trace.
+        #expect(LoaderRequest.spiSetParameters(.init(totalSize: 4_194_304)).packet.data
+                == RawHost.words([0, 4_194_304, 65536, 4096, 256, 65535]))
+        #expect(LoaderRequest.spiAttach(configuration: 0, romPadding: true).packet.data == [UInt8](repeating: 0, count: 8))
+    }
+
+    @Test func malformedRequestsCarryTheRomsErrorByte() {
+        var bad = LoaderRequest.flashData(.init(sequence: 0, payload: [1, 2, 3])).packet
+        bad.checksum ^= 0xFF
+        #expect(throws: LoaderRequest.DecodeError(opcode: 0x03, romError: .badChecksum)) { try LoaderRequest(packet: bad) }
+        #expect(throws: LoaderRequest.DecodeError(opcode: 0x0A, romError: .invalidMessage)) {
+            try LoaderRequest(packet: CommandPacket(.readReg, data: [1, 2]))
+        }
+        #expect(throws: LoaderRequest.DecodeError(opcode: 0x77, romError: .invalidMessage)) { try LoaderRequest(packet: CommandPacket(opcode: 0x77)) }
+    }
+
+    @Test func securityInfoLayouts() throws {
+        let info = SecurityInfo(flags: 1 << 2, flashCryptCount: 0b0000_0111, chipID: 9, ecoVersion: 2)
+        #expect(info.bytes.count == 20)
+        let parsed = try #require(SecurityInfo(bytes: info.bytes))
+        #expect(parsed == info && parsed.secureDownloadMode && parsed.flashEncryptionEnabled && !parsed.secureBootEnabled)
+        let s2 = try #require(SecurityInfo(bytes: Array(info.bytes.prefix(12))))
+        #expect(s2.chipID == nil)
+        #expect(SecurityInfo(bytes: [1, 2, 3]) == nil)
+    }
+}

@@ -13,16 +13,13 @@ extension EmulatedDevice {
         return registers[address] ?? 0
     }
 
-    /// WRITE_REG carries N × (address, value, mask, delay µs).
-    func writeRegisters(_ data: [UInt8]) -> [UInt8] {
-        guard !data.isEmpty, data.count % 16 == 0 else { return reply(.writeReg, error: .invalidMessage) }
-        for entry in stride(from: 0, to: data.count, by: 16) {
-            let address = word(data, entry)!, value = word(data, entry + 4)!, mask = word(data, entry + 8)!
-            let old = registers[address] ?? 0
-            registers[address] = (old & ~mask) | (value & mask)
-            if address == profile.spi.cmd, value & mask & Self.spiCommandUser != 0 { runSPICommand() }
+    /// Applies WRITE_REG entries (value under mask); writing the user-command bit to the SPI CMD register runs it.
+    func writeRegisters(_ writes: [LoaderRequest.RegisterWrite]) {
+        for w in writes {
+            let old = registers[w.address] ?? 0
+            registers[w.address] = (old & ~w.mask) | (w.value & w.mask)
+            if w.address == profile.spi.cmd, w.value & w.mask & Self.spiCommandUser != 0 { runSPICommand() }
         }
-        return reply(.writeReg)
     }
 
     /// Runs the command set up in USR/USR1/USR2/ADDR/MISO_DLEN, leaving the answer in W0.

@@ -59,69 +59,61 @@ public final class EmulatedDevice {
     public func handle(frame: [UInt8]) -> Output {
         guard let packet = CommandPacket(frame: frame) else { return Output() }  // the ROM ignores non-requests
         var out = Output()
-        guard let opcode = Opcode(rawValue: packet.opcode) else {
-            out.replies = unsupported()
+        let request: LoaderRequest
+        do throws(LoaderRequest.DecodeError) {
+            request = try LoaderRequest(packet: packet)
+        } catch {
+            if let opcode = Opcode(rawValue: error.opcode) {
+                out.replies = [reply(opcode, error: error.romError)]
+            } else {
+                out.replies = unsupported()
+            }
             return out
         }
-        if packet.declaredSize != packet.data.count {
-            out.replies = [reply(opcode, error: .invalidMessage)]
-            return out
-        }
-        switch opcode {
+        let opcode = request.opcode
+        switch request {
         case .sync:
-            let pattern: [UInt8] = [0x07, 0x07, 0x12, 0x20] + Array(repeating: 0x55, count: 32)
-            guard packet.data == pattern else { out.replies = [reply(opcode, error: .invalidMessage)]; break }
             // The ROM answers a SYNC eight times.
             out.replies = Array(repeating: reply(opcode, value: Self.syncValue), count: 8)
-        case .readReg:
-            guard let address = word(packet.data, 0), packet.data.count == 4 else { out.replies = [reply(opcode, error: .invalidMessage)]; break }
+        case .readRegister(let address):
             out.replies = [reply(opcode, value: readRegister(address))]
-        case .writeReg:
-            out.replies = [writeRegisters(packet.data)]
+        case .writeRegister(let writes):
+            writeRegisters(writes)
+            out.replies = [reply(opcode)]
         case .getSecurityInfo:
             guard let chipID = profile.securityInfoChipID else { out.replies = unsupported(); break }
-            var info = ByteWriter()
-            info.writeUInt32LE(0)  // flags: no secure boot, no secure download mode
-            info.write(0)  // flash_crypt_cnt
-            info.write(contentsOf: [UInt8](repeating: 0, count: 7))  // key purposes
-            info.writeUInt32LE(chipID)
-            info.writeUInt32LE(0)  // eco version
-            out.replies = [reply(opcode, data: info.bytes)]
-        case .spiAttach:
-            out.replies = [reply(opcode, error: packet.data.count == 8 ? nil : .invalidMessage)]
-        case .spiSetParams:
-            guard packet.data.count == 24, let total = word(packet.data, 4) else { out.replies = [reply(opcode, error: .invalidMessage)]; break }
-            configuredFlashSize = Int(total)
+            // No secure boot, no secure download mode, flash encryption off.
+            out.replies = [reply(opcode, data: SecurityInfo(chipID: chipID, ecoVersion: 0).bytes)]
+        case .spiAttach(_, let romPadding):
+            out.replies = [reply(opcode, error: romPadding ? nil : .invalidMessage)]
+        case .spiSetParameters(let parameters):
+            configuredFlashSize = Int(parameters.totalSize)
             out.replies = [reply(opcode)]
-        case .changeBaudrate:
-            guard packet.data.count == 8, let rate = word(packet.data, 0), rate > 0 else { out.replies = [reply(opcode, error: .invalidMessage)]; break }
+        case .changeBaudRate(let rate, _):
+            guard rate > 0 else { out.replies = [reply(opcode, error: .invalidParameter)]; break }
             out.replies = [reply(opcode)]
             out.newBaudRate = Int(rate)
             baudRate = Int(rate)
-        case .flashBegin, .flashDeflBegin:
-            out = begin(opcode, packet.data)
-        case .flashData, .flashDeflData:
-            out = data(opcode, packet)
+        case .flashBegin(let begin), .flashDeflBegin(let begin):
+            out = self.begin(opcode, begin)
+        case .flashData(let block), .flashDeflData(let block):
+            out = data(opcode, block)
         case .flashEnd, .flashDeflEnd:
             write = nil
             out.replies = [reply(opcode)]
-        case .spiFlashMD5:
-            out.replies = [md5(packet.data)]
-        case .readFlashSlow:
-            guard packet.data.count == 8, let offset = word(packet.data, 0), let length = word(packet.data, 4), length <= 64,
-                  Int(offset) + 64 <= flash.size else { out.replies = [reply(opcode, error: .flashReadLengthError)]; break }
+        case .spiFlashMD5(let offset, let size):
+            out.replies = [md5(offset, size)]
+        case .readFlashSlow(let offset, let length):
+            guard length <= 64, Int(offset) + 64 <= flash.size else { out.replies = [reply(opcode, error: .flashReadLengthError)]; break }
             out.replies = [reply(opcode, data: Array(flash.read(Int(offset), 64)))]
-        case .memBegin:
-            guard packet.data.count == 16, let address = word(packet.data, 12) else { out.replies = [reply(opcode, error: .invalidMessage)]; break }
-            memSession = (address, 0)
-            ram[address] = []
+        case .memBegin(let begin):
+            memSession = (begin.address, 0)
+            ram[begin.address] = []
             out.replies = [reply(opcode)]
-        case .memData:
-            guard let session = memSession, let payload = checkedPayload(packet) else {
-                out.replies = [reply(opcode, error: memSession == nil ? .failedToAct : .badChecksum)]; break
-            }
-            ram[session.address, default: []] += payload
-            memSession = (session.address, session.cursor + payload.count)
+        case .memData(let block):
+            guard let session = memSession else { out.replies = [reply(opcode, error: .failedToAct)]; break }
+            ram[session.address, default: []] += block.payload
+            memSession = (session.address, session.cursor + block.payload.count)
             out.replies = [reply(opcode)]
         case .memEnd:
             // Accepted and stored, never executed: the emulated chip stays in its loader.
@@ -135,47 +127,44 @@ public final class EmulatedDevice {
 
     // MARK: - Flash writes
 
-    private func begin(_ opcode: Opcode, _ data: [UInt8]) -> Output {
+    private func begin(_ opcode: Opcode, _ begin: LoaderRequest.FlashBegin) -> Output {
         var out = Output()
-        guard data.count == profile.beginWords * 4 || (profile.beginWords == 5 && data.count == 16),
-              let size = word(data, 0), let offset = word(data, 12) else {
+        // The ESP32 ROM takes exactly 4 words; later ROMs also take the 5th (`encrypted`), which esptool always sends.
+        guard profile.beginWords == 5 || begin.encrypted == nil else {
             out.replies = [reply(opcode, error: .invalidMessage)]
             return out
         }
-        let end = Int(offset) + Int(size)
+        let end = Int(begin.offset) + Int(begin.size)
         guard end <= min(configuredFlashSize, flash.size) else {
             // Beyond the size the ROM knows (2 MB before SPI_SET_PARAMS): the erase fails.
             write = nil
             out.replies = [reply(opcode, error: .failedToAct)]
             return out
         }
-        let erased = flash.eraseSectors(covering: Int(offset), length: Int(size))
+        let erased = flash.eraseSectors(covering: Int(begin.offset), length: Int(begin.size))
         out.busySeconds = timing.eraseTime(sectors: erased)
         if opcode == .flashDeflBegin {
             guard let inflater = try? Inflater() else { out.replies = [reply(opcode, error: .mallocFailed)]; return out }
-            write = .deflate(cursor: Int(offset), inflater: inflater)
+            write = .deflate(cursor: Int(begin.offset), inflater: inflater)
         } else {
-            write = .plain(cursor: Int(offset))
+            write = .plain(cursor: Int(begin.offset))
         }
         out.replies = [reply(opcode)]
         return out
     }
 
-    private func data(_ opcode: Opcode, _ packet: CommandPacket) -> Output {
+    /// Writes at the session's cursor, whatever the block's sequence number says (the ROM's handling of sequence
+    /// numbers is undocumented, so a repeated block is simply written, or inflated, again).
+    private func data(_ opcode: Opcode, _ block: LoaderRequest.DataBlock) -> Output {
         var out = Output()
-        guard let payload = checkedPayload(packet) else {
-            let malformed = packet.data.count < 16
-            out.replies = [reply(opcode, error: malformed ? .invalidMessage : .badChecksum)]
-            return out
-        }
-        var bytes = payload
+        var bytes = block.payload
         var cursor: Int
         switch (opcode, write) {
         case (.flashData, .plain(let c)?):
             cursor = c
         case (.flashDeflData, .deflate(let c, let inflater)?):
             cursor = c
-            do { bytes = try inflater.inflate(payload) } catch {
+            do { bytes = try inflater.inflate(block.payload) } catch {
                 write = nil
                 out.replies = [reply(opcode, error: .deflateError)]
                 return out
@@ -200,18 +189,9 @@ public final class EmulatedDevice {
         return out
     }
 
-    /// The data of a `_DATA` command after its 16-byte header, if the length and checksum are right.
-    private func checkedPayload(_ packet: CommandPacket) -> [UInt8]? {
-        guard packet.data.count >= 16, let length = word(packet.data, 0), packet.data.count == 16 + Int(length) else { return nil }
-        let payload = Array(packet.data[16...])
-        guard CommandPacket.checksum(of: payload) == packet.checksum else { return nil }
-        return payload
-    }
-
-    private func md5(_ data: [UInt8]) -> [UInt8] {
-        guard data.count == 16, let address = word(data, 0), let size = word(data, 4),
-              Int(address) + Int(size) <= flash.size else { return reply(.spiFlashMD5, error: .flashReadLengthError) }
-        let digest = Insecure.MD5.hash(data: flash.read(Int(address), Int(size)))
+    private func md5(_ offset: UInt32, _ size: UInt32) -> [UInt8] {
+        guard Int(offset) + Int(size) <= flash.size else { return reply(.spiFlashMD5, error: .flashReadLengthError) }
+        let digest = Insecure.MD5.hash(data: flash.read(Int(offset), Int(size)))
         // The ROM answers with 32 lower-case hex characters (stubs send 16 raw bytes).
         let text = digest.map { b in let s = String(b, radix: 16); return s.count == 1 ? "0" + s : s }.joined()
         return reply(.spiFlashMD5, data: Array(text.utf8))
@@ -229,10 +209,5 @@ public final class EmulatedDevice {
     func unsupported() -> [[UInt8]] {
         let packet = ResponsePacket(opcode: 0x00, value: 0, data: [1, RomError.invalidMessage.rawValue, 0, 0]).bytes
         return Array(repeating: packet, count: 8)
-    }
-
-    func word(_ data: [UInt8], _ offset: Int) -> UInt32? {
-        guard data.count >= offset + 4 else { return nil }
-        return UInt32(data[offset]) | UInt32(data[offset + 1]) << 8 | UInt32(data[offset + 2]) << 16 | UInt32(data[offset + 3]) << 24
     }
 }

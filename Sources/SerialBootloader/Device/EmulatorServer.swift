@@ -71,6 +71,15 @@ public final class EmulatorServer {
         for fd in [ptyMaster] { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
     }
 
+    /// The output speed a client set on the pseudo-terminal (a termios `speed_t` code such as `B921600`), so tests
+    /// can see that a baud change made through a serial server reached the line; nil when not serving a pty.
+    public var ptySpeedCode: UInt32? {
+        guard ptySlave >= 0 else { return nil }
+        var tio = termios()
+        guard tcgetattr(ptySlave, &tio) == 0 else { return nil }
+        return UInt32(cfgetospeed(&tio))
+    }
+
     /// Serves clients until `shouldStop()` returns true (checked at least every 100 ms).
     public func run(shouldStop: () -> Bool) {
         if ptyMaster >= 0 {

@@ -110,6 +110,13 @@ struct EmulateCommand: ParsableCommand {
             signal(SIGPIPE, SIG_IGN)
             signal(SIGINT) { _ in stopRequested = 1 }
             signal(SIGTERM) { _ in stopRequested = 1 }
+            // A parent may have spawned us with these blocked (Foundation's Process from a test runner does):
+            // unblock them, or kill/Ctrl-C would never reach the handler that saves the flash.
+            var stopSignals = sigset_t()
+            sigemptyset(&stopSignals)
+            sigaddset(&stopSignals, SIGINT)
+            sigaddset(&stopSignals, SIGTERM)
+            pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
             if let portFile { try FileIO.writeAtomically(Array((server.connectString + "\n").utf8), to: portFile) }
             Console.write(2, "emulating \(device.profile.displayName) (\(flashSize.value / 1024) KB flash) on \(server.connectString)\n")
 

@@ -1,0 +1,49 @@
+/// Why talking to the ROM loader failed, always naming the command that was in flight.
+public struct LoaderError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// No matching reply within the command's timeout.
+        case timeout
+        /// The loader answered with a failure status; the byte is the ROM error code (`RomError`).
+        case failed(UInt8)
+        /// The loader does not know the command (a reply with another opcode and status `01 05`).
+        case unsupported
+        /// Replies came, but none answered the command (esptool's "Response doesn't match request").
+        case badReply
+        /// The port failed or went away.
+        case transport(TransportError.Kind)
+        /// No SYNC answer after every connect attempt.
+        case noSync
+        /// The chip is not the one asked for, or not one this tool knows.
+        case wrongChip
+    }
+
+    public let kind: Kind
+    /// The command in flight (`FLASH_DEFL_DATA`), or the step (`connect`).
+    public let command: String
+    public let message: String
+
+    public init(_ kind: Kind, command: String, _ message: String) {
+        self.kind = kind
+        self.command = command
+        self.message = message
+    }
+
+    public var description: String { "\(command): \(message)" }
+
+    /// Whether re-syncing and trying again can help: everything but a wrong chip. An "unsupported" reply to a
+    /// command the chip has is what a request with a corrupted opcode gets, so it counts as recoverable too
+    /// (the attempts are bounded).
+    public var isRecoverable: Bool { kind != .wrongChip }
+
+    static func failed(_ command: String, _ code: UInt8) -> LoaderError {
+        LoaderError(.failed(code), command: command, "the loader reported failure 0x01\(hex2(code)) (\(RomError.name(code)))")
+    }
+}
+
+func hex2(_ byte: UInt8) -> String {
+    let s = String(byte, radix: 16)
+    return s.count == 1 ? "0" + s : s
+}
+
+/// Lower-case hex of bytes (MD5 digests, as the ROM prints them).
+public func hexString(_ bytes: some Sequence<UInt8>) -> String { bytes.map(hex2).joined() }
