@@ -1,23 +1,6 @@
 import Foundation
+import TestSupport
 import Testing
-
-/// The original Python tools (scripts/python-env.sh). Without them a test skips, unless
-/// ESPFLASH_REQUIRE_TOOLS=1, where it fails.
-enum PythonTools {
-    static var venv: String? {
-        guard let path = ProcessInfo.processInfo.environment["ESPFLASH_VENV"],
-              FileManager.default.isExecutableFile(atPath: path + "/bin/esptool") else { return nil }
-        return path
-    }
-
-    static func venvOrRecord(_ what: String) -> String? {
-        if let venv { return venv }
-        if ProcessInfo.processInfo.environment["ESPFLASH_REQUIRE_TOOLS"] == "1" {
-            Issue.record("\(what) needs $ESPFLASH_VENV with esptool and esp32-mock-bootloader (scripts/python-env.sh)")
-        }
-        return nil
-    }
-}
 
 /// A server process (emulate, the mock bootloader) running for one test.
 final class BackgroundProcess {
@@ -75,21 +58,10 @@ final class BackgroundProcess {
     }
 }
 
-/// Seeded test data compressible like firmware (SplitMix64).
-struct TestBytes {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+/// Seeded test data compressible like firmware.
+enum TestBytes {
     static func firmware(_ count: Int, seed: UInt64) -> [UInt8] {
-        var rng = TestBytes(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var out: [UInt8] = []
         out.reserveCapacity(count)
         while out.count < count {

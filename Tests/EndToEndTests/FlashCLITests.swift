@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @Suite("Device commands against the emulated chip, the mock bootloader and esptool")
@@ -202,11 +203,12 @@ struct FlashCLITests {
 
     @Test("esp32-mock-bootloader 0.3.0: write, verify and read round trip; esptool reads the same flash")
     func mockBootloader() throws {
-        guard let venv = PythonTools.venvOrRecord("the mock bootloader test") else { return }
+        guard let mockBootloader = try ToolEnvironment.executable("esp32-mock-bootloader"),
+              let esptool = try ToolEnvironment.executable("esptool") else { return }
         let dir = try CLI.temporaryDirectory()
         let files = try Files(dir: dir, chip: "esp32", seed: 120)
         let tcpPort = 20_000 + Int(getpid() % 20_000)
-        let mock = try BackgroundProcess(venv + "/bin/esp32-mock-bootloader", ["run", "--chip", "esp32", "--port", String(tcpPort)])
+        let mock = try BackgroundProcess(mockBootloader, ["run", "--chip", "esp32", "--port", String(tcpPort)])
         defer { mock.stop(force: true) }
         try #require(BackgroundProcess.waitForPort(tcpPort))
         let port = "socket://127.0.0.1:\(tcpPort)"
@@ -219,15 +221,9 @@ struct FlashCLITests {
             let read = try CLI.run(["read-flash", "-p", port, "0x" + String(part.0, radix: 16), String(part.2.count), ours])
             #expect(read.exitCode == 0, "\(read.stderr)")
             #expect(Array(try CLI.read(ours)) == part.2)
-            let esptool = Process()
-            esptool.executableURL = URL(fileURLWithPath: venv + "/bin/esptool")
-            esptool.arguments = ["--chip", "esp32", "-p", port, "--no-stub", "--before", "no-reset", "--after", "no-reset",
-                                 "read-flash", "0x" + String(part.0, radix: 16), String(part.2.count), theirs]
-            esptool.standardOutput = FileHandle.nullDevice
-            esptool.standardError = FileHandle.nullDevice
-            try esptool.run()
-            esptool.waitUntilExit()
-            #expect(esptool.terminationStatus == 0)
+            let esptoolRead = try runTool(esptool, ["--chip", "esp32", "-p", port, "--no-stub", "--before", "no-reset", "--after", "no-reset",
+                                                    "read-flash", "0x" + String(part.0, radix: 16), String(part.2.count), theirs])
+            #expect(esptoolRead.status == 0)
             #expect(Array(try CLI.read(theirs)) == part.2)
         }
     }
