@@ -44,7 +44,8 @@ final class DeviceSession {
         let transport: any Transport
         let faults = try virtualFaults()
         do throws(TransportError) { transport = try address.open(baudRate: ConnectionOptions.defaultBaud, faults: faults) } catch {
-            throw CommandFailure.io("cannot open \(portText): \(error.message)")
+            // Transport errors already name the port and what failed.
+            throw CommandFailure.io(error.message)
         }
         var before = options.before
         if case .socket = address, before == .defaultReset || before == .usbReset { before = .noReset }  // no lines on raw TCP
