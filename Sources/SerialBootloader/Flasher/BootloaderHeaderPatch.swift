@@ -1,4 +1,5 @@
 import Crypto
+import ImageFormats
 
 /// `-fm/-ff/-fs` for write-flash: rewrites the flash mode, frequency and size in the bootloader image header and
 /// recomputes its appended SHA-256, as esptool `_update_image_flash_params` does (shared/reference/esptool.md §9.3).
@@ -21,14 +22,8 @@ public struct FlashParameters: Sendable, Equatable {
     public static let modes: [String: UInt8] = ["qio": 0, "qout": 1, "dio": 2, "dout": 3]
 
     /// Frequency nibble per chip (esptool `FLASH_FREQUENCY` of each target).
-    public static func frequencyCodes(_ family: TargetChip.Family) -> [String: UInt8] {
-        switch family {
-        case .esp32c2: ["60m": 0xF, "30m": 0x0, "20m": 0x1, "15m": 0x2]
-        case .esp32h2: ["48m": 0xF, "24m": 0x0, "16m": 0x1, "12m": 0x2]
-        case .esp32c5: ["80m": 0xF, "40m": 0x0, "20m": 0x2]
-        case .esp32c6: ["80m": 0x0, "40m": 0x0, "20m": 0x2]
-        default: ["80m": 0xF, "40m": 0x0, "26m": 0x1, "20m": 0x2]
-        }
+    public static func frequencyCodes(_ chip: Chip) -> [String: UInt8] {
+        Dictionary(chip.flashFrequencies.map { ($0.name, $0.code) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// Size nibble (high half of byte 3): 1MB 0 … 128MB 7.
@@ -39,7 +34,7 @@ public struct FlashParameters: Sendable, Equatable {
 
     /// The patched image, or nil when esptool would leave it alone (not at the bootloader offset, not an image,
     /// nothing to change). Throws a message for values the chip does not have.
-    public func patch(_ data: [UInt8], address: Int, chip: TargetChip) throws(FlashPlanError) -> [UInt8]? {
+    public func patch(_ data: [UInt8], address: Int, chip: Chip) throws(FlashPlanError) -> [UInt8]? {
         guard !keepsEverything, address == chip.bootloaderOffset, data.count >= 24, data[0] == 0xE9 else { return nil }
         var out = data
         if let mode {
@@ -47,7 +42,7 @@ public struct FlashParameters: Sendable, Equatable {
             out[2] = code
         }
         if let frequency {
-            let codes = Self.frequencyCodes(chip.family)
+            let codes = Self.frequencyCodes(chip)
             guard let code = codes[frequency] else {
                 throw FlashPlanError(name: "-ff", message: "\(chip.displayName) has no flash frequency '\(frequency)' (\(codes.keys.sorted().joined(separator: ", ")))")
             }
