@@ -113,7 +113,7 @@ public final class Bootloader {
     }
 
     static func readSecurityInfo(_ connection: LoaderConnection) throws(LoaderError) -> SecurityInfo {
-        let reply = try connection.command(.getSecurityInfo, checkStatus: false)
+        let reply = try connection.send(.getSecurityInfo, checkStatus: false)
         let d = reply.data
         let long = d.count >= 22
         guard d.count >= 14 else {
@@ -207,7 +207,7 @@ public final class Bootloader {
             let clk = word5 & 0x1F, q = word5 >> 5 & 0x1F, d = word5 >> 10 & 0x1F, cs = word5 >> 15 & 0x1F, hd = word3 >> 4 & 0x1F
             if clk | q | d | cs | hd != 0 { config = hd << 24 | cs << 18 | d << 12 | q << 6 | clk }
         }
-        try connection.command(.spiAttach, le32([config, 0]))
+        try connection.send(.spiAttach(configuration: config, romPadding: true))
         attached = true
     }
 
@@ -240,7 +240,7 @@ public final class Bootloader {
 
     /// SPI_SET_PARAMS: `id 0, total size, block 64 KB, sector 4 KB, page 256, status mask 0xFFFF`.
     public func setFlashSize(_ size: Int) throws(LoaderError) {
-        try connection.command(.spiSetParams, le32([0, UInt32(size), 0x10000, 0x1000, 0x100, 0xFFFF]))
+        try connection.send(.spiSetParameters(LoaderRequest.SPIParameters(totalSize: UInt32(size))))
         configuredFlashSize = size
     }
 
@@ -264,7 +264,7 @@ public final class Bootloader {
             if romFrequency > 0 { sent = baud * romFrequency / validFrequency }
         }
         // The reply comes at the old rate; esptool does not check its status.
-        try connection.command(.changeBaudrate, le32([UInt32(sent), 0]), checkStatus: false)
+        try connection.send(.changeBaudRate(newBaudRate: UInt32(sent), oldBaudRate: 0), checkStatus: false)
         do { try transport.setBaudRate(baud) } catch { throw LoaderError(.transport(error.kind), command: "CHANGE_BAUDRATE", error.message) }
         Clock.sleep(seconds: timeouts.settle)
         connection.resetReceiver()
@@ -275,8 +275,8 @@ public final class Bootloader {
 
     /// SPI_FLASH_MD5 of `[address, address+size)`, lower-case hex. The ROM answers with 32 ASCII hex characters.
     public func flashMD5(address: Int, size: Int) throws(LoaderError) -> String {
-        let reply = try connection.command(.spiFlashMD5, le32([UInt32(address), UInt32(size), 0, 0]),
-                                           timeout: timeouts.md5(bytes: size), payloadLength: 32)
+        let reply = try connection.send(.spiFlashMD5(offset: UInt32(address), size: UInt32(size)),
+                                        timeout: timeouts.md5(bytes: size), payloadLength: 32)
         let text = reply.payload(length: 32)
         if text.count == 32, text.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x66) }) {
             return String(decoding: text.map { $0 | ($0 >= 0x41 ? 0x20 : 0) }, as: UTF8.self)
@@ -292,7 +292,7 @@ public final class Bootloader {
         out.reserveCapacity(size)
         while out.count < size {
             let length = min(Self.readBlockSize, size - out.count)
-            let reply = try connection.command(.readFlashSlow, le32([UInt32(address + out.count), UInt32(length)]), payloadLength: Self.readBlockSize)
+            let reply = try connection.send(.readFlashSlow(offset: UInt32(address + out.count), length: UInt32(length)), payloadLength: Self.readBlockSize)
             guard reply.data.count >= Self.readBlockSize else {
                 throw LoaderError(.badReply, command: "READ_FLASH_SLOW", "reply holds \(reply.data.count) bytes, expected \(Self.readBlockSize)")
             }
@@ -304,16 +304,15 @@ public final class Bootloader {
 
     /// FLASH_BEGIN or FLASH_DEFL_BEGIN: the ROM erases `[address, address + eraseSize)` before answering.
     public func beginWrite(compressed: Bool, eraseSize: Int, blocks: Int, address: Int) throws(LoaderError) {
-        var words = [UInt32(eraseSize), UInt32(blocks), UInt32(Self.romBlockSize), UInt32(address)]
-        if chip.flashBeginWords == 5 { words.append(0) }  // not encrypted
-        try connection.command(compressed ? .flashDeflBegin : .flashBegin, le32(words), timeout: timeouts.erase(bytes: eraseSize))
+        let begin = LoaderRequest.FlashBegin(size: UInt32(eraseSize), blockCount: UInt32(blocks), blockSize: UInt32(Self.romBlockSize),
+                                             offset: UInt32(address), encrypted: chip.flashBeginWords == 5 ? 0 : nil)  // 0: not encrypted
+        try connection.send(compressed ? .flashDeflBegin(begin) : .flashBegin(begin), timeout: timeouts.erase(bytes: eraseSize))
     }
 
     /// One FLASH_DATA or FLASH_DEFL_DATA block: `len, seq, 0, 0, data`, with the data checksum.
     public func writeBlock(compressed: Bool, _ data: ArraySlice<UInt8>, sequence: Int, timeout: Double) throws(LoaderError) {
-        let payload = le32([UInt32(data.count), UInt32(sequence), 0, 0]) + data
-        try connection.command(compressed ? .flashDeflData : .flashData, payload,
-                               checksum: CommandPacket.checksum(of: data), timeout: timeout)
+        let block = LoaderRequest.DataBlock(sequence: UInt32(sequence), payload: Array(data))
+        try connection.send(compressed ? .flashDeflData(block) : .flashData(block), timeout: timeout)
     }
 
     /// `--after`: hard reset pulses RTS; soft reset asks the ROM to run the app (FLASH_BEGIN 0 + FLASH_END 1).
@@ -328,7 +327,7 @@ public final class Bootloader {
             }
         case .softReset:
             try beginWrite(compressed: false, eraseSize: 0, blocks: 0, address: 0)
-            try connection.command(.flashEnd, le32(1))
+            try connection.send(.flashEnd(runUserCode: true))
         }
     }
 }
