@@ -68,7 +68,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SerialBootloaderTests",
-            dependencies: ["SerialBootloader"]
+            dependencies: ["SerialBootloader", "ImageFormats"]
         ),
         .testTarget(
             name: "EndToEndTests",

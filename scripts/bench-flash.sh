@@ -14,11 +14,11 @@ baud=921600
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-app=Fixtures/flash/esp_idf_blink_esp32s2.bin
+app=Fixtures/images/esp_idf_blink_esp32s2.bin
 factory=$work/factory_4MB.bin
 # The factory image: bootloader, the app at 0x10000 and a second copy in an OTA slot, 0xFF to 4 MB.
 "$venv/bin/esptool" --chip esp32 merge-bin -o "$factory" --pad-to-size 4MB \
-  0x1000 Fixtures/flash/bootloader_esp32.bin 0x10000 "$app" 0x210000 "$app" >/dev/null
+  0x1000 Fixtures/images/bootloader_esp32.bin 0x10000 "$app" 0x210000 "$app" >/dev/null
 
 # The model limit for IMAGE at ADDRESS (seconds), from the same figures the emulator uses (FlashTiming.swift).
 limit() {

@@ -18,12 +18,12 @@ struct EmulatorFaultCLITests {
         let data = EsptoolConformanceTests.data(200_000, seed: 9)
         try data.write(to: URL(fileURLWithPath: file))
         // Connecting and reading the flash ID takes about 80 frames; 200 KB of 1 KB blocks take 200 more.
-        let emulator = try EmulatorProcess(chip: "esp32c3", pty: false, flashFile: dir + "/flash.bin", extra: ["--fault", "disconnect-after=150"])
-        let broken = try esptool(emulator.port, ["write-flash", "0x10000", file])
+        let (emulator, port) = try BackgroundProcess.emulator(chip: "esp32c3", flashFile: dir + "/flash.bin", extra: ["--fault", "disconnect-after=150"])
+        let broken = try esptool(port, ["write-flash", "0x10000", file])
         #expect(broken.code != 0, "\(broken.output)")
         #expect(broken.output.contains("disconnected") || broken.output.contains("closed"), "\(broken.output)")
         // The next connection gets a fresh count: a short command goes through.
-        let id = try esptool(emulator.port, ["flash-id"])
+        let id = try esptool(port, ["flash-id"])
         #expect(id.code == 0, "\(id.output)")
         _ = emulator.stop()
         // What was written before the line dropped is still in flash.
@@ -38,9 +38,9 @@ struct EmulatorFaultCLITests {
         var logs: [[String]] = []
         for run in 0..<2 {
             let log = dir + "/frames-\(run).log"
-            let emulator = try EmulatorProcess(chip: "esp32", pty: false, flashFile: dir + "/flash-\(run).bin",
-                                               extra: ["--fault", "corrupt-rx=0.3", "--fault", "seed=11", "--log", log])
-            let result = try esptool(emulator.port, ["write-flash", "0x10000", file])
+            let (emulator, port) = try BackgroundProcess.emulator(chip: "esp32", flashFile: dir + "/flash-\(run).bin",
+                                                                  extra: ["--fault", "corrupt-rx=0.3", "--fault", "seed=11", "--log", log])
+            let result = try esptool(port, ["write-flash", "0x10000", file])
             _ = emulator.stop()
             // With 30% of frames damaged esptool cannot complete (its 3 block retries run out, or sync fails).
             #expect(result.code != 0, "\(result.output)")

@@ -40,9 +40,9 @@ struct EsptoolConformanceTests {
         ]
         for f in files { try f.data.write(to: URL(fileURLWithPath: dir + "/" + f.name)) }
 
-        var emulator = try EmulatorProcess(chip: setup.chip, pty: setup.pty, flashFile: flash)
+        var (emulator, port) = try BackgroundProcess.emulator(chip: setup.chip, pty: setup.pty, flashFile: flash)
         func esp(_ args: [String]) throws -> (code: Int32, output: String) {
-            let ran = try runTool(esptool, ["--chip", "auto", "-p", emulator.port, "--no-stub", "--before", "no-reset", "--after", "no-reset"] + args,
+            let ran = try runTool(esptool, ["--chip", "auto", "-p", port, "--no-stub", "--before", "no-reset", "--after", "no-reset"] + args,
                                   mergingStderr: true)
             return (ran.status, ran.stdout)
         }
@@ -79,7 +79,7 @@ struct EsptoolConformanceTests {
         // Change the flash behind esptool's back: verify-flash must now fail.
         image[0x10000 + 77] ^= 0x01
         try image.write(to: URL(fileURLWithPath: flash))
-        emulator = try EmulatorProcess(chip: setup.chip, pty: setup.pty, flashFile: flash)
+        (emulator, port) = try BackgroundProcess.emulator(chip: setup.chip, pty: setup.pty, flashFile: flash)
         let tampered = try esp(["verify-flash", "0x10000", dir + "/app.bin"])
         #expect(tampered.code != 0, "\(tampered.output)")
         #expect(tampered.output.contains("digest mismatch"), "\(tampered.output)")

@@ -166,9 +166,7 @@ struct FlashCLITests {
     func emulateOverTCP() throws {
         let dir = try CLI.temporaryDirectory()
         let files = try Files(dir: dir, chip: "esp32c3", seed: 70)
-        let server = try BackgroundProcess(CLI.binary, ["emulate", "--chip", "esp32c3", "--listen", "127.0.0.1:0",
-                                                        "--port-file", dir + "/port", "--flash", dir + "/chip.bin"])
-        let port = try BackgroundProcess.waitForFile(dir + "/port")
+        let (server, port) = try BackgroundProcess.emulator(chip: "esp32c3", flashFile: dir + "/chip.bin")
         let write = try CLI.run(["write-flash", "-p", port, "-b", "921600"] + files.pairArguments)
         #expect(write.exitCode == 0, "\(write.stderr)")
         #expect(write.stderr.contains("cannot change its baud rate"))
@@ -184,11 +182,9 @@ struct FlashCLITests {
 
         for (seed, extra) in [(3, [String]()), (4, ["--fault", "disconnect-after=120"])] {
             try? FileManager.default.removeItem(atPath: dir + "/faulty.bin")
-            try? FileManager.default.removeItem(atPath: dir + "/port2")
-            let faulty = try BackgroundProcess(CLI.binary, ["emulate", "--chip", "esp32", "--listen", "127.0.0.1:0", "--port-file", dir + "/port2",
-                                                            "--flash", dir + "/faulty.bin", "--fault", "corrupt-rx=0.01", "--fault", "drop-reply=0.01",
-                                                            "--fault", "seed=\(seed)"] + extra)
-            let faultyPort = try BackgroundProcess.waitForFile(dir + "/port2")
+            let (faulty, faultyPort) = try BackgroundProcess.emulator(
+                chip: "esp32", flashFile: dir + "/faulty.bin",
+                extra: ["--fault", "corrupt-rx=0.01", "--fault", "drop-reply=0.01", "--fault", "seed=\(seed)"] + extra)
             let run = try CLI.run(["write-flash", "-p", faultyPort, "0x1000", files.parts[0].1, "0x10000", files.parts[2].1])
             faulty.stop()
             if run.exitCode == 0 {

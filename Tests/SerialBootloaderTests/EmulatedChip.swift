@@ -1,3 +1,4 @@
+import ImageFormats
 import SerialBootloader
 
 /// A connected emulated chip for library tests: device, session, transport and a synced `Bootloader`.
@@ -7,9 +8,9 @@ struct EmulatedChip {
     let transport: InProcessTransport
     let loader: Bootloader
 
-    init(_ chip: RomProfile.Chip, flashSize: Int = 4 << 20, contents: [UInt8]? = nil, faults: FaultPlan = FaultPlan(),
+    init(_ chip: Chip, flashSize: Int = 4 << 20, contents: [UInt8]? = nil, faults: FaultPlan = FaultPlan(),
          setFlashSize: Bool = true) throws {
-        device = EmulatedDevice(profile: .profile(for: chip), flashSize: flashSize, flashContents: contents)
+        device = EmulatedDevice(profile: .profile(for: chip)!, flashSize: flashSize, flashContents: contents)
         session = EmulatorSession(device: device, faults: faults)
         transport = InProcessTransport(session: session, portName: "virtual://\(chip.rawValue)")
         let connection = LoaderConnection(transport: transport)

@@ -1,3 +1,4 @@
+import ImageFormats
 import SerialBootloader
 import Testing
 
@@ -5,8 +6,8 @@ import Testing
 struct RawHost {
     let device: EmulatedDevice
 
-    init(_ chip: RomProfile.Chip, flashSize: Int = 4 << 20) {
-        device = EmulatedDevice(profile: .profile(for: chip), flashSize: flashSize)
+    init(_ chip: Chip, flashSize: Int = 4 << 20) {
+        device = EmulatedDevice(profile: .profile(for: chip)!, flashSize: flashSize)
     }
 
     init(device: EmulatedDevice) { self.device = device }
@@ -26,7 +27,7 @@ struct RawHost {
     }
 
     func begin(_ opcode: Opcode = .flashBegin, size: UInt32, blocks: UInt32 = 1, blockSize: UInt32 = 0x400, offset: UInt32) -> [ResponsePacket] {
-        let five = device.profile.beginWords == 5
+        let five = device.profile.chip.flashBeginWords == 5
         return send(opcode, Self.words([size, blocks, blockSize, offset] + (five ? [0] : [])))
     }
 
@@ -50,8 +51,8 @@ struct RawHost {
 }
 
 @Suite struct EmulatedDeviceTests {
-    @Test(arguments: RomProfile.Chip.allCases)
-    func syncIsAnsweredEightTimes(_ chip: RomProfile.Chip) {
+    @Test(arguments: RomProfile.emulatedChips)
+    func syncIsAnsweredEightTimes(_ chip: Chip) {
         let host = RawHost(chip)
         let replies = host.send(.sync, PacketTests.syncPayload)
         #expect(replies.count == 8)
@@ -80,8 +81,8 @@ struct RawHost {
         #expect(f.read(0x23000, 0x2000).allSatisfy { $0 == 0 })
     }
 
-    @Test(arguments: RomProfile.Chip.allCases)
-    func writesPastTwoMegabytesFailUntilSPISetParams(_ chip: RomProfile.Chip) {
+    @Test(arguments: RomProfile.emulatedChips)
+    func writesPastTwoMegabytesFailUntilSPISetParams(_ chip: Chip) {
         let host = RawHost(chip)
         #expect(RawHost.outcome(host.begin(size: 0x1000, offset: 0x200000)) == RawHost.failure(.failedToAct))
         #expect(host.ok(.spiSetParams, RawHost.words([0, 4 << 20, 0x10000, 0x1000, 0x100, 0xFFFF])))
@@ -142,14 +143,21 @@ struct RawHost {
         #expect(Array(r.first!.data.prefix(8)) == Array(0..<8))
     }
 
-    @Test(arguments: [(RomProfile.Chip.esp32, "24:0a:c4:5e:00:01"), (.esp32s3, "24:0a:c4:5e:00:02"), (.esp32c3, "24:0a:c4:5e:00:03")])
-    func macWordsDecodeAsEsptoolDoes(_ chip: RomProfile.Chip, _ expected: String) {
+    @Test(arguments: [(Chip.esp32, "24:0a:c4:5e:00:01"), (.esp32s3, "24:0a:c4:5e:00:02"), (.esp32c3, "24:0a:c4:5e:00:03")])
+    func macWordsDecodeAsEsptoolDoes(_ chip: Chip, _ expected: String) {
         let host = RawHost(chip)
         let p = host.device.profile
-        let low = host.send(.readReg, RawHost.words([p.macWordAddresses.low])).first!.value
-        let high = host.send(.readReg, RawHost.words([p.macWordAddresses.high])).first!.value
+        let low = host.send(.readReg, RawHost.words([p.chip.macWords.low])).first!.value
+        let high = host.send(.readReg, RawHost.words([p.chip.macWords.high])).first!.value
         let bytes = [UInt8(high >> 8 & 0xFF), UInt8(high & 0xFF), UInt8(low >> 24), UInt8(low >> 16 & 0xFF), UInt8(low >> 8 & 0xFF), UInt8(low & 0xFF)]
         #expect(bytes.map { b in let s = String(b, radix: 16); return s.count == 1 ? "0" + s : s }.joined(separator: ":") == expected)
+    }
+
+    @Test("the emulator's magic value is one the chip table knows", arguments: RomProfile.emulatedChips)
+    func magicValueIsInTheChipTable(_ chip: Chip) {
+        let profile = RomProfile.profile(for: chip)!
+        #expect(chip.magicValues.contains(profile.magicValue))
+        #expect(Chip.withMagicValue(profile.magicValue) == chip)
     }
 
     @Test func unknownOpcodesGetTheRomsUnsupportedAnswer() {

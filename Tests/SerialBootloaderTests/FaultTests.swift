@@ -1,3 +1,4 @@
+import ImageFormats
 import SerialBootloader
 import Testing
 
@@ -7,7 +8,7 @@ import Testing
         var plan = FaultPlan()
         for spec in specs { #expect(plan.add(spec) == nil) }
         var log: [String] = []
-        let device = EmulatedDevice(profile: .profile(for: .esp32c3))
+        let device = EmulatedDevice(profile: .profile(for: .esp32c3)!)
         let session = EmulatorSession(device: device, faults: plan, log: { line in
             // Drop the time stamp so runs compare.
             log.append(String(line.drop { $0 != " " }))
@@ -55,7 +56,7 @@ import Testing
     @Test func delayReplyWaits() {
         var plan = FaultPlan()
         #expect(plan.add("delay-reply=30") == nil)
-        let session = EmulatorSession(device: EmulatedDevice(profile: .profile(for: .esp32)), faults: plan)
+        let session = EmulatorSession(device: EmulatedDevice(profile: .profile(for: .esp32)!), faults: plan)
         session.beginConnection()
         let start = ContinuousClock.now
         _ = session.receive(SLIP.encode(CommandPacket(.readReg, data: RawHost.words([0])).bytes)) { _ in true }

@@ -1,3 +1,4 @@
+import ImageFormats
 import Testing
 @testable import SerialBootloader
 
@@ -16,8 +17,8 @@ struct FlasherTests {
         return flash
     }
 
-    @Test("writes several files and a 4 MB image, reads back, skips the second time", arguments: RomProfile.Chip.allCases)
-    func writeReadSkip(chip: RomProfile.Chip) throws {
+    @Test("writes several files and a 4 MB image, reads back, skips the second time", arguments: RomProfile.emulatedChips)
+    func writeReadSkip(chip: Chip) throws {
         let emulated = try EmulatedChip(chip)
         var events: [FlashEvent] = []
         let flasher = Flasher(loader: emulated.loader) { events.append($0) }
@@ -115,7 +116,7 @@ struct FlasherTests {
     @Test("fault injection: never a wrong flash reported as good")
     func faultInjection() throws {
         var succeeded = 0, failed = 0, recoveries = 0
-        let chips = RomProfile.Chip.allCases
+        let chips = RomProfile.emulatedChips
         for run in 0..<200 {
             var plan = FaultPlan()
             plan.seed = UInt64(run) &* 7919 &+ 1

@@ -7,7 +7,7 @@ struct LibDeflateTests {
     @Test("a real app: libdeflate's stream inflates with zlib to the same bytes and is smaller than zlib -9")
     func smallerAndCompatible() throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/flash/esp_idf_blink_esp32s2.bin").path
+            .appendingPathComponent("Fixtures/images/esp_idf_blink_esp32s2.bin").path
         let app = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
         let strong = try #require(LibDeflate.compress(app))
         let zlib9 = try Deflate.compress(app, level: 9)

@@ -1,13 +1,14 @@
+import ImageFormats
 import Testing
 @testable import SerialBootloader
 
 @Suite("Loader client against the emulated ROM")
 struct LoaderConnectionTests {
-    @Test("connect detects the chip, reads MAC, flash id and size", arguments: RomProfile.Chip.allCases)
-    func connectAndIdentify(chip: RomProfile.Chip) throws {
+    @Test("connect detects the chip, reads MAC, flash id and size", arguments: RomProfile.emulatedChips)
+    func connectAndIdentify(chip: Chip) throws {
         let emulated = try EmulatedChip(chip, flashSize: 8 << 20, setFlashSize: false)
         let loader = emulated.loader
-        #expect(loader.chip.family.rawValue == chip.rawValue)
+        #expect(loader.chip == chip)
         #expect(try loader.readMAC() == emulated.device.mac)
         let id = try loader.readFlashID()
         #expect(id == 0x17_40EF)
@@ -27,18 +28,18 @@ struct LoaderConnectionTests {
         let connection = emulated.loader.connection
         #expect(throws: LoaderError.self) { try connection.command(.eraseFlash) }
         do { try connection.command(.eraseFlash) } catch { #expect(error.kind == .unsupported); #expect(error.command == "ERASE_FLASH") }
-        #expect(try connection.readRegister(TargetChip.magicRegister) == 0x00F0_1D83)
+        #expect(try connection.readRegister(Chip.magicRegister) == 0x00F0_1D83)
     }
 
     @Test("a missing reply is a timeout naming the command; the next SYNC works")
     func droppedReply() throws {
         var plan = FaultPlan()
         plan.dropReply = 1
-        let device = EmulatedDevice(profile: .profile(for: .esp32c3))
+        let device = EmulatedDevice(profile: .profile(for: .esp32c3)!)
         let session = EmulatorSession(device: device, faults: plan)
         let connection = LoaderConnection(transport: InProcessTransport(session: session, portName: "virtual://esp32c3"))
         do {
-            try connection.command(.readReg, le32(TargetChip.magicRegister))
+            try connection.command(.readReg, le32(Chip.magicRegister))
             Issue.record("expected a timeout")
         } catch {
             #expect(error.kind == .timeout)

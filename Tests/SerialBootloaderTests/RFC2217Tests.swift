@@ -1,3 +1,4 @@
+import ImageFormats
 import Foundation
 import SerialBootloader
 import Testing
@@ -20,7 +21,7 @@ struct RFC2217Tests {
         let device: EmulatedDevice
         var stop = false
         init() throws {
-            device = EmulatedDevice(profile: .profile(for: .esp32c3))
+            device = EmulatedDevice(profile: .profile(for: .esp32c3)!)
             server = EmulatorServer(session: EmulatorSession(device: device))
             try server.open(.pty)
         }

@@ -1,15 +1,19 @@
 // One literal per supported chip. Every value is from esptool 5.6.0 `targets/<chip>.py` (class attributes named
-// in `Chip`); inherited attributes were resolved by hand (C2 inherits C3, C5 and H2 inherit C6, S2/S3/C3
+// in `ChipFacts`); inherited attributes were resolved by hand (C2 inherits C3, C5 and H2 inherit C6, S2/S3/C3
 // inherit ESP32).
 
 /// `ESP32ROM.FLASH_FREQUENCY`, inherited by S2, S3 and C3.
 private let esp32Frequencies: [(name: String, code: UInt8)] = [("80m", 0xF), ("40m", 0x0), ("26m", 0x1), ("20m", 0x2)]
 
-extension Chip {
-    public static let esp32 = Chip(
-        name: "esp32", displayName: "ESP32", imageChipID: 0, bootloaderOffset: 0x1000,
-        flashFrequencies: esp32Frequencies, uf2FamilyID: 0x1C5F_21B0, magicValues: [0x00F0_1D83],
-        iromMap: 0x400D_0000..<0x4040_0000, dromMap: 0x3F40_0000..<0x3F80_0000,
+extension ChipFacts {
+    public static let esp32 = ChipFacts(
+        displayName: "ESP32", imageChipID: 0, bootloaderOffset: 0x1000,
+        flashFrequencies: esp32Frequencies, uf2FamilyID: 0x1C5F_21B0, iromMap: 0x400D_0000..<0x4040_0000, dromMap: 0x3F40_0000..<0x3F80_0000,
+        magicValues: [0x00F0_1D83],
+        securityInfo: .unsupported, flashBeginWords: 4, macWords: (0x3FF5_A004, 0x3FF5_A008),
+        spi: SPIRegisters(base: 0x3FF4_2000, layout: .esp32), flashPins: .esp32Efuse,
+        crystal: .uartDivider(register: ESP32Registers.uartClockDivider), baudRateScaling: .esp32ROMClock, revision: .esp32,
+        features: ["Wi-Fi", "BT", "Dual Core"],
         memoryMap: [
             MemoryRegion(0x0000_0000, 0x0001_0000, "PADDING"),
             MemoryRegion(0x3F40_0000, 0x3F80_0000, "DROM"),
@@ -28,10 +32,14 @@ extension Chip {
             MemoryRegion(0x5000_0000, 0x5000_2000, "RTC_DATA"),
         ])
 
-    public static let esp32s2 = Chip(
-        name: "esp32s2", displayName: "ESP32-S2", imageChipID: 2, bootloaderOffset: 0x1000,
-        flashFrequencies: esp32Frequencies, uf2FamilyID: 0xBFDD_4EEE, magicValues: [0x0000_07C6],
-        iromMap: 0x4008_0000..<0x40B8_0000, dromMap: 0x3F00_0000..<0x3F3F_0000,
+    public static let esp32s2 = ChipFacts(
+        displayName: "ESP32-S2", imageChipID: 2, bootloaderOffset: 0x1000,
+        flashFrequencies: esp32Frequencies, uf2FamilyID: 0xBFDD_4EEE, iromMap: 0x4008_0000..<0x40B8_0000, dromMap: 0x3F00_0000..<0x3F3F_0000,
+        magicValues: [0x0000_07C6],
+        securityInfo: .withoutChipID, flashBeginWords: 5, macWords: (0x3F41_A044, 0x3F41_A048),
+        spi: SPIRegisters(base: 0x3F40_2000, layout: .spiMem), flashPins: .defaultPins,
+        crystal: .fixed(40), baudRateScaling: .none, revision: .notRead,
+        features: ["Wi-Fi", "Single Core"],
         memoryMap: [
             MemoryRegion(0x0000_0000, 0x0001_0000, "PADDING"),
             MemoryRegion(0x3F00_0000, 0x3FF8_0000, "DROM"),
@@ -47,10 +55,14 @@ extension Chip {
             MemoryRegion(0x5000_0000, 0x5000_2000, "RTC_DATA"),
         ])
 
-    public static let esp32s3 = Chip(
-        name: "esp32s3", displayName: "ESP32-S3", imageChipID: 9, bootloaderOffset: 0x0,
-        flashFrequencies: esp32Frequencies, uf2FamilyID: 0xC47E_5767, magicValues: [0x9],
-        iromMap: 0x4200_0000..<0x4400_0000, dromMap: 0x3C00_0000..<0x3E00_0000,
+    public static let esp32s3 = ChipFacts(
+        displayName: "ESP32-S3", imageChipID: 9, bootloaderOffset: 0x0,
+        flashFrequencies: esp32Frequencies, uf2FamilyID: 0xC47E_5767, iromMap: 0x4200_0000..<0x4400_0000, dromMap: 0x3C00_0000..<0x3E00_0000,
+        magicValues: [0x9],
+        securityInfo: .withChipID, flashBeginWords: 5, macWords: (0x6000_7044, 0x6000_7048),
+        spi: SPIRegisters(base: 0x6000_2000, layout: .spiMem), flashPins: .defaultPins,
+        crystal: .fixed(40), baudRateScaling: .none, revision: .block1(word3: 0x6000_7050, word5: 0x6000_7058),
+        features: ["Wi-Fi", "BLE", "Dual Core"],
         memoryMap: [
             MemoryRegion(0x0000_0000, 0x0001_0000, "PADDING"),
             MemoryRegion(0x3C00_0000, 0x3D00_0000, "DROM"),
@@ -66,11 +78,15 @@ extension Chip {
             MemoryRegion(0x5000_0000, 0x5000_2000, "RTC_DATA"),
         ])
 
-    public static let esp32c2 = Chip(
-        name: "esp32c2", displayName: "ESP32-C2", imageChipID: 12, bootloaderOffset: 0x0,
+    public static let esp32c2 = ChipFacts(
+        displayName: "ESP32-C2", imageChipID: 12, bootloaderOffset: 0x0,
         flashFrequencies: [("60m", 0xF), ("30m", 0x0), ("20m", 0x1), ("15m", 0x2)],
-        uf2FamilyID: 0x2B88_D29C, magicValues: [0x6F51_306F, 0x7C41_A06F, 0x0C21_E06F],
-        iromMap: 0x4200_0000..<0x4240_0000, dromMap: 0x3C00_0000..<0x3C40_0000,
+        uf2FamilyID: 0x2B88_D29C, iromMap: 0x4200_0000..<0x4240_0000, dromMap: 0x3C00_0000..<0x3C40_0000,
+        magicValues: [0x6F51_306F, 0x7C41_A06F, 0x0C21_E06F],
+        securityInfo: .withChipID, flashBeginWords: 5, macWords: (0x6000_8840, 0x6000_8844),
+        spi: SPIRegisters(base: 0x6000_2000, layout: .spiMem), flashPins: .defaultPins,
+        crystal: .notRead, baudRateScaling: .none, revision: .notRead,
+        features: ["Wi-Fi", "BLE", "Single Core"],
         memoryMap: [
             MemoryRegion(0x0000_0000, 0x0001_0000, "PADDING"),
             MemoryRegion(0x3C00_0000, 0x3C40_0000, "DROM"),
@@ -82,11 +98,15 @@ extension Chip {
             MemoryRegion(0x4037_C000, 0x403C_0000, "IRAM"),
         ])
 
-    public static let esp32c3 = Chip(
-        name: "esp32c3", displayName: "ESP32-C3", imageChipID: 5, bootloaderOffset: 0x0,
+    public static let esp32c3 = ChipFacts(
+        displayName: "ESP32-C3", imageChipID: 5, bootloaderOffset: 0x0,
         flashFrequencies: esp32Frequencies, uf2FamilyID: 0xD42B_A06C,
-        magicValues: [0x6921_506F, 0x1B31_506F, 0x4881_606F, 0x4361_606F],
         iromMap: 0x4200_0000..<0x4280_0000, dromMap: 0x3C00_0000..<0x3C80_0000,
+        magicValues: [0x6921_506F, 0x1B31_506F, 0x4881_606F, 0x4361_606F],
+        securityInfo: .withChipID, flashBeginWords: 5, macWords: (0x6000_8844, 0x6000_8848),
+        spi: SPIRegisters(base: 0x6000_2000, layout: .spiMem), flashPins: .defaultPins,
+        crystal: .fixed(40), baudRateScaling: .none, revision: .block1(word3: 0x6000_8850, word5: 0x6000_8858),
+        features: ["Wi-Fi", "BLE", "Single Core"],
         memoryMap: [
             MemoryRegion(0x0000_0000, 0x0001_0000, "PADDING"),
             MemoryRegion(0x3C00_0000, 0x3C80_0000, "DROM"),
@@ -101,11 +121,15 @@ extension Chip {
             MemoryRegion(0x600F_E000, 0x6010_0000, "MEM_INTERNAL2"),
         ])
 
-    public static let esp32c5 = Chip(
-        name: "esp32c5", displayName: "ESP32-C5", imageChipID: 23, bootloaderOffset: 0x2000,
+    public static let esp32c5 = ChipFacts(
+        displayName: "ESP32-C5", imageChipID: 23, bootloaderOffset: 0x2000,
         flashFrequencies: [("80m", 0xF), ("40m", 0x0), ("20m", 0x2)],
-        uf2FamilyID: 0xF71C_0343, magicValues: [0x1101_406F, 0x63E1_406F],
-        iromMap: 0x4200_0000..<0x4400_0000, dromMap: 0x4200_0000..<0x4400_0000,
+        uf2FamilyID: 0xF71C_0343, iromMap: 0x4200_0000..<0x4400_0000, dromMap: 0x4200_0000..<0x4400_0000,
+        magicValues: [0x1101_406F, 0x63E1_406F],
+        securityInfo: .withChipID, flashBeginWords: 5, macWords: (0x600B_4844, 0x600B_4848),
+        spi: SPIRegisters(base: 0x6000_3000, layout: .spiMem), flashPins: .defaultPins,
+        crystal: .notRead, baudRateScaling: .none, revision: .notRead,
+        features: ["Wi-Fi 6 (dual band)", "BLE", "802.15.4", "Single Core"],
         memoryMap: [
             MemoryRegion(0x0000_0000, 0x0001_0000, "PADDING"),
             MemoryRegion(0x4200_0000, 0x4400_0000, "DROM"),
@@ -121,18 +145,26 @@ extension Chip {
         ])
 
     /// `esp32c6.py` maps 80m to code 0 on purpose ("workaround for wrong mspi HS div value in ROM").
-    public static let esp32c6 = Chip(
-        name: "esp32c6", displayName: "ESP32-C6", imageChipID: 13, bootloaderOffset: 0x0,
+    public static let esp32c6 = ChipFacts(
+        displayName: "ESP32-C6", imageChipID: 13, bootloaderOffset: 0x0,
         flashFrequencies: [("80m", 0x0), ("40m", 0x0), ("20m", 0x2)],
-        uf2FamilyID: 0x540D_DF62, magicValues: [0x2CE0_806F],
-        iromMap: 0x4200_0000..<0x4280_0000, dromMap: 0x4280_0000..<0x4300_0000,
+        uf2FamilyID: 0x540D_DF62, iromMap: 0x4200_0000..<0x4280_0000, dromMap: 0x4280_0000..<0x4300_0000,
+        magicValues: [0x2CE0_806F],
+        securityInfo: .withChipID, flashBeginWords: 5, macWords: (0x600B_0844, 0x600B_0848),
+        spi: SPIRegisters(base: 0x6000_3000, layout: .spiMem), flashPins: .defaultPins,
+        crystal: .fixed(40), baudRateScaling: .none, revision: .notRead,
+        features: ["Wi-Fi 6", "BLE", "802.15.4", "Single Core"],
         memoryMap: c6MemoryMap)
 
-    public static let esp32h2 = Chip(
-        name: "esp32h2", displayName: "ESP32-H2", imageChipID: 16, bootloaderOffset: 0x0,
+    public static let esp32h2 = ChipFacts(
+        displayName: "ESP32-H2", imageChipID: 16, bootloaderOffset: 0x0,
         flashFrequencies: [("48m", 0xF), ("24m", 0x0), ("16m", 0x1), ("12m", 0x2)],
-        uf2FamilyID: 0x3327_26F6, magicValues: [0xD7B7_3E80],
-        iromMap: 0x4200_0000..<0x4280_0000, dromMap: 0x4280_0000..<0x4300_0000,
+        uf2FamilyID: 0x3327_26F6, iromMap: 0x4200_0000..<0x4280_0000, dromMap: 0x4280_0000..<0x4300_0000,
+        magicValues: [0xD7B7_3E80],
+        securityInfo: .withChipID, flashBeginWords: 5, macWords: (0x600B_0844, 0x600B_0848),
+        spi: SPIRegisters(base: 0x6000_3000, layout: .spiMem), flashPins: .defaultPins,
+        crystal: .fixed(32), baudRateScaling: .none, revision: .notRead,
+        features: ["BLE", "802.15.4", "Single Core"],
         memoryMap: c6MemoryMap)
 
     /// `ESP32C6ROM.MEMORY_MAP`, inherited by the H2.

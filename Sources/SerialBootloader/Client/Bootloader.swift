@@ -1,4 +1,5 @@
 import Crypto
+import ImageFormats
 
 /// How to connect (`--before`, `--connect-attempts`, `--chip`).
 public struct ConnectOptions: Sendable {
@@ -6,9 +7,9 @@ public struct ConnectOptions: Sendable {
     /// Reset-and-sync cycles; 0 or less tries forever (esptool `DEFAULT_CONNECT_ATTEMPTS` = 7).
     public var attempts = 7
     /// The chip the user expects; nil detects it.
-    public var expectedChip: TargetChip.Family?
+    public var expectedChip: Chip?
 
-    public init(before: BeforeAction = .defaultReset, attempts: Int = 7, expectedChip: TargetChip.Family? = nil) {
+    public init(before: BeforeAction = .defaultReset, attempts: Int = 7, expectedChip: Chip? = nil) {
         self.before = before
         self.attempts = attempts
         self.expectedChip = expectedChip
@@ -18,7 +19,7 @@ public struct ConnectOptions: Sendable {
 /// A synced ROM loader of a known chip: the device operations esptool performs, on top of `LoaderConnection`.
 public final class Bootloader {
     public let connection: LoaderConnection
-    public private(set) var chip: TargetChip
+    public private(set) var chip: Chip
     public private(set) var securityInfo: SecurityInfo?
     /// The size sent with SPI_SET_PARAMS (the ROM assumes 2 MB until then).
     public private(set) var configuredFlashSize: Int?
@@ -32,7 +33,7 @@ public final class Bootloader {
     /// READ_FLASH_SLOW returns this many bytes per command (`ESP32ROM.read_flash_slow` `BLOCK_LEN`).
     public static let readBlockSize = 64
 
-    init(connection: LoaderConnection, chip: TargetChip, securityInfo: SecurityInfo?, options: ConnectOptions) {
+    init(connection: LoaderConnection, chip: Chip, securityInfo: SecurityInfo?, options: ConnectOptions) {
         self.connection = connection
         self.chip = chip
         self.securityInfo = securityInfo
@@ -46,7 +47,7 @@ public final class Bootloader {
     /// Resets (per `--before`), syncs within the attempts, and identifies the chip.
     public static func connect(_ connection: LoaderConnection, options: ConnectOptions = ConnectOptions()) throws(LoaderError) -> Bootloader {
         try establishSync(connection, options: options)
-        var detected: (TargetChip, SecurityInfo?)?
+        var detected: (Chip, SecurityInfo?)?
         for attempt in 1...3 where detected == nil {
             do {
                 detected = try detectChip(connection)
@@ -55,8 +56,8 @@ public final class Bootloader {
             }
         }
         guard let (chip, info) = detected else { throw LoaderError(.noSync, command: "detect chip", "no answer") }
-        if let expected = options.expectedChip, expected != chip.family {
-            throw LoaderError(.wrongChip, command: "connect", "this chip is \(chip.displayName), not \(TargetChip.chip(expected).displayName); wrong --chip argument?")
+        if let expected = options.expectedChip, expected != chip {
+            throw LoaderError(.wrongChip, command: "connect", "this chip is \(chip.displayName), not \(expected.displayName); wrong --chip argument?")
         }
         return Bootloader(connection: connection, chip: chip, securityInfo: info, options: options)
     }
@@ -92,7 +93,7 @@ public final class Bootloader {
     }
 
     /// GET_SECURITY_INFO's chip id where the ROM has it, else the magic register (esptool `detect_chip`).
-    static func detectChip(_ connection: LoaderConnection) throws(LoaderError) -> (TargetChip, SecurityInfo?) {
+    static func detectChip(_ connection: LoaderConnection) throws(LoaderError) -> (Chip, SecurityInfo?) {
         var info: SecurityInfo?
         do {
             info = try readSecurityInfo(connection)
@@ -103,16 +104,16 @@ public final class Bootloader {
             default: throw error
             }
         }
-        if let id = info?.chipID, let chip = TargetChip.chip(imageChipID: id) { return (chip, info) }
-        let magic = try connection.readRegister(TargetChip.magicRegister)
-        guard let chip = TargetChip.chip(magic: magic) ?? TargetChip.chip(legacyMagic: magic) else {
+        if let id = info?.chipID, let chip = Chip.withSecurityInfoChipID(id) { return (chip, info) }
+        let magic = try connection.readRegister(Chip.magicRegister)
+        guard let chip = Chip.withMagicValue(magic) else {
             throw LoaderError(.wrongChip, command: "detect chip", "unknown chip (magic 0x\(String(magic, radix: 16)), chip id \(info?.chipID.map(String.init) ?? "none"))")
         }
         return (chip, info)
     }
 
     static func readSecurityInfo(_ connection: LoaderConnection) throws(LoaderError) -> SecurityInfo {
-        let reply = try connection.command(.getSecurityInfo, checkStatus: false)
+        let reply = try connection.send(.getSecurityInfo, checkStatus: false)
         let d = reply.data
         let long = d.count >= 22
         guard d.count >= 14 else {
@@ -157,37 +158,39 @@ public final class Bootloader {
         return [UInt8(high >> 8 & 0xFF), UInt8(high & 0xFF), UInt8(low >> 24), UInt8(low >> 16 & 0xFF), UInt8(low >> 8 & 0xFF), UInt8(low & 0xFF)]
     }
 
-    /// Chip revision (major, minor) where the eFuse fields are known here: ESP32 (`ESP32ROM.get_major_chip_version`),
-    /// ESP32-C3 and ESP32-S3 (BLK1 word 5 bits 24–25 major; word 5 bit 23 and word 3 bits 18–20 minor).
+    /// Chip revision (major, minor) where the eFuse fields are known here (`RevisionSource`): ESP32
+    /// (`ESP32ROM.get_major_chip_version`), ESP32-C3 and ESP32-S3.
     public func readRevision() throws(LoaderError) -> (major: Int, minor: Int)? {
-        switch chip.family {
+        switch chip.revision {
         case .esp32:
-            let word3 = try connection.readRegister(0x3FF5_A00C)
-            let word5 = try connection.readRegister(0x3FF5_A014)
-            let apbDate = try connection.readRegister(0x3FF6_607C)
+            let word3 = try connection.readRegister(ESP32Registers.efuseBlock0Word3)
+            let word5 = try connection.readRegister(ESP32Registers.efuseBlock0Word5)
+            let apbDate = try connection.readRegister(ESP32Registers.apbControlDate)
             let bits = (apbDate >> 31 & 1) << 2 | (word5 >> 20 & 1) << 1 | (word3 >> 15 & 1)
             let major: Int = switch bits { case 1: 1; case 3: 2; case 7: 3; default: 0 }
             return (major, Int(word5 >> 24 & 3))
-        case .esp32c3, .esp32s3:
-            let block1 = chip.macWords.low
-            let word3 = try connection.readRegister(block1 + 12)
-            let word5 = try connection.readRegister(block1 + 20)
+        case .block1(let word3Address, let word5Address):
+            let word3 = try connection.readRegister(word3Address)
+            let word5 = try connection.readRegister(word5Address)
             return (Int(word5 >> 24 & 3), Int((word5 >> 23 & 1) << 3 | (word3 >> 18 & 7)))
-        default:
+        case .notRead:
             return nil
         }
     }
 
     /// Crystal frequency in MHz: fixed per chip, or estimated from the UART divider (esptool `get_crystal_freq`).
     public func readCrystalMHz() throws(LoaderError) -> Int? {
-        if let fixed = chip.fixedCrystalMHz { return fixed }
-        guard chip.family == .esp32 else { return nil }
-        let divider = try connection.readRegister(Self.esp32UARTClockDivider) & 0xFFFFF
-        let estimate = Double(connection.transport.baudRate) * Double(divider) / 1_000_000
-        return estimate > 33 ? 40 : 26
+        switch chip.crystal {
+        case .fixed(let megahertz):
+            return megahertz
+        case .uartDivider(let register):
+            let divider = try connection.readRegister(register) & ESP32Registers.uartClockDividerMask
+            let estimate = Double(connection.transport.baudRate) * Double(divider) / 1_000_000
+            return estimate > 33 ? 40 : 26
+        case .notRead:
+            return nil
+        }
     }
-
-    static let esp32UARTClockDivider: UInt32 = 0x3FF4_0014
 
     // MARK: - SPI flash
 
@@ -195,13 +198,16 @@ public final class Bootloader {
     /// (`ESP32ROM.get_chip_spi_pads`). The ROM takes four more zero bytes than the stub.
     public func attachFlash() throws(LoaderError) {
         var config: UInt32 = 0
-        if chip.family == .esp32 {
-            let word5 = try connection.readRegister(0x3FF5_A014)
-            let word3 = try connection.readRegister(0x3FF5_A00C)
+        switch chip.flashPins {
+        case .defaultPins:
+            break
+        case .esp32Efuse:
+            let word5 = try connection.readRegister(ESP32Registers.efuseBlock0Word5)
+            let word3 = try connection.readRegister(ESP32Registers.efuseBlock0Word3)
             let clk = word5 & 0x1F, q = word5 >> 5 & 0x1F, d = word5 >> 10 & 0x1F, cs = word5 >> 15 & 0x1F, hd = word3 >> 4 & 0x1F
             if clk | q | d | cs | hd != 0 { config = hd << 24 | cs << 18 | d << 12 | q << 6 | clk }
         }
-        try connection.command(.spiAttach, le32([config, 0]))
+        try connection.send(.spiAttach(configuration: config, romPadding: true))
         attached = true
     }
 
@@ -234,7 +240,7 @@ public final class Bootloader {
 
     /// SPI_SET_PARAMS: `id 0, total size, block 64 KB, sector 4 KB, page 256, status mask 0xFFFF`.
     public func setFlashSize(_ size: Int) throws(LoaderError) {
-        try connection.command(.spiSetParams, le32([0, UInt32(size), 0x10000, 0x1000, 0x100, 0xFFFF]))
+        try connection.send(.spiSetParameters(LoaderRequest.SPIParameters(totalSize: UInt32(size))))
         configuredFlashSize = size
     }
 
@@ -247,15 +253,18 @@ public final class Bootloader {
         let transport = connection.transport
         guard transport.canChangeBaudRate, baud != transport.baudRate else { return false }
         var sent = baud
-        if chip.family == .esp32 {
-            let calibration = try connection.readRegister(0x3FF5_F06C) >> 7 & 0x1FF_FFFF
-            let efuseWord4 = try connection.readRegister(0x3FF5_A010) & 0xFF
+        switch chip.baudRateScaling {
+        case .none:
+            break
+        case .esp32ROMClock:
+            let calibration = try connection.readRegister(ESP32Registers.rtcCalibration) >> 7 & 0x1FF_FFFF
+            let efuseWord4 = try connection.readRegister(ESP32Registers.efuseBlock0Word4) & 0xFF
             let romFrequency = Int(calibration) * 15625 * Int(efuseWord4) / 40
             let validFrequency = romFrequency > 33_000_000 ? 40_000_000 : 26_000_000
             if romFrequency > 0 { sent = baud * romFrequency / validFrequency }
         }
         // The reply comes at the old rate; esptool does not check its status.
-        try connection.command(.changeBaudrate, le32([UInt32(sent), 0]), checkStatus: false)
+        try connection.send(.changeBaudRate(newBaudRate: UInt32(sent), oldBaudRate: 0), checkStatus: false)
         do { try transport.setBaudRate(baud) } catch { throw LoaderError(.transport(error.kind), command: "CHANGE_BAUDRATE", error.message) }
         Clock.sleep(seconds: timeouts.settle)
         connection.resetReceiver()
@@ -266,8 +275,8 @@ public final class Bootloader {
 
     /// SPI_FLASH_MD5 of `[address, address+size)`, lower-case hex. The ROM answers with 32 ASCII hex characters.
     public func flashMD5(address: Int, size: Int) throws(LoaderError) -> String {
-        let reply = try connection.command(.spiFlashMD5, le32([UInt32(address), UInt32(size), 0, 0]),
-                                           timeout: timeouts.md5(bytes: size), payloadLength: 32)
+        let reply = try connection.send(.spiFlashMD5(offset: UInt32(address), size: UInt32(size)),
+                                        timeout: timeouts.md5(bytes: size), payloadLength: 32)
         let text = reply.payload(length: 32)
         if text.count == 32, text.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x66) }) {
             return String(decoding: text.map { $0 | ($0 >= 0x41 ? 0x20 : 0) }, as: UTF8.self)
@@ -283,7 +292,7 @@ public final class Bootloader {
         out.reserveCapacity(size)
         while out.count < size {
             let length = min(Self.readBlockSize, size - out.count)
-            let reply = try connection.command(.readFlashSlow, le32([UInt32(address + out.count), UInt32(length)]), payloadLength: Self.readBlockSize)
+            let reply = try connection.send(.readFlashSlow(offset: UInt32(address + out.count), length: UInt32(length)), payloadLength: Self.readBlockSize)
             guard reply.data.count >= Self.readBlockSize else {
                 throw LoaderError(.badReply, command: "READ_FLASH_SLOW", "reply holds \(reply.data.count) bytes, expected \(Self.readBlockSize)")
             }
@@ -295,16 +304,15 @@ public final class Bootloader {
 
     /// FLASH_BEGIN or FLASH_DEFL_BEGIN: the ROM erases `[address, address + eraseSize)` before answering.
     public func beginWrite(compressed: Bool, eraseSize: Int, blocks: Int, address: Int) throws(LoaderError) {
-        var words = [UInt32(eraseSize), UInt32(blocks), UInt32(Self.romBlockSize), UInt32(address)]
-        if chip.beginWords == 5 { words.append(0) }  // not encrypted
-        try connection.command(compressed ? .flashDeflBegin : .flashBegin, le32(words), timeout: timeouts.erase(bytes: eraseSize))
+        let begin = LoaderRequest.FlashBegin(size: UInt32(eraseSize), blockCount: UInt32(blocks), blockSize: UInt32(Self.romBlockSize),
+                                             offset: UInt32(address), encrypted: chip.flashBeginWords == 5 ? 0 : nil)  // 0: not encrypted
+        try connection.send(compressed ? .flashDeflBegin(begin) : .flashBegin(begin), timeout: timeouts.erase(bytes: eraseSize))
     }
 
     /// One FLASH_DATA or FLASH_DEFL_DATA block: `len, seq, 0, 0, data`, with the data checksum.
     public func writeBlock(compressed: Bool, _ data: ArraySlice<UInt8>, sequence: Int, timeout: Double) throws(LoaderError) {
-        let payload = le32([UInt32(data.count), UInt32(sequence), 0, 0]) + data
-        try connection.command(compressed ? .flashDeflData : .flashData, payload,
-                               checksum: CommandPacket.checksum(of: data), timeout: timeout)
+        let block = LoaderRequest.DataBlock(sequence: UInt32(sequence), payload: Array(data))
+        try connection.send(compressed ? .flashDeflData(block) : .flashData(block), timeout: timeout)
     }
 
     /// `--after`: hard reset pulses RTS; soft reset asks the ROM to run the app (FLASH_BEGIN 0 + FLASH_END 1).
@@ -319,7 +327,7 @@ public final class Bootloader {
             }
         case .softReset:
             try beginWrite(compressed: false, eraseSize: 0, blocks: 0, address: 0)
-            try connection.command(.flashEnd, le32(1))
+            try connection.send(.flashEnd(runUserCode: true))
         }
     }
 }

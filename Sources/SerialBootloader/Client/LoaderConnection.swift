@@ -15,8 +15,6 @@ public final class LoaderConnection {
 
     /// esptool `ESPLoader.command`: at most this many frames are examined while waiting for a reply.
     static let maximumSkippedFrames = 100
-    /// SYNC payload: `07 07 12 20` then 32 × `55` (esptool `ESPLoader.sync`).
-    static let syncPayload: [UInt8] = [0x07, 0x07, 0x12, 0x20] + [UInt8](repeating: 0x55, count: 32)
     /// The ROM answers one SYNC eight times.
     static let syncReplyCount = 8
 
@@ -60,6 +58,15 @@ public final class LoaderConnection {
             if status.failed { throw LoaderError.failed(opcode.description, status.error) }
         }
         return reply
+    }
+
+    /// Sends a typed request (encoded by `LoaderRequest.packet`) and waits for its reply, as `command` does.
+    @discardableResult
+    public func send(_ request: LoaderRequest, timeout: Double? = nil, payloadLength: Int = 0,
+                     checkStatus: Bool = true) throws(LoaderError) -> ResponsePacket {
+        let packet = request.packet
+        return try command(request.opcode, packet.data, checksum: packet.checksum, timeout: timeout,
+                           payloadLength: payloadLength, checkStatus: checkStatus)
     }
 
     func send(_ opcode: Opcode, _ data: [UInt8], checksum: UInt32 = 0) throws(LoaderError) {
@@ -135,7 +142,7 @@ public final class LoaderConnection {
     /// One SYNC exchange; the extra replies are read and dropped. Throws `.timeout` when the chip is silent.
     public func syncOnce() throws(LoaderError) {
         resetReceiver()
-        try command(.sync, Self.syncPayload, timeout: timeouts.sync)
+        try send(.sync, timeout: timeouts.sync)
         // Collect the other seven answers so they cannot be taken for a later command's reply.
         var extra = 0
         let deadline = Clock.now() + timeouts.sync
@@ -171,14 +178,12 @@ public final class LoaderConnection {
     // MARK: - Registers
 
     public func readRegister(_ address: UInt32) throws(LoaderError) -> UInt32 {
-        try command(.readReg, le32(address)).value
+        try send(.readRegister(address: address)).value
     }
 
     /// Writes several registers in one WRITE_REG (entries of address, value, mask, delay µs).
     public func writeRegisters(_ writes: [(address: UInt32, value: UInt32)]) throws(LoaderError) {
-        var data: [UInt8] = []
-        for w in writes { data += le32(w.address) + le32(w.value) + le32(0xFFFF_FFFF) + le32(0) }
-        try command(.writeReg, data)
+        try send(.writeRegister(writes.map { LoaderRequest.RegisterWrite(address: $0.address, value: $0.value) }))
     }
 }
 

@@ -1,12 +1,14 @@
+import ImageFormats
+
 /// Register reads and writes, including the SPI flash controller esptool drives to read the flash ID and SFDP.
 extension EmulatedDevice {
     /// SPI `CMD` register bit that starts a user command; it reads back as 0 once done (`SPI_CMD_USR`).
     static let spiCommandUser: UInt32 = 1 << 18
 
     func readRegister(_ address: UInt32) -> UInt32 {
-        if address == RomProfile.magicRegister { return profile.magicValue }
-        if address == profile.spi.cmd { return 0 }  // commands complete at once
-        if profile.chip == .esp32, address == RomProfile.esp32UARTClockDivider {
+        if address == Chip.magicRegister { return profile.magicValue }
+        if address == profile.chip.spi.cmd { return 0 }  // commands complete at once
+        if case .uartDivider(let register) = profile.chip.crystal, address == register {
             // APB clock (40 MHz crystal) over the current baud rate: esptool estimates the crystal from this.
             return UInt32(40_000_000 / baudRate)
         }
@@ -18,18 +20,18 @@ extension EmulatedDevice {
         for w in writes {
             let old = registers[w.address] ?? 0
             registers[w.address] = (old & ~w.mask) | (w.value & w.mask)
-            if w.address == profile.spi.cmd, w.value & w.mask & Self.spiCommandUser != 0 { runSPICommand() }
+            if w.address == profile.chip.spi.cmd, w.value & w.mask & Self.spiCommandUser != 0 { runSPICommand() }
         }
     }
 
     /// Runs the command set up in USR/USR1/USR2/ADDR/MISO_DLEN, leaving the answer in W0.
     private func runSPICommand() {
-        let spi = profile.spi
+        let spi = profile.chip.spi
         let command = (registers[spi.usr2] ?? 0) & 0xFFFF
         let usr1 = registers[spi.usr1] ?? 0
         let addressBits = Int(usr1 >> 26) + 1
         var address = registers[spi.addr] ?? 0
-        if profile.chip == .esp32, addressBits < 32 { address >>= UInt32(32 - addressBits) }  // ESP32 keeps it MSB-aligned
+        if spi.layout.addressIsMSBAligned, addressBits < 32 { address >>= UInt32(32 - addressBits) }
         let readBits = Int(registers[spi.misoDataLength] ?? 0) + 1
         var result: UInt32 = 0
         switch command {

@@ -44,11 +44,11 @@ public final class EmulatedDevice {
         self.flash = flashContents.map { NORFlash(size: flashSize, contents: $0) } ?? NORFlash(size: flashSize)
         self.timing = timing
         // Espressif's OUI and a per-chip suffix, unless given.
-        self.mac = mac ?? [0x24, 0x0A, 0xC4, 0x5E, 0x00, UInt8(RomProfile.Chip.allCases.firstIndex(of: profile.chip)! + 1)]
+        self.mac = mac ?? [0x24, 0x0A, 0xC4, 0x5E, 0x00, UInt8(RomProfile.emulatedChips.firstIndex(of: profile.chip)! + 1)]
         registers = profile.fixedRegisters
         let m = self.mac
-        registers[profile.macWordAddresses.low] = UInt32(m[2]) << 24 | UInt32(m[3]) << 16 | UInt32(m[4]) << 8 | UInt32(m[5])
-        registers[profile.macWordAddresses.high] = UInt32(m[0]) << 8 | UInt32(m[1])
+        registers[profile.chip.macWords.low] = UInt32(m[2]) << 24 | UInt32(m[3]) << 16 | UInt32(m[4]) << 8 | UInt32(m[5])
+        registers[profile.chip.macWords.high] = UInt32(m[0]) << 8 | UInt32(m[1])
     }
 
     /// Changes flash bytes behind the loader's back (for tests of verification).
@@ -130,7 +130,7 @@ public final class EmulatedDevice {
     private func begin(_ opcode: Opcode, _ begin: LoaderRequest.FlashBegin) -> Output {
         var out = Output()
         // The ESP32 ROM takes exactly 4 words; later ROMs also take the 5th (`encrypted`), which esptool always sends.
-        guard profile.beginWords == 5 || begin.encrypted == nil else {
+        guard profile.chip.flashBeginWords == 5 || begin.encrypted == nil else {
             out.replies = [reply(opcode, error: .invalidMessage)]
             return out
         }

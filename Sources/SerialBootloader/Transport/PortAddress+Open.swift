@@ -14,12 +14,13 @@ extension PortAddress {
         case .rfc2217(let host, let port):
             return try RFC2217Transport(host: host, port: port, baudRate: baudRate)
         case .virtual(let chip, let file, let size):
+            guard let profile = RomProfile.profile(for: chip) else { throw TransportError(.open, "virtual://\(chip.rawValue): the emulator does not play this chip") }
             var contents: [UInt8]?
             if let file, access(file, F_OK) == 0 {
                 guard let bytes = Self.readFile(file) else { throw TransportError(.open, "cannot read \(file): \(errnoText())") }
                 contents = bytes
             }
-            let device = EmulatedDevice(profile: .profile(for: chip), flashSize: size, flashContents: contents)
+            let device = EmulatedDevice(profile: profile, flashSize: size, flashContents: contents)
             let transport = InProcessTransport(session: EmulatorSession(device: device, faults: faults), portName: description)
             transport.flashFile = file
             return transport

@@ -4,7 +4,7 @@ public enum PortAddress: Sendable, Equatable {
     case serial(path: String)
     case socket(host: String, port: UInt16)
     case rfc2217(host: String, port: UInt16)
-    case virtual(chip: RomProfile.Chip, flashFile: String?, flashSize: Int)
+    case virtual(chip: Chip, flashFile: String?, flashSize: Int)
 
     public struct ParseError: Error, CustomStringConvertible, Sendable {
         public let description: String
@@ -30,8 +30,8 @@ public enum PortAddress: Sendable, Equatable {
         } else if text.hasPrefix("virtual://") {
             let rest = text.dropFirst("virtual://".count)
             let parts = rest.split(separator: "?", maxSplits: 1)
-            guard let chipName = parts.first, let chip = RomProfile.Chip(rawValue: String(chipName)) else {
-                throw ParseError(description: "virtual:// emulates " + RomProfile.Chip.allCases.map(\.rawValue).joined(separator: ", ")
+            guard let chipName = parts.first, let chip = Chip(rawValue: String(chipName)), RomProfile.profile(for: chip) != nil else {
+                throw ParseError(description: "virtual:// emulates " + RomProfile.emulatedChips.map(\.rawValue).joined(separator: ", ")
                                  + "; got '\(parts.first ?? "")'")
             }
             var file: String?

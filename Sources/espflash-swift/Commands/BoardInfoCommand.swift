@@ -28,7 +28,7 @@ struct BoardInfoCommand: ParsableCommand {
             let id = Int(session.flashID)
             let manufacturer = id & 0xFF, device = (id >> 8 & 0xFF) << 8 | id >> 16 & 0xFF
             var fields: [(String, JSONValue)] = [
-                ("ok", .bool(true)), ("chip", .string(session.chip.family.rawValue)), ("chip_name", .string(session.chip.displayName)),
+                ("ok", .bool(true)), ("chip", .string(session.chip.rawValue)), ("chip_name", .string(session.chip.displayName)),
                 ("revision", revision.map { .string("v\($0.major).\($0.minor)") } ?? .null),
                 ("features", .array(session.chip.features.map(JSONValue.string))),
                 ("crystal_mhz", crystal.map(JSONValue.int) ?? .null), ("mac", .string(session.macText)),

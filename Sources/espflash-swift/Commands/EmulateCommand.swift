@@ -5,7 +5,6 @@ import SerialBootloader
 import Glibc
 #endif
 
-extension RomProfile.Chip: ExpressibleByArgument {}
 extension FlashTiming: ExpressibleByArgument {}
 
 /// Set from the signal handler; read by the serve loop every 100 ms.
@@ -33,8 +32,8 @@ struct EmulateCommand: ParsableCommand {
             """
     )
 
-    @Option(name: [.short, .long], help: "Chip to emulate: esp32, esp32s3 or esp32c3.")
-    var chip: RomProfile.Chip
+    @Option(name: [.short, .long], help: "Chip to emulate: \(RomProfile.emulatedChips.map(\.rawValue).joined(separator: ", ")).")
+    var chip: Chip
 
     @Option(help: "Serve on HOST:PORT (port 0 picks a free port).")
     var listen: String?
@@ -64,6 +63,9 @@ struct EmulateCommand: ParsableCommand {
     var log: String?
 
     func validate() throws {
+        guard RomProfile.profile(for: chip) != nil else {
+            throw ValidationError("the emulator plays \(RomProfile.emulatedChips.map(\.rawValue).joined(separator: ", ")), not \(chip)")
+        }
         if (listen == nil) == !pty { throw ValidationError("give exactly one of --listen HOST:PORT or --pty") }
         if let listen, Self.parseListen(listen) == nil { throw ValidationError("--listen takes HOST:PORT, like 127.0.0.1:0") }
         let size = flashSize.value
@@ -84,7 +86,7 @@ struct EmulateCommand: ParsableCommand {
             for spec in fault { _ = plan.add(spec) }
             var saved: [UInt8]?
             if let flash, access(flash, F_OK) == 0 { saved = try FileIO.read(flash) }
-            let device = EmulatedDevice(profile: .profile(for: chip), flashSize: flashSize.value, flashContents: saved, timing: flashTiming)
+            let device = EmulatedDevice(profile: RomProfile.profile(for: chip)!, flashSize: flashSize.value, flashContents: saved, timing: flashTiming)
 
             var logFile: UnsafeMutablePointer<FILE>?
             if let log {
@@ -118,7 +120,7 @@ struct EmulateCommand: ParsableCommand {
             sigaddset(&stopSignals, SIGTERM)
             pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
             if let portFile { try FileIO.writeAtomically(Array((server.connectString + "\n").utf8), to: portFile) }
-            Console.write(2, "emulating \(device.profile.displayName) (\(flashSize.value / 1024) KB flash) on \(server.connectString)\n")
+            Console.write(2, "emulating \(device.profile.chip.displayName) (\(flashSize.value / 1024) KB flash) on \(server.connectString)\n")
 
             server.run { stopRequested != 0 }
 

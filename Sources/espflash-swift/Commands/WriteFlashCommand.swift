@@ -1,4 +1,5 @@
 import ArgumentParser
+import ImageFormats
 import SerialBootloader
 
 struct WriteFlashCommand: ParsableCommand {
@@ -13,7 +14,8 @@ struct WriteFlashCommand: ParsableCommand {
             from: the tool re-syncs, finds by MD5 how much of the region is already right and resumes there. \
             If it still fails, the report says which regions are written and verified and which are not (exit 1).
 
-            -fm/-ff/-fs rewrite the bootloader header (file at the chip's bootloader offset) as esptool does.
+            -fm/-ff/-fs rewrite the bootloader header as esptool and merge-bin do: only a file at the chip's \
+            bootloader offset that parses as an image; an appended SHA-256 is recomputed.
 
             Examples:
               espflash-swift write-flash -p /dev/ttyUSB0 -b 921600 0x1000 bootloader.bin 0x8000 partitions.bin 0x10000 app.bin
@@ -50,7 +52,9 @@ struct WriteFlashCommand: ParsableCommand {
 
     func validate() throws {
         _ = try AddressFilePairs.parse(pairs)
-        if flashMode != "keep", FlashParameters.modes[flashMode] == nil { throw ValidationError("-fm takes keep, qio, qout, dio or dout") }
+        if flashMode != "keep", !FlashParameters.modes.contains(where: { $0.name == flashMode }) {
+            throw ValidationError("-fm takes keep, qio, qout, dio or dout")
+        }
     }
 
     func run() throws {
@@ -65,16 +69,22 @@ struct WriteFlashCommand: ParsableCommand {
             case .detect: headerSize = session.flashSize
             case .explicit(let bytes): headerSize = bytes
             }
-            let parameters = FlashParameters(mode: flashMode == "keep" ? nil : flashMode, frequency: flashFreq == "keep" ? nil : flashFreq, size: headerSize)
+            let settings = FlashSettings(mode: flashMode == "keep" ? nil : flashMode, frequency: flashFreq == "keep" ? nil : flashFreq,
+                                         size: headerSize.map(FlashSize.name))
             var patched = images
             for i in patched.indices {
-                do throws(FlashPlanError) {
-                    if let bytes = try parameters.patch(patched[i].data, address: patched[i].address, chip: session.chip) {
-                        patched[i].data = bytes
-                        reporter.say("Flash parameters of \(patched[i].name) set to 0x\(String(format2: bytes[2]))\(String(format2: bytes[3]))")
-                    }
-                } catch {
-                    throw CommandFailure(exitCode: ExitStatus.badInput, message: error.description)
+                let result: (bytes: [UInt8], outcome: FlashSettings.PatchOutcome)
+                do throws(FormatError) { result = try settings.patch(patched[i].data, at: patched[i].address, chip: session.chip) } catch {
+                    throw CommandFailure(exitCode: ExitStatus.badInput, message: "\(patched[i].name): \(error.message)", help: error.help)
+                }
+                switch result.outcome {
+                case .notApplicable:
+                    break
+                case .notAnImage(let why):
+                    Console.warning(why)
+                case .patched(let parameters, _, _):
+                    patched[i].data = result.bytes
+                    reporter.say("Flash parameters of \(patched[i].name) set to 0x\(String(format2: UInt8(parameters >> 8)))\(String(format2: UInt8(parameters & 0xFF)))")
                 }
             }
             var options = FlashOptions()

@@ -14,3 +14,6 @@ struct FlashNumber: ExpressibleByArgument, Sendable {
 }
 
 extension SecureBootVersion: ExpressibleByArgument {}
+
+/// `--chip esp32c3`: the chip table's enum, spelled by its raw value.
+extension Chip: ExpressibleByArgument {}

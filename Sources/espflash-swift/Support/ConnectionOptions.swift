@@ -1,14 +1,32 @@
 import ArgumentParser
+import ImageFormats
 import SerialBootloader
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// `--chip`: a chip family or `auto`.
-enum ChipArgument: String, ExpressibleByArgument, CaseIterable {
-    case auto, esp32, esp32s2, esp32s3, esp32c2, esp32c3, esp32c5, esp32c6, esp32h2
+/// `--chip`: a chip of the table (`Chip`), or `auto` to detect it.
+struct ChipArgument: ExpressibleByArgument {
+    /// nil for `auto`.
+    let chip: Chip?
 
-    var family: TargetChip.Family? { TargetChip.Family(rawValue: rawValue) }
+    static let auto = ChipArgument(chip: nil)
+
+    private init(chip: Chip?) { self.chip = chip }
+
+    init?(argument: String) {
+        if argument == "auto" {
+            chip = nil
+        } else if let chip = Chip(argument: argument) {
+            self.chip = chip
+        } else {
+            return nil
+        }
+    }
+
+    static var allValueStrings: [String] { ["auto"] + Chip.allValueStrings }
+
+    var defaultValueDescription: String { chip?.rawValue ?? "auto" }
 }
 
 extension BeforeAction: ExpressibleByArgument {}
@@ -22,7 +40,7 @@ struct ConnectionOptions: ParsableArguments {
     @Option(name: [.short, .long], help: "Baud rate after connecting (env ESPFLASH_BAUD; default 115200; never changed over socket://).")
     var baud: Int?
 
-    @Option(name: [.short, .long], help: "Chip: auto, esp32, esp32s2, esp32s3, esp32c2, esp32c3, esp32c5, esp32c6, esp32h2.")
+    @Option(name: [.short, .long], help: "Chip to expect; auto detects it.")
     var chip: ChipArgument = .auto
 
     @Option(help: "Reset before connecting: default-reset, usb-reset, no-reset, no-reset-no-sync.")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ImageFormats
 import SerialBootloader
 #if canImport(Glibc)
 import Glibc
@@ -34,7 +35,7 @@ final class DeviceSession {
         self.flashSize = flashSize
     }
 
-    var chip: TargetChip { loader.chip }
+    var chip: Chip { loader.chip }
     var macText: String { mac.map { let s = String($0, radix: 16); return s.count == 1 ? "0" + s : s }.joined(separator: ":") }
 
     static func open(_ options: ConnectionOptions, reporter: ProgressReporter, size: SizeChoice = .keep) throws -> DeviceSession {
@@ -52,7 +53,7 @@ final class DeviceSession {
         let connection = LoaderConnection(transport: transport, reopen: Self.reopener(for: address))
         do throws(LoaderError) {
             let loader = try Bootloader.connect(connection, options: ConnectOptions(before: before, attempts: options.connectAttempts,
-                                                                                     expectedChip: options.chip.family))
+                                                                                     expectedChip: options.chip.chip))
             let baud = options.resolvedBaud
             var id: UInt32 = 0, detected: Int?, flashSize = 0, mac: [UInt8] = []
             // The set-up commands recover like the flashing ones: a lost reply costs a re-sync, not the run.
@@ -79,7 +80,7 @@ final class DeviceSession {
             }
             let session = DeviceSession(options: options, reporter: reporter, loader: loader, mac: mac, flashID: id,
                                         detectedFlashSize: detected, flashSize: flashSize)
-            reporter.event("connect", [("port", .string(portText)), ("chip", .string(loader.chip.family.rawValue)),
+            reporter.event("connect", [("port", .string(portText)), ("chip", .string(loader.chip.rawValue)),
                                        ("mac", .string(session.macText)), ("flash_id", .string(hexAddress(Int(id)))),
                                        ("flash_size", .int(flashSize)), ("baud", .int(connection.transport.baudRate))])
             reporter.say("Connected to \(loader.chip.displayName) on \(portText), MAC \(session.macText), flash \(FlashSize.name(flashSize))")
@@ -117,7 +118,7 @@ final class DeviceSession {
 
     /// Common fields of the final `result` event.
     func resultFields(ok: Bool, retries: Int) -> [(String, JSONValue)] {
-        [("ok", .bool(ok)), ("chip", .string(chip.family.rawValue)), ("mac", .string(macText)),
+        [("ok", .bool(ok)), ("chip", .string(chip.rawValue)), ("mac", .string(macText)),
          ("flash_size", .int(flashSize)), ("bytes_sent", .int(loader.connection.bytesSent)), ("retries", .int(retries)),
          ("milliseconds", .int(Int(((monotonicSeconds() - started) * 1000).rounded())))]
     }

@@ -1,0 +1,124 @@
+/// The ROM-loader facet of the chip table: how the host detects a chip and which registers it reads.
+/// Facts from esptool 5.6.0 `targets/esp32*.py` and `loader.py` (reference/esptool.md §5.2, §6).
+extension Chip {
+    /// ROM register the chip-detect magic value is read from (`ESPLoader.CHIP_DETECT_MAGIC_REG_ADDR`).
+    public static let magicRegister: UInt32 = 0x4000_1000
+
+    /// Whether esptool's `detect_chip` recognises this chip by GET_SECURITY_INFO's chip id (S3 and later) rather
+    /// than by the magic register (ESP32: no command; ESP32-S2: a reply without chip id).
+    public var isDetectedByChipID: Bool {
+        switch facts.securityInfo {
+        case .withChipID: true
+        case .unsupported, .withoutChipID: false
+        }
+    }
+
+    /// The chip whose GET_SECURITY_INFO chip id is `id` (only chips detected that way).
+    public static func withSecurityInfoChipID(_ id: UInt32) -> Chip? {
+        allCases.first { $0.isDetectedByChipID && UInt32($0.imageChipID) == id }
+    }
+
+    /// The chip whose magic register holds `value`: the ESP32 and ESP32-S2 values, or a later chip's value from
+    /// before esptool 4.9 (used only when GET_SECURITY_INFO gave no chip id). No value belongs to two chips.
+    public static func withMagicValue(_ value: UInt32) -> Chip? { allCases.first { $0.magicValues.contains(value) } }
+}
+
+/// What the ROM answers to GET_SECURITY_INFO (esptool `get_security_info`).
+public enum SecurityInfoReply: Sendable, Hashable {
+    /// The ESP32 ROM does not have the command.
+    case unsupported
+    /// 12 bytes: flags, crypt count, key purposes (ESP32-S2).
+    case withoutChipID
+    /// 20 bytes: the 12 plus chip id and ECO version (ESP32-S3 and later).
+    case withChipID
+
+    /// Payload length before the status bytes; nil when unsupported.
+    public var length: Int? {
+        switch self {
+        case .unsupported: nil
+        case .withoutChipID: 12
+        case .withChipID: 20
+        }
+    }
+}
+
+/// The SPI flash controller's registers esptool writes for a user command (`run_spiflash_command`).
+public struct SPIRegisters: Sendable, Hashable {
+    public let base: UInt32
+    public let layout: Layout
+
+    /// Register offsets from the base (`SPI_USR_OFFS`, `SPI_USR1_OFFS`, ...; CMD is +0, ADDR +4 on every chip).
+    public struct Layout: Sendable, Hashable {
+        public let usr: UInt32, usr1: UInt32, usr2: UInt32, mosiDataLength: UInt32, misoDataLength: UInt32, w0: UInt32
+        /// The ESP32 keeps a command's address in the top bits of ADDR (shifted left to 32 bits); later chips
+        /// keep it right-aligned.
+        public let addressIsMSBAligned: Bool
+
+        /// `ESP32ROM`: USR at +0x1C, W0 at +0x80.
+        public static let esp32 = Layout(usr: 0x1C, usr1: 0x20, usr2: 0x24, mosiDataLength: 0x28, misoDataLength: 0x2C,
+                                         w0: 0x80, addressIsMSBAligned: true)
+        /// `ESP32S2ROM` and every later chip (SPIMEM1): USR at +0x18, W0 at +0x58.
+        public static let spiMem = Layout(usr: 0x18, usr1: 0x1C, usr2: 0x20, mosiDataLength: 0x24, misoDataLength: 0x28,
+                                          w0: 0x58, addressIsMSBAligned: false)
+    }
+
+    public var cmd: UInt32 { base }
+    public var addr: UInt32 { base + 0x04 }
+    public var usr: UInt32 { base + layout.usr }
+    public var usr1: UInt32 { base + layout.usr1 }
+    public var usr2: UInt32 { base + layout.usr2 }
+    public var mosiDataLength: UInt32 { base + layout.mosiDataLength }
+    public var misoDataLength: UInt32 { base + layout.misoDataLength }
+    public var w0: UInt32 { base + layout.w0 }
+}
+
+/// SPI_ATTACH's pin word.
+public enum FlashPinSource: Sendable, Hashable {
+    /// 0: the ROM's default pins.
+    case defaultPins
+    /// The pins BLK0 words 3 and 5 name for in-package flash, or 0 when they are all zero (`ESP32ROM.get_chip_spi_pads`).
+    case esp32Efuse
+}
+
+/// How the crystal frequency is known (esptool `get_crystal_freq`).
+public enum CrystalSource: Sendable, Hashable {
+    /// Fixed for the family, in MHz.
+    case fixed(Int)
+    /// Estimated from the UART clock divider register at the current baud rate: over 33 MHz reads as 40, else 26.
+    case uartDivider(register: UInt32)
+    /// Not determined by this tool.
+    case notRead
+}
+
+/// How CHANGE_BAUDRATE's value is computed (esptool `ESP32ROM.change_baud`).
+public enum BaudRateScaling: Sendable, Hashable {
+    /// The requested rate as is.
+    case none
+    /// Scaled by the ROM's clock estimate (RTC calibration × eFuse CK8M frequency) over the nominal crystal.
+    case esp32ROMClock
+}
+
+/// Where the chip revision (major, minor) is read from (esptool `get_major_chip_version`, `get_minor_chip_version`).
+public enum RevisionSource: Sendable, Hashable {
+    /// BLK0 word 3 bit 15, word 5 bit 20 and APB_CTL_DATE bit 31 give the major; word 5 bits 24–25 the minor.
+    case esp32
+    /// BLK1 word 5 bits 24–25 major; word 5 bit 23 and word 3 bits 18–20 minor (ESP32-S3, ESP32-C3).
+    case block1(word3: UInt32, word5: UInt32)
+    /// Not read by this tool (the chip's fields are elsewhere).
+    case notRead
+}
+
+/// ESP32 registers read by the fact kinds above that only the ESP32 has (esptool `targets/esp32.py`).
+public enum ESP32Registers {
+    /// `EFUSE_RD_REG_BASE` + 4 × n: BLK0 words.
+    public static let efuseBlock0Word3: UInt32 = 0x3FF5_A00C
+    public static let efuseBlock0Word4: UInt32 = 0x3FF5_A010
+    public static let efuseBlock0Word5: UInt32 = 0x3FF5_A014
+    /// `APB_CTL_DATE_ADDR`: bit 31 tells revision 3.
+    public static let apbControlDate: UInt32 = 0x3FF6_607C
+    /// `RTCCALICFG1`: the ROM's crystal calibration value in bits 7–31.
+    public static let rtcCalibration: UInt32 = 0x3FF5_F06C
+    /// `UART_CLKDIV_REG` of UART0; the divider is its low 20 bits (`UART_CLKDIV_MASK`).
+    public static let uartClockDivider: UInt32 = 0x3FF4_0014
+    public static let uartClockDividerMask: UInt32 = 0xFFFFF
+}
