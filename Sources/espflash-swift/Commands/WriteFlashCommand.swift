@@ -72,7 +72,14 @@ struct WriteFlashCommand: ParsableCommand {
             let settings = FlashSettings(mode: flashMode == "keep" ? nil : flashMode, frequency: flashFreq == "keep" ? nil : flashFreq,
                                          size: headerSize.map(FlashSize.name))
             var patched = images
-            for i in patched.indices {
+            // esptool leaves the header alone under secure boot or secure download mode: a signed bootloader
+            // must not change, and in secure download mode the flash cannot be read back to check it.
+            let security = session.loader.securityInfo
+            let mayPatch = !(security?.secureBootEnabled ?? false) && !(security?.secureDownloadMode ?? false)
+            if !mayPatch && (settings.mode != nil || settings.frequency != nil || settings.size != nil) {
+                Console.warning("secure boot or secure download mode is on: -fm/-ff/-fs are ignored, images are written unchanged")
+            }
+            for i in patched.indices where mayPatch {
                 let result: (bytes: [UInt8], outcome: FlashSettings.PatchOutcome)
                 do throws(FormatError) { result = try settings.patch(patched[i].data, at: patched[i].address, chip: session.chip) } catch {
                     throw CommandFailure(exitCode: ExitStatus.badInput, message: "\(patched[i].name): \(error.message)", help: error.help)
