@@ -6,7 +6,10 @@
 # mirror) into the scratch folder, never into the repository.
 # Times with hyperfine (warm-up runs, mean of RUNS; both tools in one call so machine load affects both alike),
 # else one timed run each.
-# Usage: scripts/bench-nvs.sh [DEVICES]     (env RUNS, default 5)
+# File creation on ext4 is many times slower for minutes after thousands of files were deleted nearby (the inode
+# allocator skips recently deleted inodes), which swamps (a) for both tools; BENCH_TMPDIR=/some-new-top-level-dir
+# puts the scratch folder away from such deletions (e.g. earlier runs of this script or of the tests).
+# Usage: scripts/bench-nvs.sh [DEVICES]     (env RUNS, default 5; BENCH_TMPDIR, default the system temp folder)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 devices=${1:-1000}
@@ -16,16 +19,17 @@ venv=${ESPFLASH_VENV:-$("$root/scripts/python-env.sh")}
 swift build -c release --static-swift-stdlib --scratch-path "$root/.build-static" --package-path "$root" >&2
 bin=$root/.build-static/release/espflash-swift
 idf_repo=${ESP_IDF_REPO:-/work/.mirror/espressif+esp-idf/repo}
-work=$(mktemp -d)
+work=$(mktemp -d ${BENCH_TMPDIR:+-p "$BENCH_TMPDIR"})
 trap 'rm -rf "$work"' EXIT
 git -C "$idf_repo" show master:tools/mass_mfg/mfg_gen.py > "$work/mfg_gen.py"
 
 now() { date +%s.%N; }
 ratio() { python3 -c "print(f'{$1/$2:.1f}')"; }
-# mean_pair NAME_A CMD_A NAME_B CMD_B PREPARE: prints "MEAN_A MEAN_B" in seconds.
+# mean_pair NAME_A CMD_A NAME_B CMD_B: prints "MEAN_A MEAN_B" in seconds. The commands run through a shell
+# (hyperfine subtracts its start-up time), so $(...) in them is expanded for every run.
 mean_pair() {
   if command -v hyperfine > /dev/null; then
-    hyperfine -N --warmup 1 --runs "$runs" --prepare "$5" --export-json "$work/h.json" -n "$1" "$2" -n "$3" "$4" >&2
+    hyperfine --warmup 1 --runs "$runs" --export-json "$work/h.json" -n "$1" "$2" -n "$3" "$4" >&2
     python3 - "$work/h.json" <<'PY'
 import json, sys
 r = [x["mean"] for x in json.load(open(sys.argv[1]))["results"]]
@@ -33,7 +37,7 @@ print(r[0], r[1])
 PY
   else
     local t0 t1 t2
-    bash -c "$5"; t0=$(now); bash -c "$2" > /dev/null; t1=$(now); bash -c "$5"; bash -c "$4" > /dev/null; t2=$(now)
+    t0=$(now); bash -c "$2" > /dev/null; t1=$(now); bash -c "$4" > /dev/null; t2=$(now)
     python3 -c "print($t1-$t0, $t2-$t1)"
   fi
 }
@@ -54,10 +58,10 @@ PY
 "$venv/bin/python" mfg_gen.py generate config.csv values.csv dev 0x6000 --outdir py_out > /dev/null
 "$bin" nvs batch --conf config.csv --values values.csv --size 0x6000 --prefix dev --outdir swift_out > /dev/null
 diff -r py_out/bin swift_out/bin > /dev/null && diff -r py_out/csv swift_out/csv > /dev/null && same_a=identical || same_a=DIFFERENT
-# Each run starts from empty output folders (nvs batch never overwrites; mfg_gen would, but equal work is fairer).
-read -r py_a sw_a < <(mean_pair mfg_gen.py "$venv/bin/python mfg_gen.py generate config.csv values.csv dev 0x6000 --outdir py_out" \
-  "nvs batch" "$bin nvs batch --conf config.csv --values values.csv --size 0x6000 --prefix dev --outdir swift_out" \
-  "rm -rf $work/py_out $work/swift_out")
+# Every run writes into a new output folder (nvs batch never overwrites). Nothing is deleted while timing: ext4
+# makes file creation much slower for a few seconds after thousands of files were removed, for both tools alike.
+read -r py_a sw_a < <(mean_pair mfg_gen.py "$venv/bin/python mfg_gen.py generate config.csv values.csv dev 0x6000 --outdir runs/py-\$(date +%s%N)" \
+  "nvs batch" "$bin nvs batch --conf config.csv --values values.csv --size 0x6000 --prefix dev --outdir runs/swift-\$(date +%s%N)")
 
 # ---- (b) one 1 MB image with 20,000 entries ----------------------------------------------------------------
 python3 > big.csv <<'PY'
@@ -73,7 +77,7 @@ PY
 "$bin" nvs generate big.csv swift_big.bin 0x100000 > /dev/null
 cmp -s py_big.bin swift_big.bin && same_b=identical || same_b=DIFFERENT
 read -r py_b sw_b < <(mean_pair nvs_partition_gen "$venv/bin/python -m esp_idf_nvs_partition_gen generate big.csv py_big.bin 0x100000" \
-  "nvs generate" "$bin nvs generate big.csv swift_big.bin 0x100000" "true")
+  "nvs generate" "$bin nvs generate big.csv swift_big.bin 0x100000")
 
 printf '(a) %d devices, 0x6000 each (mean): mfg_gen.py %.2f s, nvs batch %.3f s -> %sx faster (outputs %s)\n' \
   "$devices" "$py_a" "$sw_a" "$(ratio "$py_a" "$sw_a")" "$same_a"
