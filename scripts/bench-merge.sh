@@ -2,12 +2,13 @@
 # Benchmark: merge a 16 MB padded factory image from 8 inputs with espflash-swift and with esptool 5.6.0
 # merge-bin, check both outputs are identical, and print the mean times and the ratio.
 # Uses hyperfine when installed, otherwise a loop timed with date +%s%N.
-# Usage: scripts/bench-merge.sh [RUNS]   (default 10; needs the release build and the tools virtualenv)
+# Usage: scripts/bench-merge.sh [RUNS]   (default 10; builds the static release binary, needs the tools virtualenv)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 runs=${1:-10}
-bin=$root/.build/release/espflash-swift
-[[ -x $bin ]] || swift build -c release --package-path "$root" >&2
+# The statically linked build, as a production line would deploy it (no shared Swift runtime to load).
+swift build -c release --static-swift-stdlib --scratch-path "$root/.build-static" --package-path "$root" >&2
+bin=$root/.build-static/release/espflash-swift
 venv=${ESPFLASH_VENV:-$("$root/scripts/python-env.sh")}
 esptool=$venv/bin/esptool
 
@@ -37,7 +38,7 @@ echo "outputs identical: $(stat -c %s "$work/ours.bin") bytes"
 
 quote() { printf '%q ' "$@"; }
 if command -v hyperfine > /dev/null; then
-  hyperfine --warmup 1 --runs "$runs" -N --export-json "$work/h.json" \
+  hyperfine --warmup 3 --runs "$runs" -N --export-json "$work/h.json" \
     -n espflash-swift "$(quote "${ours[@]}")" -n esptool "$(quote "${theirs[@]}")"
   python3 - "$work/h.json" <<'PY'
 import json, sys

@@ -1,23 +1,46 @@
 #!/usr/bin/env bash
-# Benchmarks `espflash-swift nvs` against the original Python tools, one timed run each (not a test):
+# Benchmarks `espflash-swift nvs` against the original Python tools (not a test):
 #  (a) 1,000 devices: `nvs batch` vs ESP-IDF mfg_gen.py on the same config/values CSVs (outputs compared);
 #  (b) one 1 MB image with 20,000 entries: `nvs generate` vs esp-idf-nvs-partition-gen 0.3.0 `generate`.
 # mfg_gen.py is not on PyPI: it is read from an esp-idf checkout (ESP_IDF_REPO, a git dir; default the local
 # mirror) into the scratch folder, never into the repository.
-# Usage: scripts/bench-nvs.sh [DEVICES]     (needs a release build: swift build -c release)
+# Times with hyperfine (warm-up runs, mean of RUNS; both tools in one call so machine load affects both alike),
+# else one timed run each.
+# File creation on ext4 is many times slower for minutes after thousands of files were deleted nearby (the inode
+# allocator skips recently deleted inodes), which swamps (a) for both tools; BENCH_TMPDIR=/some-new-top-level-dir
+# puts the scratch folder away from such deletions (e.g. earlier runs of this script or of the tests).
+# Usage: scripts/bench-nvs.sh [DEVICES]     (env RUNS, default 5; BENCH_TMPDIR, default the system temp folder)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 devices=${1:-1000}
-venv=$("$root/scripts/python-env.sh")
-bin=$root/.build/release/espflash-swift
-[[ -x $bin ]] || { echo "build first: swift build -c release" >&2; exit 1; }
+runs=${RUNS:-5}
+venv=${ESPFLASH_VENV:-$("$root/scripts/python-env.sh")}
+# The statically linked build, as a production line would deploy it (no shared Swift runtime to load).
+swift build -c release --static-swift-stdlib --scratch-path "$root/.build-static" --package-path "$root" >&2
+bin=$root/.build-static/release/espflash-swift
 idf_repo=${ESP_IDF_REPO:-/work/.mirror/espressif+esp-idf/repo}
-work=$(mktemp -d)
+work=$(mktemp -d ${BENCH_TMPDIR:+-p "$BENCH_TMPDIR"})
 trap 'rm -rf "$work"' EXIT
 git -C "$idf_repo" show master:tools/mass_mfg/mfg_gen.py > "$work/mfg_gen.py"
 
 now() { date +%s.%N; }
 ratio() { python3 -c "print(f'{$1/$2:.1f}')"; }
+# mean_pair NAME_A CMD_A NAME_B CMD_B: prints "MEAN_A MEAN_B" in seconds. The commands run through a shell
+# (hyperfine subtracts its start-up time), so $(...) in them is expanded for every run.
+mean_pair() {
+  if command -v hyperfine > /dev/null; then
+    hyperfine --warmup 1 --runs "$runs" --export-json "$work/h.json" -n "$1" "$2" -n "$3" "$4" >&2
+    python3 - "$work/h.json" <<'PY'
+import json, sys
+r = [x["mean"] for x in json.load(open(sys.argv[1]))["results"]]
+print(r[0], r[1])
+PY
+  else
+    local t0 t1 t2
+    t0=$(now); bash -c "$2" > /dev/null; t1=$(now); bash -c "$4" > /dev/null; t2=$(now)
+    python3 -c "print($t1-$t0, $t2-$t1)"
+  fi
+}
 
 # ---- (a) mass manufacturing --------------------------------------------------------------------------------
 cd "$work"
@@ -32,13 +55,13 @@ for i in range(1, int(sys.argv[1]) + 1):
     print(f"{i},SN{i:06d},{1000 + i},{'B2026-01' if first else ''},{3 if first else ''},"
           f"246f28{i:06x},files/cert.pem,{r.randint(-99, 99)},{base64.b64encode(bytes(r.randrange(256) for _ in range(64))).decode()}")
 PY
-t0=$(now)
 "$venv/bin/python" mfg_gen.py generate config.csv values.csv dev 0x6000 --outdir py_out > /dev/null
-t1=$(now)
 "$bin" nvs batch --conf config.csv --values values.csv --size 0x6000 --prefix dev --outdir swift_out > /dev/null
-t2=$(now)
 diff -r py_out/bin swift_out/bin > /dev/null && diff -r py_out/csv swift_out/csv > /dev/null && same_a=identical || same_a=DIFFERENT
-py_a=$(python3 -c "print($t1-$t0)"); sw_a=$(python3 -c "print($t2-$t1)")
+# Every run writes into a new output folder (nvs batch never overwrites). Nothing is deleted while timing: ext4
+# makes file creation much slower for a few seconds after thousands of files were removed, for both tools alike.
+read -r py_a sw_a < <(mean_pair mfg_gen.py "$venv/bin/python mfg_gen.py generate config.csv values.csv dev 0x6000 --outdir runs/py-\$(date +%s%N)" \
+  "nvs batch" "$bin nvs batch --conf config.csv --values values.csv --size 0x6000 --prefix dev --outdir runs/swift-\$(date +%s%N)")
 
 # ---- (b) one 1 MB image with 20,000 entries ----------------------------------------------------------------
 python3 > big.csv <<'PY'
@@ -50,16 +73,14 @@ for i in range(20000):
     else:
         print(f'num{i},data,u32,{i * 7919 % 4294967296}')
 PY
-t3=$(now)
 "$venv/bin/python" -m esp_idf_nvs_partition_gen generate big.csv py_big.bin 0x100000 > /dev/null
-t4=$(now)
 "$bin" nvs generate big.csv swift_big.bin 0x100000 > /dev/null
-t5=$(now)
 cmp -s py_big.bin swift_big.bin && same_b=identical || same_b=DIFFERENT
-py_b=$(python3 -c "print($t4-$t3)"); sw_b=$(python3 -c "print($t5-$t4)")
+read -r py_b sw_b < <(mean_pair nvs_partition_gen "$venv/bin/python -m esp_idf_nvs_partition_gen generate big.csv py_big.bin 0x100000" \
+  "nvs generate" "$bin nvs generate big.csv swift_big.bin 0x100000")
 
-printf '(a) %d devices, 0x6000 each: mfg_gen.py %.2f s, nvs batch %.3f s -> %sx faster (outputs %s)\n' \
+printf '(a) %d devices, 0x6000 each (mean): mfg_gen.py %.2f s, nvs batch %.3f s -> %sx faster (outputs %s)\n' \
   "$devices" "$py_a" "$sw_a" "$(ratio "$py_a" "$sw_a")" "$same_a"
-printf '(b) 1 MB image, 20000 entries: nvs_partition_gen 0.3.0 %.2f s, nvs generate %.3f s -> %sx faster (outputs %s)\n' \
+printf '(b) 1 MB image, 20000 entries (mean): nvs_partition_gen 0.3.0 %.2f s, nvs generate %.3f s -> %sx faster (outputs %s)\n' \
   "$py_b" "$sw_b" "$(ratio "$py_b" "$sw_b")" "$same_b"
 [[ $same_a == identical && $same_b == identical ]]

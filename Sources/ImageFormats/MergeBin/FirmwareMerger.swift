@@ -33,10 +33,36 @@ public struct MergeOptions: Sendable {
     public init(chip: Chip) { self.chip = chip }
 }
 
-/// What merging produced: the output bytes and, per input, where it went and what header patching did.
+/// What merging produced: the output and, per input, where it went and what header patching did.
+/// The output is kept as its pieces (`segments` over `length` bytes of 0xFF), so a 16 MB padded image is never
+/// built in memory just to be written; `bytes` assembles it when a caller wants one buffer.
 public struct MergeResult: Sendable {
-    public var bytes: [UInt8]
+    /// Output size in bytes.
+    public var length: Int
+    /// Data at increasing, non-overlapping output offsets; every other byte is `fill`.
+    public var segments: [Segment]
     public var placements: [Placement]
+    /// Gap fill of raw output (erased flash).
+    public static let fill: UInt8 = 0xFF
+
+    public struct Segment: Sendable, Hashable {
+        public var offset: Int
+        public var bytes: [UInt8]
+    }
+
+    /// The whole output in one buffer.
+    public var bytes: [UInt8] {
+        if segments.count == 1, segments[0].offset == 0, segments[0].bytes.count == length { return segments[0].bytes }
+        var out = [UInt8](repeating: Self.fill, count: length)
+        out.withUnsafeMutableBufferPointer { buffer in
+            for segment in segments where !segment.bytes.isEmpty {
+                segment.bytes.withUnsafeBufferPointer { source in
+                    (buffer.baseAddress! + segment.offset).update(from: source.baseAddress!, count: source.count)
+                }
+            }
+        }
+        return out
+    }
 
     public struct Placement: Sendable, Hashable {
         public var address: Int
@@ -78,16 +104,18 @@ public enum FirmwareMerger {
             placements.append(.init(address: input.address, name: input.name, length: bytes.count, patch: outcome))
         }
         try checkGrowth(original: sorted, patched: patched)
-        let bytes: [UInt8]
+        let whole: [UInt8]
         switch options.format {
-        case .raw: bytes = try raw(patched, targetOffset: options.targetOffset, padToSize: options.padToSize)
-        case .hex: bytes = IntelHex.encode(patched.map { ($0.address, $0.bytes) })
+        case .raw:
+            let (length, segments) = try raw(patched, targetOffset: options.targetOffset, padToSize: options.padToSize)
+            return MergeResult(length: length, segments: segments, placements: placements)
+        case .hex: whole = IntelHex.encode(patched.map { ($0.address, $0.bytes) })
         case .uf2:
             var writer = try UF2Writer(familyID: options.chip.uf2FamilyID, chunkSize: options.uf2ChunkSize, md5: options.uf2MD5)
             for input in patched { writer.add(address: input.address, data: input.bytes) }
-            bytes = writer.bytes
+            whole = writer.bytes
         }
-        return MergeResult(bytes: bytes, placements: placements)
+        return MergeResult(length: whole.count, segments: [.init(offset: 0, bytes: whole)], placements: placements)
     }
 
     /// Sorts by address (stable, as Python's `sorted`) and refuses two files that touch the same 4 KiB sector,
@@ -126,7 +154,9 @@ public enum FirmwareMerger {
         }
     }
 
-    private static func raw(_ inputs: [MergeInput], targetOffset: Int, padToSize: Int?) throws(FormatError) -> [UInt8] {
+    /// Raw output: the inputs at their offsets from `targetOffset` (sorted, non-overlapping), over 0xFF up to the
+    /// end of the last input or `padToSize`.
+    private static func raw(_ inputs: [MergeInput], targetOffset: Int, padToSize: Int?) throws(FormatError) -> (Int, [MergeResult.Segment]) {
         let contentEnd = inputs.map(\.end).max() ?? targetOffset
         var length = contentEnd - targetOffset
         if let padToSize {
@@ -139,16 +169,8 @@ public enum FirmwareMerger {
             }
             length = max(length, padToSize - targetOffset)
         }
-        var out = [UInt8](repeating: 0xFF, count: max(0, length))
-        out.withUnsafeMutableBufferPointer { buffer in
-            for input in inputs where !input.bytes.isEmpty {
-                let start = input.address - targetOffset
-                input.bytes.withUnsafeBufferPointer { source in
-                    (buffer.baseAddress! + start).update(from: source.baseAddress!, count: source.count)
-                }
-            }
-        }
-        return out
+        let segments = inputs.filter { !$0.bytes.isEmpty }.map { MergeResult.Segment(offset: $0.address - targetOffset, bytes: $0.bytes) }
+        return (max(0, length), segments)
     }
 
     /// The first line is a well-formed HEX record (`:` then an even number of hex digits).

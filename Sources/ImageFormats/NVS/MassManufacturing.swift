@@ -26,8 +26,15 @@ public enum MassManufacturing {
 
         /// The intermediate CSV exactly as mfg_gen's `csv.writer` writes it (CRLF line ends).
         public var csvText: String {
-            (["key,type,encoding,value"] + rows.map { row in row.map(PythonCSV.quoted).joined(separator: ",") })
-                .map { $0 + "\r\n" }.joined()
+            var text = "key,type,encoding,value\r\n"
+            for row in rows {
+                for (i, field) in row.enumerated() {
+                    if i > 0 { text += "," }
+                    text += PythonCSV.quoted(field)
+                }
+                text += "\r\n"
+            }
+            return text
         }
 
         /// Parsed rows for the generator, located at the device's values line.

@@ -12,35 +12,50 @@ public enum NVSCSV {
     static let columns = ["key", "type", "encoding", "value"]
 
     public static func rows(_ bytes: [UInt8]) throws(FormatError) -> [Row] {
-        var body = bytes[...]
+        var rows: [Row] = []
+        try forEachRow(bytes) { row throws(FormatError) in rows.append(row) }
+        return rows
+    }
+
+    /// `rows(_:)` without collecting them: checks the text and the header, then calls `body` with each row as it
+    /// is parsed, so a large CSV is never held as lines, records and rows at once.
+    public static func forEachRow(_ bytes: [UInt8], _ body: (Row) throws(FormatError) -> Void) throws(FormatError) {
+        var text = bytes[...]
         // 0.3.0 opens the file as 'utf8' and would crash on a byte-order mark; we skip it.
-        if body.starts(with: [0xEF, 0xBB, 0xBF]) { body = body.dropFirst(3) }
-        guard String(validating: body, as: UTF8.self) != nil else {
+        if text.starts(with: [0xEF, 0xBB, 0xBF]) { text = text.dropFirst(3) }
+        guard String(validating: text, as: UTF8.self) != nil else {
             throw FormatError("nvs.encoding", "the CSV is not valid UTF-8 text", help: "save it as UTF-8")
         }
-        let lines = PythonCSV.lines(body).filter { $0.text.first != UInt8(ascii: "#") }
-        var records = PythonCSV.records(lines)[...]
-        guard let header = records.popFirst() else {
+        var parser = PythonCSV.RecordParser()
+        var columns: (key: Int, type: Int, encoding: Int, value: Int)?
+        func handle(_ record: PythonCSV.Record) throws(FormatError) {
+            guard let c = columns else {
+                var index: [String: Int] = [:]
+                for (i, name) in record.fields.enumerated() { index[name] = i }
+                for column in Self.columns where index[column] == nil {
+                    throw FormatError("nvs.header",
+                                      "the first line must be the header key,type,encoding,value (column '\(column)' is missing)",
+                                      at: SourceLocation(line: record.line),
+                                      help: "add the line 'key,type,encoding,value' at the top")
+                }
+                columns = (index["key"]!, index["type"]!, index["encoding"]!, index["value"]!)
+                return
+            }
+            let fields = record.fields
+            guard !fields.isEmpty else { return }
+            func field(_ i: Int) -> String? { i < fields.count ? fields[i] : nil }
+            let value: NVSGenerator.Value = field(c.value).map { .text($0) } ?? .missing
+            try body(Row(line: record.line, key: field(c.key), type: field(c.type), encoding: field(c.encoding), value: value))
+        }
+        // Lines whose first character is '#' are dropped before the CSV reader sees them.
+        try PythonCSV.forEachLine(text) { line throws(FormatError) in
+            guard line.text.first != UInt8(ascii: "#") else { return }
+            if let record = parser.feed(line) { try handle(record) }
+        }
+        if let record = parser.finish() { try handle(record) }
+        guard columns != nil else {
             throw FormatError("nvs.header", "the CSV is empty; its first line must be the header key,type,encoding,value",
                               at: SourceLocation(line: 1))
         }
-        var index: [String: Int] = [:]
-        for (i, name) in header.fields.enumerated() { index[name] = i }
-        for column in columns where index[column] == nil {
-            throw FormatError("nvs.header",
-                              "the first line must be the header key,type,encoding,value (column '\(column)' is missing)",
-                              at: SourceLocation(line: header.line),
-                              help: "add the line 'key,type,encoding,value' at the top")
-        }
-        let keyColumn = index["key"]!, typeColumn = index["type"]!, encodingColumn = index["encoding"]!, valueColumn = index["value"]!
-        var rows: [Row] = []
-        rows.reserveCapacity(records.count)
-        for record in records where !record.fields.isEmpty {
-            let fields = record.fields
-            func field(_ i: Int) -> String? { i < fields.count ? fields[i] : nil }
-            let value: NVSGenerator.Value = field(valueColumn).map { .text($0) } ?? .missing
-            rows.append(Row(line: record.line, key: field(keyColumn), type: field(typeColumn), encoding: field(encodingColumn), value: value))
-        }
-        return rows
     }
 }

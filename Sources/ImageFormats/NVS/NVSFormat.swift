@@ -124,16 +124,47 @@ public enum NVSFormat {
 /// on the chip. That is the reflected 0xEDB88320 polynomial with the register starting at 0 and the result inverted
 /// ("123456789" → 0xD202D277; idf-formats.md §2.6). Chaining `checksum(b, seed: checksum(a))` equals one call over a+b.
 public enum NVSChecksum {
-    static let table: [UInt32] = (0..<256).map { n -> UInt32 in
-        var c = UInt32(n)
-        for _ in 0..<8 { c = (c & 1) != 0 ? (c >> 1) ^ 0xEDB8_8320 : c >> 1 }
-        return c
-    }
+    /// Slicing-by-8 tables: `tables[k][n]` is the CRC register after byte n followed by k zero bytes.
+    static let tables: [[UInt32]] = {
+        var t = [[UInt32]](repeating: [UInt32](repeating: 0, count: 256), count: 8)
+        for n in 0..<256 {
+            var c = UInt32(n)
+            for _ in 0..<8 { c = (c & 1) != 0 ? (c >> 1) ^ 0xEDB8_8320 : c >> 1 }
+            t[0][n] = c
+        }
+        for k in 1..<8 {
+            for n in 0..<256 { t[k][n] = (t[k - 1][n] >> 8) ^ t[0][Int(t[k - 1][n] & 0xFF)] }
+        }
+        return t
+    }()
+
+    /// The tables flattened (8 × 256), so the hot loop indexes one buffer.
+    private static let flatTable: [UInt32] = tables.flatMap { $0 }
 
     public static func checksum<C: Collection>(_ bytes: C, seed: UInt32 = 0xFFFF_FFFF) -> UInt32 where C.Element == UInt8 {
+        if let crc = bytes.withContiguousStorageIfAvailable({ checksum($0, seed: seed) }) { return crc }
+        return checksum(Array(bytes), seed: seed)
+    }
+
+    public static func checksum(_ bytes: UnsafeBufferPointer<UInt8>, seed: UInt32 = 0xFFFF_FFFF) -> UInt32 {
         var c = ~seed
-        table.withUnsafeBufferPointer { t in
-            for b in bytes { c = t[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
+        flatTable.withUnsafeBufferPointer { t in
+            var i = 0
+            let n = bytes.count
+            // Eight bytes per step (slicing-by-8), then the tail a byte at a time.
+            while i + 8 <= n {
+                let lo = c ^ (UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16 | UInt32(bytes[i + 3]) << 24)
+                let hi = UInt32(bytes[i + 4]) | UInt32(bytes[i + 5]) << 8 | UInt32(bytes[i + 6]) << 16 | UInt32(bytes[i + 7]) << 24
+                c = t[7 * 256 + Int(lo & 0xFF)] ^ t[6 * 256 + Int((lo >> 8) & 0xFF)]
+                    ^ t[5 * 256 + Int((lo >> 16) & 0xFF)] ^ t[4 * 256 + Int(lo >> 24)]
+                    ^ t[3 * 256 + Int(hi & 0xFF)] ^ t[2 * 256 + Int((hi >> 8) & 0xFF)]
+                    ^ t[1 * 256 + Int((hi >> 16) & 0xFF)] ^ t[Int(hi >> 24)]
+                i += 8
+            }
+            while i < n {
+                c = t[Int((c ^ UInt32(bytes[i])) & 0xFF)] ^ (c >> 8)
+                i += 1
+            }
         }
         return ~c
     }

@@ -45,47 +45,54 @@ public struct NVSGenerator: Sendable {
     /// The finished image: SIZE bytes for a read/write partition, only the used pages for a read-only one.
     public func image() -> [UInt8] { builder.finished() }
 
+    /// `image()` for a generator that is done: the builder's buffer becomes the image without a copy.
+    public consuming func finishedImage() -> [UInt8] { builder.finishedImage() }
+
     /// One-call form: a whole CSV file into an image.
     public static func generate(csv: [UInt8], size: Int, version: NVSFormat.Version = .v2,
                                 loadFile: FileLoader) throws(FormatError) -> (image: [UInt8], warnings: [FormatWarning]) {
         var generator = try NVSGenerator(size: size, version: version)
         try generator.add(csv: csv, loadFile: loadFile)
-        return (generator.image(), generator.warnings)
+        let warnings = generator.warnings
+        return (generator.finishedImage(), warnings)
     }
 
     // MARK: - CSV input
 
     /// Adds every row of one CSV file. Namespace state carries over between files, as in 0.3.0.
     public mutating func add(csv: [UInt8], loadFile: FileLoader) throws(FormatError) {
-        try add(rows: try NVSCSV.rows(csv), loadFile: loadFile)
+        try NVSCSV.forEachRow(csv) { row throws(FormatError) in try add(row: row, loadFile: loadFile) }
     }
 
     /// Adds parsed rows (from `NVSCSV.rows` or a mass-manufacturing plan).
     public mutating func add(rows: [NVSCSV.Row], loadFile: FileLoader) throws(FormatError) {
         seenKeys.reserveCapacity(seenKeys.count + rows.count)
-        for row in rows {
-            let warningCount = warnings.count
-            defer {
-                for i in warningCount..<warnings.count {
-                    var location = warnings[i].location
-                    location.line = location.line ?? row.line
-                    warnings[i] = FormatWarning(warnings[i].message, at: location)
+        for row in rows { try add(row: row, loadFile: loadFile) }
+    }
+
+    /// Adds one parsed row; errors and warnings name its line.
+    public mutating func add(row: NVSCSV.Row, loadFile: FileLoader) throws(FormatError) {
+        let warningCount = warnings.count
+        defer {
+            for i in warningCount..<warnings.count {
+                var location = warnings[i].location
+                location.line = location.line ?? row.line
+                warnings[i] = FormatWarning(warnings[i].message, at: location)
+            }
+        }
+        do throws(FormatError) {
+            var value = row.value
+            if row.type == "file", row.key != nil, !Self.isWiFiStationKey(row.key!) {
+                guard case .text(let path) = row.value else {
+                    throw FormatError("nvs.missing_value", "a file row needs a path in the value column", at: SourceLocation(field: "value"))
+                }
+                do throws(FormatError) { value = .bytes(try loadFile(path)) } catch {
+                    throw FormatError(error.code, error.message, at: SourceLocation(field: "value"), help: error.help)
                 }
             }
-            do throws(FormatError) {
-                var value = row.value
-                if row.type == "file", row.key != nil, !Self.isWiFiStationKey(row.key!) {
-                    guard case .text(let path) = row.value else {
-                        throw FormatError("nvs.missing_value", "a file row needs a path in the value column", at: SourceLocation(field: "value"))
-                    }
-                    do throws(FormatError) { value = .bytes(try loadFile(path)) } catch {
-                        throw FormatError(error.code, error.message, at: SourceLocation(field: "value"), help: error.help)
-                    }
-                }
-                try add(key: row.key, type: row.type, encoding: row.encoding, value: value, rawValue: row.value)
-            } catch {
-                throw error.located(line: row.line)
-            }
+            try add(key: row.key, type: row.type, encoding: row.encoding, value: value, rawValue: row.value)
+        } catch {
+            throw error.located(line: row.line)
         }
     }
 
@@ -94,7 +101,8 @@ public struct NVSGenerator: Sendable {
     public mutating func add(key: String?, type: String?, encoding: String?, value: Value, rawValue: Value) throws(FormatError) {
         guard let key else { throw FormatError("nvs.missing_key", "the row has no key column", at: SourceLocation(field: "key")) }
         let keyBytes = Array(key.utf8)
-        guard key.unicodeScalars.count <= NVSFormat.maxKeyLength, keyBytes.count <= NVSFormat.maxKeyLength else {
+        // Every scalar takes at least one UTF-8 byte, so this also bounds the character count 0.3.0 checks.
+        guard keyBytes.count <= NVSFormat.maxKeyLength else {
             throw FormatError("nvs.key_too_long", "key '\(key)' is \(keyBytes.count) bytes long; NVS keys hold at most 15",
                               at: SourceLocation(field: "key"))
         }
@@ -157,11 +165,12 @@ public struct NVSGenerator: Sendable {
         }
         var encoding = rawEncoding
         var value = value
-        if encoding.hasPrefix("blob_fill") || encoding.hasPrefix("blob_sz_fill") {
+        if encoding.utf8.first == UInt8(ascii: "b"), encoding.hasPrefix("blob_fill") || encoding.hasPrefix("blob_sz_fill") {
             value = .bytes(try Self.blobFill(encoding: encoding, value: value, key: name))
             encoding = "hex2bin"
         }
-        let lower = encoding.lowercased()
+        // Python's str.lower(); the common all-lower-case ASCII spelling needs no new string.
+        let lower = encoding.utf8.allSatisfy({ $0 < 0x80 && !(0x41...0x5A).contains($0) }) ? encoding : encoding.lowercased()
         if lower != encoding, ["hex2bin", "base64", "string"].contains(lower) {
             throw FormatError("nvs.bad_encoding",
                               "encoding '\(encoding)' must be written in lower case",

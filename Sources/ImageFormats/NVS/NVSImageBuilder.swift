@@ -67,13 +67,20 @@ public struct NVSImageBuilder: Sendable {
         return out
     }
 
+    /// `finished()` for a builder that is not needed any more: pads its own buffer instead of copying it.
+    public consuming func finishedImage() -> [UInt8] {
+        var out: [UInt8] = []
+        swap(&out, &image)
+        if !isReadOnly { out.append(contentsOf: repeatElement(0xFF, count: size - out.count)) }
+        return out
+    }
+
     /// A primitive (integer or namespace) entry. Entry 125 may be used (`s05`).
     public mutating func addPrimitive(namespace: UInt8, type: NVSFormat.ItemType, key: [UInt8], value: UInt64) throws(PlacementError) {
         if entryIndex >= NVSFormat.entriesPerPage { try startPage() }
-        var entry = Self.header(namespace: namespace, type: type, span: 1, chunk: NVSFormat.chunkAny, key: key)
-        for i in 0..<type.width { entry[24 + i] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(i))) }
-        sealEntry(&entry)
-        write(entries: entry, count: 1)
+        // The value's `width` bytes, the rest of the 8-byte data field stays FF.
+        let mask: UInt64 = type.width >= 8 ? ~0 : (UInt64(1) << (8 * UInt64(type.width))) - 1
+        putHeader(namespace: namespace, type: type, span: 1, chunk: NVSFormat.chunkAny, key: key, data: (value & mask) | ~mask)
     }
 
     /// A string (`SZ`) or, in format v1, a single-page blob. The generator's test is `entry + span >= 126`,
@@ -86,12 +93,9 @@ public struct NVSImageBuilder: Sendable {
             try startPage()
             guard span < NVSFormat.entriesPerPage else { throw .doesNotFitInPage(entries: span) }
         }
-        var entry = Self.header(namespace: namespace, type: type, span: UInt8(span), chunk: NVSFormat.chunkAny, key: key)
-        entry.storeUInt16(UInt16(data.count), at: 24)
-        entry.storeUInt32(NVSChecksum.checksum(data), at: 28)
-        sealEntry(&entry)
-        write(entries: entry, count: 1)
-        write(entries: data, count: dataEntries)
+        putHeader(namespace: namespace, type: type, span: UInt8(span), chunk: NVSFormat.chunkAny, key: key,
+                  data: Self.variableLengthData(size: data.count, crc: NVSChecksum.checksum(data)))
+        putPayload(data[...], entries: dataEntries)
     }
 
     /// A format-v2 blob: BLOB_DATA chunks filling each page up to its last entry, then the BLOB_IDX
@@ -108,47 +112,59 @@ public struct NVSImageBuilder: Sendable {
             let chunk = data[offset..<(offset + chunkSize)]
             let dataEntries = (chunkSize + 31) / 32
             guard chunkCount <= 0xFF else { throw .partitionFull }
-            var entry = Self.header(namespace: namespace, type: .blobData, span: UInt8(dataEntries + 1),
-                                    chunk: UInt8(chunkCount), key: key)
-            entry.storeUInt16(UInt16(chunkSize), at: 24)
-            entry.storeUInt32(NVSChecksum.checksum(chunk), at: 28)
-            sealEntry(&entry)
-            write(entries: entry, count: 1)
-            write(entries: chunk, count: dataEntries)
+            putHeader(namespace: namespace, type: .blobData, span: UInt8(dataEntries + 1), chunk: UInt8(chunkCount), key: key,
+                      data: Self.variableLengthData(size: chunkSize, crc: NVSChecksum.checksum(chunk)))
+            putPayload(chunk, entries: dataEntries)
             chunkCount += 1
             if remaining > 0 || tailroom - chunkSize < NVSFormat.entrySize { try startPage() }
             offset += chunkSize
             if remaining == 0 { break }
         }
-        var index = Self.header(namespace: namespace, type: .blobIndex, span: 1, chunk: NVSFormat.chunkAny, key: key)
-        index.storeUInt32(UInt32(data.count), at: 24)
-        index[28] = UInt8(chunkCount)
-        index[29] = 0
-        sealEntry(&index)
-        write(entries: index, count: 1)
+        // BLOB_IDX data field: total size (u32), chunk count, chunk start 0, two FF bytes.
+        let indexData = UInt64(UInt32(data.count)) | UInt64(UInt8(chunkCount)) << 32 | 0xFFFF << 48
+        putHeader(namespace: namespace, type: .blobIndex, span: 1, chunk: NVSFormat.chunkAny, key: key, data: indexData)
     }
 
     // MARK: - Entry bytes
 
-    static func header(namespace: UInt8, type: NVSFormat.ItemType, span: UInt8, chunk: UInt8, key: [UInt8]) -> [UInt8] {
-        var entry = [UInt8](repeating: 0xFF, count: NVSFormat.entrySize)
-        entry[0] = namespace
-        entry[1] = type.rawValue
-        entry[2] = span
-        entry[3] = chunk
-        for i in 0..<NVSFormat.keyFieldSize { entry[8 + i] = i < key.count ? key[i] : 0 }
-        return entry
+    /// Data field of a string, v1 blob or blob chunk: size (u16), two FF bytes, CRC32 of the payload.
+    static func variableLengthData(size: Int, crc: UInt32) -> UInt64 {
+        UInt64(UInt16(size)) | 0xFFFF << 16 | UInt64(crc) << 32
     }
 
-    private func sealEntry(_ entry: inout [UInt8]) {
-        entry.storeUInt32(NVSChecksum.entry(entry[0..<32]), at: 4)
+    /// Writes the next free entry, in place: ns, type, span, chunk, CRC32 (of bytes 0..<4 and 8..<32), key (16
+    /// bytes, NUL padded) and `data` as the little-endian 8-byte data field; then marks it WRITTEN.
+    private mutating func putHeader(namespace: UInt8, type: NVSFormat.ItemType, span: UInt8, chunk: UInt8, key: [UInt8], data: UInt64) {
+        let start = pageBase + NVSFormat.firstEntryOffset + entryIndex * NVSFormat.entrySize
+        image.withUnsafeMutableBufferPointer { image in
+            let entry = UnsafeMutableBufferPointer(rebasing: image[start..<(start + NVSFormat.entrySize)])
+            entry[0] = namespace
+            entry[1] = type.rawValue
+            entry[2] = span
+            entry[3] = chunk
+            for i in 0..<NVSFormat.keyFieldSize { entry[8 + i] = i < key.count ? key[i] : 0 }
+            for i in 0..<8 { entry[24 + i] = UInt8(truncatingIfNeeded: data >> (8 * UInt64(i))) }
+            let crc = NVSChecksum.checksum(UnsafeBufferPointer(rebasing: entry[8..<32]),
+                                           seed: NVSChecksum.checksum(UnsafeBufferPointer(rebasing: entry[0..<4])))
+            for i in 0..<4 { entry[4 + i] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(i))) }
+        }
+        markWritten(count: 1)
     }
 
     /// Copies `bytes` into the next `count` entries (the page is FF already, so short data stays FF-padded)
     /// and marks each of them WRITTEN in the bitmap.
-    private mutating func write<C: Collection>(entries bytes: C, count: Int) where C.Element == UInt8 {
+    private mutating func putPayload(_ bytes: ArraySlice<UInt8>, entries count: Int) {
         let start = pageBase + NVSFormat.firstEntryOffset + entryIndex * NVSFormat.entrySize
-        image.replaceSubrange(start..<(start + bytes.count), with: bytes)
+        image.withUnsafeMutableBufferPointer { image in
+            bytes.withUnsafeBufferPointer { source in
+                guard let from = source.baseAddress else { return }
+                (image.baseAddress! + start).update(from: from, count: source.count)
+            }
+        }
+        markWritten(count: count)
+    }
+
+    private mutating func markWritten(count: Int) {
         for _ in 0..<count {
             let bit = entryIndex * 2
             image[pageBase + NVSFormat.bitmapOffset + bit / 8] &= ~(UInt8(1) << UInt8(bit % 8))

@@ -4,12 +4,22 @@ enum NVSValueText {
     /// Python `int(text)` (base 10): surrounding whitespace, optional sign, leading zeros allowed, single
     /// underscores between digits. Returns the value as sign and magnitude, or a reason it is not one.
     static func decimal(_ text: String) -> Result<(negative: Bool, magnitude: UInt64), Problem> {
-        // ASCII fast path; other text goes through the Unicode-aware strip (non-ASCII digits are refused anyway).
+        // ASCII fast path, straight on the string's bytes; other text goes through the Unicode-aware strip
+        // (non-ASCII digits are refused anyway).
+        let ascii = text.utf8.withContiguousStorageIfAvailable { utf8 in
+            utf8.allSatisfy { $0 < 0x80 } ? decimal(utf8[...], text: text) : nil
+        }
+        if let ascii, let result = ascii { return result }
+        let stripped = Array((text.utf8.allSatisfy { $0 < 0x80 } ? text : text.pythonStripped()).utf8)
+        return stripped.withUnsafeBufferPointer { decimal($0[...], text: text) }
+    }
+
+    private static func decimal(_ input: Slice<UnsafeBufferPointer<UInt8>>, text: String) -> Result<(negative: Bool, magnitude: UInt64), Problem> {
         let asciiSpace: (UInt8) -> Bool = { $0 == 0x20 || (0x09...0x0D).contains($0) || (0x1C...0x1F).contains($0) }
-        var bytes = text.utf8.allSatisfy { $0 < 0x80 } ? Array(text.utf8)[...] : Array(text.pythonStripped().utf8)[...]
+        var bytes = input
         while let f = bytes.first, asciiSpace(f) { bytes = bytes.dropFirst() }
         while let l = bytes.last, asciiSpace(l) { bytes = bytes.dropLast() }
-        let trimmed = String(decoding: bytes, as: UTF8.self)
+        let trimmed = bytes
         var negative = false
         if let first = bytes.first, first == UInt8(ascii: "+") || first == UInt8(ascii: "-") {
             negative = first == UInt8(ascii: "-")
@@ -29,7 +39,8 @@ enum NVSValueText {
             }
             previousUnderscore = false
             guard b >= 0x30, b <= 0x39 else {
-                let hint = trimmed.lowercased().hasPrefix("0x") || trimmed.lowercased().hasPrefix("-0x")
+                let lowered = String(decoding: trimmed, as: UTF8.self).lowercased()
+                let hint = lowered.hasPrefix("0x") || lowered.hasPrefix("-0x")
                     ? " (the generator reads integers as decimal only; hex is refused)" : ""
                 return .failure(.invalid("'\(text)' is not a decimal integer\(hint)"))
             }

@@ -28,31 +28,40 @@ public enum PythonCSV {
     /// Splits text into physical lines the way Python's text-mode iteration does after newline translation
     /// (`\r\n` and `\r` become `\n`); every line keeps its `\n` except possibly the last.
     public static func lines(_ input: ArraySlice<UInt8>) -> [Line] {
-        var bytes = Array(input)
+        var result: [Line] = []
+        forEachLine(input) { result.append($0) }
+        return result
+    }
+
+    /// `lines(_:)` without collecting them: calls `body` with each line in order.
+    public static func forEachLine<E: Error>(_ input: ArraySlice<UInt8>, _ body: (Line) throws(E) -> Void) throws(E) {
+        var bytes = input
         if bytes.contains(carriageReturn) {
             var out: [UInt8] = []
             out.reserveCapacity(bytes.count)
-            var i = 0
-            while i < bytes.count {
+            var i = bytes.startIndex
+            while i < bytes.endIndex {
                 if bytes[i] == carriageReturn {
                     out.append(newline)
-                    if i + 1 < bytes.count, bytes[i + 1] == newline { i += 1 }
+                    if i + 1 < bytes.endIndex, bytes[i + 1] == newline { i += 1 }
                 } else {
                     out.append(bytes[i])
                 }
                 i += 1
             }
-            bytes = out
+            bytes = out[...]
         }
-        var result: [Line] = []
-        var start = 0, number = 1
-        for i in 0..<bytes.count where bytes[i] == newline {
-            result.append((number, bytes[start...i]))
+        var start = bytes.startIndex, number = 1
+        while start < bytes.endIndex {
+            let end = bytes.withUnsafeBufferPointer { buffer in
+                var i = start - bytes.startIndex
+                while i < buffer.count, buffer[i] != newline { i += 1 }
+                return bytes.startIndex + min(i + 1, buffer.count)
+            }
+            try body((number, bytes[start..<end]))
             number += 1
-            start = i + 1
+            start = end
         }
-        if start < bytes.count { result.append((number, bytes[start...])) }
-        return result
     }
 
     /// All records of a decoded text.
@@ -62,20 +71,42 @@ public enum PythonCSV {
 
     /// Parses records from already split lines. Empty lines give empty records, as `csv.reader` does.
     public static func records(_ lines: [Line]) -> [Record] {
-        enum State { case startRecord, startField, inField, inQuoted, quoteInQuoted, eatNewline }
+        var parser = RecordParser()
         var records: [Record] = []
-        var fields: [String] = []
-        var field: [UInt8] = []
-        var state = State.startRecord
-        var recordLine = 0
+        records.reserveCapacity(lines.count)
+        for line in lines {
+            if let record = parser.feed(line) { records.append(record) }
+        }
+        if let record = parser.finish() { records.append(record) }
+        return records
+    }
 
-        func saveField() {
+    /// `records(_:)` one physical line at a time, for callers that handle records as they complete.
+    public struct RecordParser {
+        private enum State { case startRecord, startField, inField, inQuoted, quoteInQuoted, eatNewline }
+        private var fields: [String] = []
+        private var field: [UInt8] = []
+        private var state = State.startRecord
+        private var recordLine = 0
+
+        public init() {}
+
+        private mutating func saveField() {
             fields.append(String(decoding: field, as: UTF8.self))
             field.removeAll(keepingCapacity: true)
         }
 
-        for (number, text) in lines {
-            if state == .startRecord { recordLine = number }
+        /// Parses one line; returns the record it completes, if any (a line ends at most one record).
+        public mutating func feed(_ line: Line) -> Record? {
+            let (number, text) = line
+            if state == .startRecord {
+                recordLine = number
+                // Fast path: a line without quotes is one record whose fields are the text between commas (what
+                // the state machine below does for it, minus the byte-by-byte copying).
+                if let lineFields = text.withUnsafeBufferPointer(PythonCSV.unquotedFields) {
+                    return Record(line: number, fields: lineFields)
+                }
+            }
             // Each line ends with an end-of-line marker (nil), like the NUL the C parser feeds itself.
             var index = text.startIndex
             while true {
@@ -144,17 +175,39 @@ public enum PythonCSV {
                 if c == nil { break }
                 index += 1
             }
-            if state == .startRecord {
-                records.append(Record(line: recordLine, fields: fields))
-                fields = []
-            }
+            guard state == .startRecord else { return nil }
+            defer { fields = [] }
+            return Record(line: recordLine, fields: fields)
         }
-        // End of input inside a quoted field: non-strict mode keeps what was read.
-        if !field.isEmpty || state == .inQuoted {
+
+        /// The record left open at the end of the input: non-strict mode keeps what was read of a quoted field.
+        public mutating func finish() -> Record? {
+            guard !field.isEmpty || state == .inQuoted else { return nil }
             saveField()
-            records.append(Record(line: recordLine, fields: fields))
+            return Record(line: recordLine, fields: fields)
         }
-        return records
+    }
+
+    /// The fields of a line without quotes (nil if it has one): the text between commas, without the line end;
+    /// an empty line has none. This is what the state machine of `records` gives for such a line.
+    fileprivate static func unquotedFields(_ line: UnsafeBufferPointer<UInt8>) -> [String]? {
+        var commas = 0
+        for b in line {
+            if b == quote { return nil }
+            if b == comma { commas += 1 }
+        }
+        var end = line.count
+        if end > 0, line[end - 1] == newline { end -= 1 }
+        if end == 0 { return [] }
+        var fields: [String] = []
+        fields.reserveCapacity(commas + 1)
+        var start = 0
+        for i in 0..<end where line[i] == comma {
+            fields.append(String(decoding: UnsafeBufferPointer(rebasing: line[start..<i]), as: UTF8.self))
+            start = i + 1
+        }
+        fields.append(String(decoding: UnsafeBufferPointer(rebasing: line[start..<end]), as: UTF8.self))
+        return fields
     }
 
     /// Quotes a field the way `csv.writer` (QUOTE_MINIMAL) does.

@@ -19,6 +19,7 @@ struct BLEServiceCommand: ParsableCommand {
 
     struct Build: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "build",
             abstract: "Convert a service CSV to ble_data.bin.",
             discussion: """
                 The CSV header is index,uuid_len,uuid,perm,val_max_len,val_cur_len,value. uuid and perm are hex (with or \
@@ -56,6 +57,7 @@ struct BLEServiceCommand: ParsableCommand {
 
     struct Inspect: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "inspect",
             abstract: "Print the services in a ble_data.bin as a table or JSON.",
             discussion: """
                 Checks the magic 27 95 and that the length field matches the file (trailing FF from a partition read \

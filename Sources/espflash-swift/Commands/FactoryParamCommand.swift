@@ -21,6 +21,7 @@ struct FactoryParamCommand: ParsableCommand {
 
     struct Build: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "build",
             abstract: "Make factory_param.bin for one module row (or every row) of a data CSV.",
             discussion: """
                 Rows are chosen by module_name (case-insensitive) and, with --platform, by platform (ESP32 also \
@@ -110,6 +111,7 @@ struct FactoryParamCommand: ParsableCommand {
 
     struct Inspect: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "inspect",
             abstract: "Decode a factory_param.bin as text or JSON.",
             discussion: """
                 Without --types the layout is chosen from the version byte (magic FC FC, version 1, 2 or 3). Pins, \

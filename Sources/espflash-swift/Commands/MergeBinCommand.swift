@@ -155,8 +155,9 @@ struct MergeBinCommand: ParsableCommand {
                     if digest { Console.out("SHA digest in image updated.\n") }
                 }
             }
-            try FileIO.writeAtomically(result.bytes, to: output)
-            Console.out("Wrote \(result.bytes.count.pythonHex) bytes to file '\(output)', ready to flash to offset \(options.targetOffset.pythonHex).\n")
+            try FileIO.writeAtomically(length: result.length, fill: MergeResult.fill,
+                                       segments: result.segments.map { ($0.offset, $0.bytes) }, to: output)
+            Console.out("Wrote \(result.length.pythonHex) bytes to file '\(output)', ready to flash to offset \(options.targetOffset.pythonHex).\n")
         }
     }
 }

@@ -62,10 +62,14 @@ struct NVSBatchCommand: ParsableCommand {
             }
 
             let outdir = NVSPaths.expandTilde(outdir)
-            for d in devices {
-                let p = Self.paths(d, outdir: outdir)
-                for existing in [p.csv, p.bin] + (keygen ? [p.key] : []) where FileManager.default.fileExists(atPath: existing) {
-                    throw CommandFailure.io("\(existing) already exists", help: "choose another --outdir or remove the old files")
+            // A file can only exist if its folder does (checked once instead of per file).
+            let folders = ["csv", "bin"] + (keygen ? ["keys"] : [])
+            if folders.contains(where: { FileManager.default.fileExists(atPath: (outdir as NSString).appendingPathComponent($0)) }) {
+                for d in devices {
+                    let p = Self.paths(d, outdir: outdir)
+                    for existing in [p.csv, p.bin] + (keygen ? [p.key] : []) where FileManager.default.fileExists(atPath: existing) {
+                        throw CommandFailure.io("\(existing) already exists", help: "choose another --outdir or remove the old files")
+                    }
                 }
             }
 
@@ -87,7 +91,7 @@ struct NVSBatchCommand: ParsableCommand {
                         return bytes
                     }
                     let deviceKeys = useKeygen ? NVSKeys.random() : keys
-                    let image = generator.image()
+                    let image = generator.finishedImage()
                     return Built(image: deviceKeys.map { NVSEncryption.encrypt(image, keys: $0) } ?? image, keys: useKeygen ? deviceKeys : nil)
                 }
             }
@@ -121,11 +125,19 @@ struct NVSBatchCommand: ParsableCommand {
         let staging = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
         defer { try? FileManager.default.removeItem(atPath: staging) }
         for kind in kinds { mkdir((staging as NSString).appendingPathComponent(kind), 0o777) }
-        let errors = parallelMap(devices.count) { i -> String? in
-            let p = paths(devices[i], outdir: staging)
-            if let e = writeNew(Array(devices[i].csvText.utf8), to: p.csv) { return e }
-            if let e = writeNew(images[i].image, to: p.bin) { return e }
-            if let k = images[i].keys, let e = writeNew(k.keyFile, to: p.key) { return e }
+        // One worker per folder: file creations in one folder serialise on its lock anyway.
+        let errors = parallelMap(kinds.count) { k -> String? in
+            // The names `paths` gives, built from the folder once.
+            let folder = (staging as NSString).appendingPathComponent(kinds[k]) + "/"
+            for i in devices.indices {
+                let name = devices[i].baseName
+                let error: String? = switch kinds[k] {
+                case "csv": writeNew(Array(devices[i].csvText.utf8), to: folder + name + ".csv")
+                case "bin": writeNew(images[i].image, to: folder + name + ".bin")
+                default: images[i].keys.flatMap { writeNew($0.keyFile, to: folder + "keys-" + name + ".bin") }
+                }
+                if let error { return error }
+            }
             return nil
         }
         if let message = errors.compactMap({ $0 }).first { throw CommandFailure.io(message) }

@@ -22,6 +22,7 @@ struct PKICommand: ParsableCommand {
 
     struct Build: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "build",
             abstract: "Pack certificate and key files into a PKI bin.",
             discussion: """
                 Items are grouped by type in order of first appearance and numbered from 0 within each type, as \
@@ -81,6 +82,7 @@ struct PKICommand: ParsableCommand {
 
     struct Inspect: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "inspect",
             abstract: "List the items of a PKI bin, and optionally write them back out as files.",
             discussion: """
                 For each item: type, id, length, and for a certificate its subject, issuer, validity and key type \

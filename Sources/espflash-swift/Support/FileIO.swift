@@ -14,27 +14,87 @@ enum FileIO {
         if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
             throw CommandFailure.io("cannot read \(path): it is a directory")
         }
+        // Read straight into an array of the file's size (one more byte to see the end), growing only if the
+        // file grows while we read.
+        var capacity = st.st_size > 0 ? Int(st.st_size) + 1 : 1 << 16
         var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw CommandFailure.io("cannot read \(path): \(String(cString: strerror(errno)))")
+            var failure: Int32 = 0
+            var atEnd = false
+            let filled = bytes.count
+            bytes = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
+                if filled > 0 { _ = buffer.initialize(from: bytes) }
+                count = filled
+                while count < capacity {
+                    let n = Glibc.read(fd, buffer.baseAddress! + count, capacity - count)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        failure = errno
+                        return
+                    }
+                    if n == 0 { atEnd = true; return }
+                    count += n
+                }
             }
-            if n == 0 { break }
-            bytes += chunk[0..<n]
+            if failure != 0 { throw CommandFailure.io("cannot read \(path): \(String(cString: strerror(failure)))") }
+            if atEnd { break }
+            capacity *= 2
         }
         return bytes
     }
 
-    /// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so a reader never sees
+    /// Writes `bytes` to `path` through a temporary file in the same folder and a rename (see below).
+    static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+        try writeAtomically(to: path) { fd in try writeAll(fd, bytes[...]) }
+    }
+
+    /// `writeAtomically` for output given as pieces: `length` bytes of `fill` with `segments` (at increasing,
+    /// non-overlapping offsets) laid over them. Gaps are written from one small buffer, so a padded flash image
+    /// is never assembled in memory.
+    static func writeAtomically(length: Int, fill: UInt8, segments: [(offset: Int, bytes: [UInt8])], to path: String) throws {
+        try writeAtomically(to: path) { fd in
+            let filler = [UInt8](repeating: fill, count: min(length, 1 << 18))
+            var position = 0
+            func pad(to end: Int) throws {
+                while position < end {
+                    let n = min(end - position, filler.count)
+                    try writeAll(fd, filler[0..<n])
+                    position += n
+                }
+            }
+            for segment in segments {
+                try pad(to: segment.offset)
+                try writeAll(fd, segment.bytes[...])
+                position += segment.bytes.count
+            }
+            try pad(to: length)
+        }
+    }
+
+    /// Writes every byte, retrying short writes; throws the errno text.
+    private static func writeAll(_ fd: Int32, _ bytes: ArraySlice<UInt8>) throws {
+        try bytes.withUnsafeBytes { buffer in
+            var written = 0
+            while written < buffer.count {
+                let n = Glibc.write(fd, buffer.baseAddress! + written, buffer.count - written)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw WriteError(code: errno)
+                }
+                written += n
+            }
+        }
+    }
+
+    private struct WriteError: Error { var code: Int32 }
+
+    /// Writes `content` through a temporary file in the same folder and a rename, so a reader never sees
     /// a partial file and an existing file is replaced only by a complete one. There is deliberately no fsync
     /// before the rename: rename(2) is atomic for other processes whether or not the data has reached the disk,
     /// which is all the "no partial output" rule (CLI.md) needs. An fsync would add durability across a power
     /// cut (without it a crash soon after the rename can leave an empty file on some filesystems), at the price of
     /// waiting for the disk on every output.
-    static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+    private static func writeAtomically(to path: String, content: (Int32) throws -> Void) throws {
         let slash = path.lastIndex(of: "/")
         let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
         let fileName = slash.map { String(path[path.index(after: $0)...]) } ?? path
@@ -51,16 +111,14 @@ enum FileIO {
         defer {
             if !committed { unlink(tempPath) }
         }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, bytes.count - written) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let reason = String(cString: strerror(errno))
-                close(fd)
-                throw CommandFailure.io("cannot write \(path): \(reason)")
-            }
-            written += n
+        do {
+            try content(fd)
+        } catch let error as WriteError {
+            close(fd)
+            throw CommandFailure.io("cannot write \(path): \(String(cString: strerror(error.code)))")
+        } catch {
+            close(fd)
+            throw error
         }
         // mkstemp makes the file 0600; give it the mode a plain create would have.
         let mask = umask(0)
