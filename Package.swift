@@ -60,6 +60,7 @@ let package = Package(
         // Shared by the test targets: the original tools' virtualenv, running programs, a seeded generator.
         .target(
             name: "TestSupport",
+            dependencies: ["ImageFormats"],
             path: "Tests/TestSupport"
         ),
         .testTarget(

@@ -1,16 +1,12 @@
-/// SplitMix64 (Steele, Lea, Flood 2014): a tiny seeded generator, so every random test case can be reproduced
-/// from its seed.
-public struct SplitMix64: RandomNumberGenerator {
-    public var state: UInt64
-    public init(seed: UInt64) { state = seed }
+import ImageFormats
 
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// The project's seeded generator with the helpers tests draw random inputs with, so every random test case can
+/// be reproduced from its seed.
+public struct SplitMix64: RandomNumberGenerator {
+    private var core: SeededGenerator
+    public init(seed: UInt64) { core = SeededGenerator(seed: seed) }
+
+    public mutating func next() -> UInt64 { core.next() }
 
     /// 0..<bound (plain modulo: the tiny bias does not matter for test inputs, and keeps old seeds' cases).
     public mutating func next(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }

@@ -1,3 +1,4 @@
+import ImageFormats
 #if canImport(Glibc)
 import Glibc
 #endif
