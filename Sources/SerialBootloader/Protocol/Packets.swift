@@ -26,27 +26,16 @@ public struct CommandPacket: Sendable, Equatable {
         UInt32(payload.reduce(checksumSeed, ^))
     }
 
-    public var bytes: [UInt8] {
-        var w = ByteWriter(capacity: Self.headerSize + data.count)
-        w.write(0x00)
-        w.write(opcode)
-        w.writeUInt16LE(UInt16(data.count))
-        w.writeUInt32LE(checksum)
-        w.write(contentsOf: data)
-        return w.bytes
-    }
+    public var bytes: [UInt8] { PacketHeader.encode(direction: PacketHeader.request, opcode: opcode, word: checksum, data: data) }
 
     /// Parses a frame sent by a host. Returns nil for frames that are not requests (wrong direction, short).
     public init?(frame: [UInt8]) {
-        guard frame.count >= Self.headerSize, frame[0] == 0x00 else { return nil }
-        var r = ByteReader(frame)
-        _ = try? r.readUInt8()
-        guard let op = try? r.readUInt8(), let size = try? r.readUInt16LE(), let sum = try? r.readUInt32LE() else { return nil }
-        opcode = op
-        checksum = sum
+        guard let header = PacketHeader(frame: frame, direction: PacketHeader.request) else { return nil }
+        opcode = header.opcode
+        checksum = header.word
         // A size field that disagrees with the frame is kept as the frame says; the device answers with an error.
-        data = Array(frame[Self.headerSize...])
-        declaredSize = Int(size)
+        data = Array(frame[PacketHeader.size...])
+        declaredSize = header.declaredSize
     }
 
     /// The size field as received (only for parsed frames; equals `data.count` for well-formed ones).
@@ -68,25 +57,14 @@ public struct ResponsePacket: Sendable, Equatable {
         self.data = data
     }
 
-    public var bytes: [UInt8] {
-        var w = ByteWriter(capacity: Self.headerSize + data.count)
-        w.write(0x01)
-        w.write(opcode)
-        w.writeUInt16LE(UInt16(data.count))
-        w.writeUInt32LE(value)
-        w.write(contentsOf: data)
-        return w.bytes
-    }
+    public var bytes: [UInt8] { PacketHeader.encode(direction: PacketHeader.response, opcode: opcode, word: value, data: data) }
 
     /// Parses a frame from a device; nil for frames that are not replies (esptool skips those too).
     public init?(frame: [UInt8]) {
-        guard frame.count >= Self.headerSize, frame[0] == 0x01 else { return nil }
-        var r = ByteReader(frame)
-        _ = try? r.readUInt8()
-        guard let op = try? r.readUInt8(), (try? r.readUInt16LE()) != nil, let value = try? r.readUInt32LE() else { return nil }
-        opcode = op
-        self.value = value
-        data = Array(frame[Self.headerSize...])
+        guard let header = PacketHeader(frame: frame, direction: PacketHeader.response) else { return nil }
+        opcode = header.opcode
+        value = header.word
+        data = Array(frame[PacketHeader.size...])
     }
 
     /// The two meaningful status bytes, read at `payloadLength` (what the command returns before its status),
@@ -99,4 +77,35 @@ public struct ResponsePacket: Sendable, Equatable {
 
     /// The bytes before the status.
     public func payload(length: Int) -> [UInt8] { Array(data.prefix(length)) }
+}
+
+/// The 8-byte header both packet kinds share: `direction op size(u16) word(u32)`, where the word is the data
+/// checksum of a request or the value of a reply.
+struct PacketHeader {
+    static let size = 8
+    static let request: UInt8 = 0x00
+    static let response: UInt8 = 0x01
+
+    let opcode: UInt8
+    let declaredSize: Int
+    let word: UInt32
+
+    init?(frame: [UInt8], direction: UInt8) {
+        guard frame.count >= Self.size, frame[0] == direction else { return nil }
+        var r = ByteReader(frame, offset: 1)
+        guard let op = try? r.readUInt8(), let length = try? r.readUInt16LE(), let word = try? r.readUInt32LE() else { return nil }
+        opcode = op
+        declaredSize = Int(length)
+        self.word = word
+    }
+
+    static func encode(direction: UInt8, opcode: UInt8, word: UInt32, data: [UInt8]) -> [UInt8] {
+        var w = ByteWriter(capacity: size + data.count)
+        w.write(direction)
+        w.write(opcode)
+        w.writeUInt16LE(UInt16(data.count))
+        w.writeUInt32LE(word)
+        w.write(contentsOf: data)
+        return w.bytes
+    }
 }
