@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "espflash-swift", targets: ["espflash-swift"]),
         .library(name: "ImageFormats", targets: ["ImageFormats"]),
         .library(name: "SerialBootloader", targets: ["SerialBootloader"]),
+        .library(name: "ChipEmulator", targets: ["ChipEmulator"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -49,18 +50,29 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // The device side: emulated ROM loaders (and, later, firmware) that the host side is tested against.
+        .target(
+            name: "ChipEmulator",
+            dependencies: [
+                "ImageFormats",
+                "SerialBootloader",
+                "CSerialSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .executableTarget(
             name: "espflash-swift",
             dependencies: [
                 "ImageFormats",
                 "SerialBootloader",
+                "ChipEmulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Shared by the test targets: the original tools' virtualenv, running programs, a seeded generator.
         .target(
             name: "TestSupport",
-            dependencies: ["ImageFormats"],
+            dependencies: ["ImageFormats", "SerialBootloader", "ChipEmulator"],
             path: "Tests/TestSupport"
         ),
         .testTarget(
@@ -69,7 +81,11 @@ let package = Package(
         ),
         .testTarget(
             name: "SerialBootloaderTests",
-            dependencies: ["SerialBootloader", "ImageFormats"]
+            dependencies: ["SerialBootloader", "ChipEmulator", "ImageFormats", "TestSupport"]
+        ),
+        .testTarget(
+            name: "ChipEmulatorTests",
+            dependencies: ["ChipEmulator", "SerialBootloader", "ImageFormats", "TestSupport"]
         ),
         .testTarget(
             name: "EndToEndTests",

@@ -1,4 +1,5 @@
 import ImageFormats
+import ChipEmulator
 import SerialBootloader
 
 /// A connected emulated chip for library tests: device, session, transport and a synced `Bootloader`.

@@ -1,5 +1,6 @@
 import ImageFormats
 import Testing
+import ChipEmulator
 @testable import SerialBootloader
 
 @Suite("Loader client against the emulated ROM")

@@ -1,9 +1,10 @@
 import SerialBootloader
 import Testing
+import TestSupport
 
 /// Byte-level examples from shared/reference/esptool.md §1.5 and §7.3.
 @Suite struct PacketTests {
-    static let syncPayload: [UInt8] = [0x07, 0x07, 0x12, 0x20] + Array(repeating: 0x55, count: 32)
+    static let syncPayload = LoaderRequest.syncPayload
 
     @Test func syncRequestIs46BytesOnTheWire() {
         let packet = CommandPacket(.sync, data: Self.syncPayload)

@@ -1,7 +1,9 @@
 import ImageFormats
 import Foundation
+import ChipEmulator
 import SerialBootloader
 import Testing
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -105,7 +107,7 @@ struct RFC2217Tests {
         #expect((t.acknowledgements[105]?.count ?? 0) >= 1, "\(t.acknowledgements)")
 
         // A flash round trip through the server.
-        let sync = try Self.command(t, .sync, PacketTests.syncPayload)
+        let sync = try Self.command(t, .sync, LoaderRequest.syncPayload)
         #expect(sync?.value == EmulatedDevice.syncValue)
         try t.discardInput()
         let image = (0..<5000).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ 0xC0) }  // contains C0, DB and FF bytes

@@ -1,6 +1,8 @@
 import Foundation
+import ChipEmulator
 import SerialBootloader
 import Testing
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,7 +24,7 @@ import Glibc
         try port.setControlLines(dtr: true, rts: false)  // a pty has no modem lines: ignored, as esptool does
         #expect(port.controlLinesUnsupported)
 
-        let sync = try RFC2217Tests.command(port, .sync, PacketTests.syncPayload)
+        let sync = try RFC2217Tests.command(port, .sync, LoaderRequest.syncPayload)
         #expect(sync?.value == EmulatedDevice.syncValue)
         try port.discardInput()
         let image = (0..<3000).map { UInt8(truncatingIfNeeded: $0 &* 197 &+ 0xDB) }
@@ -45,8 +47,9 @@ import Glibc
         #expect(try PortAddress(parsing: "/dev/ttyUSB0") == .serial(path: "/dev/ttyUSB0"))
         #expect(try PortAddress(parsing: "socket://127.0.0.1:5555") == .socket(host: "127.0.0.1", port: 5555))
         #expect(try PortAddress(parsing: "rfc2217://localhost:4000?ign_set_control") == .rfc2217(host: "localhost", port: 4000))
-        #expect(try PortAddress(parsing: "virtual://esp32c3?flash=f.bin&size=8MB") == .virtual(chip: .esp32c3, flashFile: "f.bin", flashSize: 8 << 20))
+        #expect(try PortAddress(parsing: "virtual://esp32c3?flash=f.bin&size=8MB") == .virtual(VirtualPortAddress(chip: .esp32c3, options: [.init(key: "flash", value: "f.bin"), .init(key: "size", value: "8MB")])))
         #expect(throws: PortAddress.ParseError.self) { try PortAddress(parsing: "virtual://esp8266") }
+        #expect(throws: TransportError.self) { try EmulatorPortOpener().open(PortAddress(parsing: "virtual://esp32?size=3MB")) }
         #expect(throws: PortAddress.ParseError.self) { try PortAddress(parsing: "socket://nohost") }
         #expect(throws: PortAddress.ParseError.self) { try PortAddress(parsing: "ftp://x:1") }
     }

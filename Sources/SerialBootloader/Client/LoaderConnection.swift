@@ -21,7 +21,7 @@ public final class LoaderConnection {
     public init(transport: Transport, timeouts: CommandTimeouts? = nil,
                 reopen: (() throws(TransportError) -> Transport)? = nil) {
         self.transport = transport
-        self.timeouts = timeouts ?? (transport is InProcessTransport ? .immediate : .standardTimeouts)
+        self.timeouts = timeouts ?? (transport.answersImmediately ? .immediate : .standardTimeouts)
         self.reopenTransport = reopen
     }
 

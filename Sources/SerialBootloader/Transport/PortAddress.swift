@@ -1,13 +1,18 @@
+import ImageFormats
+
 /// A PORT argument: a serial device path, `socket://HOST:PORT`, `rfc2217://HOST:PORT` or
-/// `virtual://CHIP[?flash=FILE&size=4MB]`.
+/// `virtual://CHIP[?KEY=VALUE&...]`.
 public enum PortAddress: Sendable, Equatable {
     case serial(path: String)
     case socket(host: String, port: UInt16)
     case rfc2217(host: String, port: UInt16)
-    case virtual(chip: Chip, flashFile: String?, flashSize: Int)
+    /// An emulated chip in this process. Only the form is checked here; the `PortOpener` that serves it
+    /// (ChipEmulator's) decides which chips and options it takes.
+    case virtual(VirtualPortAddress)
 
     public struct ParseError: Error, CustomStringConvertible, Sendable {
         public let description: String
+        public init(description: String) { self.description = description }
     }
 
     public init(parsing text: String) throws(ParseError) {
@@ -28,40 +33,72 @@ public enum PortAddress: Sendable, Equatable {
             let (h, p) = try hostPort(text.dropFirst("rfc2217://".count), scheme: "rfc2217")
             self = .rfc2217(host: h, port: p)
         } else if text.hasPrefix("virtual://") {
-            let rest = text.dropFirst("virtual://".count)
-            let parts = rest.split(separator: "?", maxSplits: 1)
-            guard let chipName = parts.first, let chip = Chip(rawValue: String(chipName)), RomProfile.profile(for: chip) != nil else {
-                throw ParseError(description: "virtual:// emulates " + RomProfile.emulatedChips.map(\.rawValue).joined(separator: ", ")
-                                 + "; got '\(parts.first ?? "")'")
-            }
-            var file: String?
-            var size = 4 * 1024 * 1024
-            if parts.count == 2 {
-                for pair in parts[1].split(separator: "&") {
-                    let kv = pair.split(separator: "=", maxSplits: 1).map(String.init)
-                    guard kv.count == 2 else { throw ParseError(description: "virtual:// option '\(pair)' must be KEY=VALUE") }
-                    switch kv[0] {
-                    case "flash": file = kv[1]
-                    case "size":
-                        guard let s = IntegerTextBridge.size(kv[1]), s >= 0x10000, s & (s - 1) == 0 else {
-                            throw ParseError(description: "virtual:// size '\(kv[1])' must be a power of two like 4MB")
-                        }
-                        size = s
-                    default: throw ParseError(description: "unknown virtual:// option '\(kv[0])' (flash, size)")
-                    }
-                }
-            }
-            self = .virtual(chip: chip, flashFile: file, flashSize: size)
+            self = .virtual(try VirtualPortAddress(parsing: text.dropFirst("virtual://".count)))
         } else if text.contains("://") {
             throw ParseError(description: "unknown port scheme in '\(text)' (use a device path, socket://, rfc2217:// or virtual://)")
         } else {
             self = .serial(path: text)
         }
     }
+
+    public var description: String {
+        switch self {
+        case .serial(let path): path
+        case .socket(let host, let port): "socket://\(host):\(port)"
+        case .rfc2217(let host, let port): "rfc2217://\(host):\(port)"
+        case .virtual(let address): address.description
+        }
+    }
 }
 
-import ImageFormats
+/// `virtual://CHIP?KEY=VALUE&KEY=VALUE`: the chip and the options in the order given (a key may repeat, as
+/// `fault=` does).
+public struct VirtualPortAddress: Sendable, Equatable {
+    public struct Option: Sendable, Equatable {
+        public let key: String
+        public let value: String
 
-enum IntegerTextBridge {
-    static func size(_ text: String) -> Int? { IntegerText.sizeOrAddress(text) }
+        public init(key: String, value: String) {
+            self.key = key
+            self.value = value
+        }
+    }
+
+    public let chip: Chip
+    public let options: [Option]
+
+    public init(chip: Chip, options: [Option] = []) {
+        self.chip = chip
+        self.options = options
+    }
+
+    init(parsing rest: Substring) throws(PortAddress.ParseError) {
+        let parts = rest.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        let chipName = parts.first.map(String.init) ?? ""
+        guard let chip = Chip(rawValue: chipName) else {
+            throw PortAddress.ParseError(description: "virtual://CHIP: unknown chip '\(chipName)' ("
+                                         + Chip.allCases.map(\.rawValue).joined(separator: ", ") + ")")
+        }
+        var options: [Option] = []
+        if parts.count == 2 {
+            for pair in parts[1].split(separator: "&") {
+                let kv = pair.split(separator: "=", maxSplits: 1).map(String.init)
+                guard kv.count == 2, !kv[0].isEmpty else {
+                    throw PortAddress.ParseError(description: "virtual:// option '\(pair)' must be KEY=VALUE")
+                }
+                options.append(Option(key: kv[0], value: kv[1]))
+            }
+        }
+        self.init(chip: chip, options: options)
+    }
+
+    /// The last value given for `key`.
+    public func value(_ key: String) -> String? { options.last { $0.key == key }?.value }
+
+    /// Every value given for `key`, in order.
+    public func values(_ key: String) -> [String] { options.filter { $0.key == key }.map(\.value) }
+
+    public var description: String {
+        "virtual://\(chip.rawValue)" + (options.isEmpty ? "" : "?" + options.map { "\($0.key)=\($0.value)" }.joined(separator: "&"))
+    }
 }

@@ -9,6 +9,9 @@ public protocol Transport: AnyObject {
     /// Whether DTR/RTS reach the chip (false for raw TCP and the emulator).
     var hasControlLines: Bool { get }
     var baudRate: Int { get }
+    /// Whether the other end answers within the write call (the in-process emulated chip): waiting for a reply
+    /// that is not there yet is pointless, so timeouts shrink to nothing.
+    var answersImmediately: Bool { get }
 
     func write(_ bytes: [UInt8]) throws(TransportError)
     func read(maxCount: Int, timeout: Double) throws(TransportError) -> [UInt8]
@@ -18,6 +21,10 @@ public protocol Transport: AnyObject {
     /// Drops bytes received but not yet read.
     func discardInput() throws(TransportError)
     func close()
+}
+
+extension Transport {
+    public var answersImmediately: Bool { false }
 }
 
 /// Why a transport failed. `disconnected` means the other side went away (a cable pulled, a server closed).

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ImageFormats
+import ChipEmulator
 import SerialBootloader
 #if canImport(Glibc)
 import Glibc

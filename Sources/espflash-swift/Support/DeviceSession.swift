@@ -1,5 +1,6 @@
 import ArgumentParser
 import ImageFormats
+import ChipEmulator
 import SerialBootloader
 #if canImport(Glibc)
 import Glibc
@@ -44,7 +45,7 @@ final class DeviceSession {
         do { address = try PortAddress(parsing: portText) } catch { throw CommandFailure.usage(error.description) }
         let transport: any Transport
         let faults = try virtualFaults()
-        do throws(TransportError) { transport = try address.open(baudRate: ConnectionOptions.defaultBaud, faults: faults) } catch {
+        do throws(TransportError) { transport = try EmulatorPortOpener(faults: faults).open(address, baudRate: ConnectionOptions.defaultBaud) } catch {
             // Transport errors already name the port and what failed.
             throw CommandFailure.io(error.message)
         }
@@ -107,7 +108,7 @@ final class DeviceSession {
     /// TCP-based ports can be opened again after the server dropped the connection.
     static func reopener(for address: PortAddress) -> (() throws(TransportError) -> any Transport)? {
         switch address {
-        case .socket, .rfc2217: return { () throws(TransportError) -> any Transport in try address.open(baudRate: ConnectionOptions.defaultBaud) }
+        case .socket, .rfc2217: return { () throws(TransportError) -> any Transport in try SystemPortOpener().open(address, baudRate: ConnectionOptions.defaultBaud) }
         default: return nil
         }
     }

@@ -1,3 +1,4 @@
+import SerialBootloader
 import ImageFormats
 
 /// What the emulator adds to the chip table (`Chip`) for a chip it emulates: the magic value it reports and the

@@ -1,3 +1,4 @@
+import SerialBootloader
 import ImageFormats
 #if canImport(Glibc)
 import Glibc
@@ -97,20 +98,3 @@ public final class EmulatorSession {
     }
 }
 
-/// Monotonic time in seconds and sleeping, without Foundation.
-enum Clock {
-    static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
-
-    static func sleep(seconds: Double) {
-        guard seconds > 0 else { return }
-        var request = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - Double(Int(seconds))) * 1e9))
-        var remaining = timespec()
-        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
-    }
-
-    static func sleep(until deadline: Double, unitBaud _: Int) { sleep(seconds: deadline - now()) }
-}

@@ -1,6 +1,8 @@
 import ImageFormats
+import ChipEmulator
 import SerialBootloader
 import Testing
+import TestSupport
 
 /// Each --fault kind observably happens, and a seed makes a run repeat exactly.
 @Suite struct FaultTests {

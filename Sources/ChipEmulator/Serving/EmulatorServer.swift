@@ -1,3 +1,4 @@
+import SerialBootloader
 import CSerialSupport
 #if canImport(Glibc)
 import Glibc
@@ -147,4 +148,3 @@ public final class EmulatorServer {
     }
 }
 
-func errnoText() -> String { String(cString: strerror(errno)) }

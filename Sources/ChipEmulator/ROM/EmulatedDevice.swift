@@ -1,5 +1,6 @@
 import Crypto
 import ImageFormats
+import SerialBootloader
 
 /// The ROM serial loader of an ESP32, ESP32-S3 or ESP32-C3 in download mode, as a state machine: a request frame
 /// in, reply frames out. It keeps a NOR flash and the registers esptool reads; it does no I/O itself

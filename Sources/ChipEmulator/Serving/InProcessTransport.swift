@@ -1,3 +1,5 @@
+import SerialBootloader
+
 /// `virtual://CHIP`: the emulated chip in this process. Writes go straight into the device; its replies wait in
 /// a buffer until read. Busy time (erase, program) is simulated by sleeping only if the device has a timing model.
 public final class InProcessTransport: Transport {
@@ -5,6 +7,7 @@ public final class InProcessTransport: Transport {
     public let session: EmulatorSession
     public var canChangeBaudRate: Bool { true }
     public var hasControlLines: Bool { false }
+    public var answersImmediately: Bool { true }
     public private(set) var baudRate = 115_200
     private var pending: [UInt8] = []
     private var closed = false

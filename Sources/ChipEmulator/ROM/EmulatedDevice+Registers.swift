@@ -1,3 +1,4 @@
+import SerialBootloader
 import ImageFormats
 
 /// Register reads and writes, including the SPI flash controller esptool drives to read the flash ID and SFDP.

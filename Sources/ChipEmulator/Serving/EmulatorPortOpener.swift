@@ -1,0 +1,93 @@
+import ImageFormats
+import SerialBootloader
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Opens every port `SystemPortOpener` does, plus `virtual://CHIP[?flash=FILE&size=4MB]`: a fresh emulated chip
+/// in this process whose flash is loaded from FILE (a missing file is a blank chip) and written back by
+/// `InProcessTransport.save()`.
+public struct EmulatorPortOpener: PortOpener {
+    /// Faults every virtual chip opened here injects (`ESPFLASH_VIRTUAL_FAULTS` in the CLI).
+    public var faults: FaultPlan
+
+    public init(faults: FaultPlan = FaultPlan()) {
+        self.faults = faults
+    }
+
+    /// The options a `virtual://` address takes.
+    public static let optionKeys = ["flash", "size"]
+
+    public func open(_ address: PortAddress, baudRate: Int = 115_200) throws(TransportError) -> any Transport {
+        guard case .virtual(let virtual) = address else { return try SystemPortOpener().open(address, baudRate: baudRate) }
+        let spec = try VirtualChipSpec(virtual)
+        var contents: [UInt8]?
+        if let file = spec.flashFile, access(file, F_OK) == 0 {
+            guard let bytes = Self.readFile(file) else { throw TransportError(.open, "cannot read \(file): \(errnoText())") }
+            contents = bytes
+        }
+        let device = EmulatedDevice(profile: spec.profile, flashSize: spec.flashSize, flashContents: contents)
+        let transport = InProcessTransport(session: EmulatorSession(device: device, faults: faults), portName: virtual.description)
+        transport.flashFile = spec.flashFile
+        return transport
+    }
+
+    static func readFile(_ path: String) -> [UInt8]? {
+        guard let f = fopen(path, "rb") else { return nil }
+        defer { fclose(f) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = fread(&chunk, 1, chunk.count, f)
+            if n > 0 { bytes += chunk[0..<n] }
+            if n < chunk.count { break }
+        }
+        return ferror(f) == 0 ? bytes : nil
+    }
+}
+
+/// What a `virtual://` address asks of the emulator, checked.
+public struct VirtualChipSpec: Sendable {
+    public let profile: RomProfile
+    public let flashFile: String?
+    public let flashSize: Int
+
+    public init(_ address: VirtualPortAddress) throws(TransportError) {
+        guard let profile = RomProfile.profile(for: address.chip) else {
+            throw TransportError(.open, "virtual:// emulates " + RomProfile.emulatedChips.map(\.rawValue).joined(separator: ", ")
+                                 + "; not \(address.chip.rawValue)")
+        }
+        var size = 4 << 20
+        for option in address.options {
+            switch option.key {
+            case "flash": break
+            case "size":
+                guard let s = IntegerText.sizeOrAddress(option.value), s >= 0x10000, s & (s - 1) == 0 else {
+                    throw TransportError(.open, "virtual:// size '\(option.value)' must be a power of two like 4MB")
+                }
+                size = s
+            default:
+                throw TransportError(.open, "unknown virtual:// option '\(option.key)' (" + EmulatorPortOpener.optionKeys.joined(separator: ", ") + ")")
+            }
+        }
+        self.profile = profile
+        self.flashFile = address.value("flash")
+        self.flashSize = size
+    }
+}
+
+extension InProcessTransport {
+    /// Writes the emulated flash back to the `flash=` file of its address (temp file + rename).
+    public func save() throws(TransportError) {
+        guard let file = flashFile else { return }
+        let temp = file + ".tmp-\(getpid())"
+        guard let f = fopen(temp, "wb") else { throw TransportError(.io, "cannot write \(file): \(errnoText())") }
+        let contents = device.flash.contents
+        let written = contents.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, f) }
+        let closed = fclose(f)
+        guard written == contents.count, closed == 0, rename(temp, file) == 0 else {
+            unlink(temp)
+            throw TransportError(.io, "cannot write \(file): \(errnoText())")
+        }
+    }
+}
