@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "espflash-swift",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "espflash-swift", targets: ["espflash-swift"]),
         .library(name: "ImageFormats", targets: ["ImageFormats"]),

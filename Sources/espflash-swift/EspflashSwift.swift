@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @main
 struct EspflashSwift: ParsableCommand {
@@ -16,7 +19,13 @@ struct EspflashSwift: ParsableCommand {
             PartitionTableCommand.self, NVSCommand.self, FactoryParamCommand.self, BLEServiceCommand.self,
             PKICommand.self, MergeBinCommand.self, ImageInfoCommand.self, EmulateCommand.self,
             BoardInfoCommand.self, WriteFlashCommand.self, ReadFlashCommand.self, VerifyFlashCommand.self,
-            EraseRegionCommand.self, EraseFlashCommand.self,
+            EraseRegionCommand.self, EraseFlashCommand.self, ImageCommand.self,
         ]
     )
+
+    static func main() {
+        // A dropped socket or a closed stdout pipe is an error to report (EPIPE), never a silent death by SIGPIPE.
+        signal(SIGPIPE, SIG_IGN)
+        main(nil)
+    }
 }

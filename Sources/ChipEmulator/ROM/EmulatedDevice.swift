@@ -55,6 +55,9 @@ public final class EmulatedDevice {
     /// Changes flash bytes behind the loader's back (for tests of verification).
     public func tamper(with data: [UInt8], at offset: Int) { flash.overwrite(data, at: offset) }
 
+    /// Makes the sector holding `offset` a worn-out one: it erases, but programming leaves it unchanged.
+    public func wearOut(sectorContaining offset: Int) { flash.wearOut(sectorContaining: offset) }
+
     // MARK: - Requests
 
     public func handle(frame: [UInt8]) -> Output {

@@ -32,6 +32,23 @@ public struct EmulatorPortOpener: PortOpener {
         return transport
     }
 
+    /// A virtual chip survives its link: the same chip is connected again (a new connection, as after a dropped
+    /// line). Other ports are closed and opened anew.
+    public func reopen(_ failed: any Transport, at address: PortAddress, baudRate: Int) throws(TransportError) -> any Transport {
+        guard let virtual = failed as? InProcessTransport else {
+            failed.close()
+            return try open(address, baudRate: baudRate)
+        }
+        virtual.reconnect()
+        return virtual
+    }
+
+    /// Saves a virtual chip's flash to its `flash=` file, then closes the port.
+    public func close(_ transport: any Transport) throws(TransportError) {
+        defer { transport.close() }
+        if let virtual = transport as? InProcessTransport { try virtual.save() }
+    }
+
     static func readFile(_ path: String) -> [UInt8]? {
         guard let f = fopen(path, "rb") else { return nil }
         defer { fclose(f) }

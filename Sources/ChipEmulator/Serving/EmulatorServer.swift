@@ -117,7 +117,7 @@ public final class EmulatorServer {
                 if isPTY { Clock.sleep(seconds: 0.02); continue }
                 return
             }
-            let action = session.receive(Array(buffer[0..<n])) { wire in Self.writeAll(fd, wire) }
+            let action = session.receive(Array(buffer[0..<n])) { wire in Self.writeAll(fd, wire, isSocket: !isPTY) }
             if action == .disconnect {
                 if isPTY {
                     // A pty cannot be closed under the client; drop what is pending and keep serving.
@@ -129,10 +129,14 @@ public final class EmulatorServer {
         }
     }
 
-    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8], isSocket: Bool) -> Bool {
         var done = 0
         while done < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, bytes.count - done) }
+            // send(MSG_NOSIGNAL) on a socket: a client that hung up gives EPIPE, not a SIGPIPE that kills the server.
+            let n = bytes.withUnsafeBytes { buffer in
+                isSocket ? send(fd, buffer.baseAddress! + done, bytes.count - done, Int32(MSG_NOSIGNAL))
+                    : write(fd, buffer.baseAddress! + done, bytes.count - done)
+            }
             if n < 0 {
                 if errno == EINTR { continue }
                 if errno == EAGAIN {

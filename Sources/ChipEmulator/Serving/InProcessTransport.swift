@@ -48,4 +48,11 @@ public final class InProcessTransport: Transport {
     public func setControlLines(dtr: Bool?, rts: Bool?) throws(TransportError) {}
     public func discardInput() throws(TransportError) { pending.removeAll() }
     public func close() { closed = true }
+
+    /// Connects the same chip again after a failure or a close: nothing pending, a new connection for the faults.
+    public func reconnect() {
+        closed = false
+        pending.removeAll()
+        session.beginConnection()
+    }
 }

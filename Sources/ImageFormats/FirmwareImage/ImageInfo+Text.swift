@@ -12,9 +12,9 @@ extension ImageInfo {
         lines.append("Image version: 1")
         lines.append(image.entryPoint != 0 ? "Entry point: " + pad(hex(image.entryPoint), 8) : "Entry point not set")
         lines.append("Segments: \(image.segments.count)")
-        if let size = FlashParameters.sizeName(image.flashSizeCode) { lines.append("Flash size: \(size)") }
+        if let size = FlashSize(headerCode: image.flashSizeCode)?.name { lines.append("Flash size: \(size)") }
         if let freq = chip.flashFrequencyName(image.flashFrequencyCode) { lines.append("Flash freq: \(freq)") }
-        if let mode = FlashParameters.modeName(image.flashMode) { lines.append("Flash mode: \(mode.uppercased())") }
+        if let mode = FlashMode(headerCode: image.flashMode)?.rawValue { lines.append("Flash mode: \(mode.uppercased())") }
         lines.append("")
 
         let ext = image.extendedHeader

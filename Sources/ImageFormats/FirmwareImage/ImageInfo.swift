@@ -44,13 +44,13 @@ public struct ImageInfo: Sendable {
     /// Findings esptool prints as warnings: header codes that have no name for this chip.
     public var warnings: [FormatWarning] {
         var list: [FormatWarning] = []
-        if FlashParameters.sizeName(image.flashSizeCode) == nil {
+        if FlashSize(headerCode: image.flashSizeCode) == nil {
             list.append(FormatWarning("Invalid flash size (0x\(String(image.flashSizeCode, radix: 16)))", at: SourceLocation(byteOffset: 3)))
         }
         if chip.flashFrequencyName(image.flashFrequencyCode) == nil {
             list.append(FormatWarning("Invalid flash frequency (0x\(String(image.flashFrequencyCode, radix: 16)))", at: SourceLocation(byteOffset: 3)))
         }
-        if FlashParameters.modeName(image.flashMode) == nil {
+        if FlashMode(headerCode: image.flashMode) == nil {
             list.append(FormatWarning("Invalid flash mode (\(image.flashMode))", at: SourceLocation(byteOffset: 2)))
         }
         return list
