@@ -35,19 +35,29 @@ $tool factory-param build --types $ex/factory_param_type.csv --data $ex/factory_
   --platform PLATFORM_ESP32 --module WROOM-32 -o out/factory_param.bin
 $tool pki inspect out/server_cert.bin
 
+step "the app: no esp-at.bin can be fetched here, so this tool writes a valid ESP32 app image as a stand-in"
+# Segments, checksum, SHA-256 and an esp_app_desc_t naming esp-at v2.4.0.0; the emulated chip boots it, nothing runs.
+$tool image make-app --chip esp32 --project-name esp-at --version v2.4.0.0 --code-size 180K -o out/esp-at.bin
+$tool image-info out/esp-at.bin | sed -n '/Application Information/,$p'
+
 step "4 MB factory image, every file checked against both partition tables"
-# The ESP-IDF blink app stands in for esp-at.bin, which is not in Fixtures.
 $tool merge-bin --chip esp32 -o out/factory_WROOM-32.bin --pad-to-size 4MB -fm dio -ff 40m -fs 4MB \
   --layout out/partition-table.bin --layout out/at_customize.bin \
   0x1000 Fixtures/images/bootloader_esp32.bin 0x8000 out/partition-table.bin 0xf000 $in/phy_init_data.bin \
   0x10000 $in/ota_data_initial.bin 0x20000 out/at_customize.bin 0x21000 out/ble_data.bin \
   0x24000 out/server_cert.bin 0x26000 out/server_key.bin 0x28000 out/server_ca.bin \
-  0x30000 out/factory_param.bin 0x100000 Fixtures/images/esp_idf_blink_esp32s2.bin
+  0x30000 out/factory_param.bin 0x100000 out/esp-at.bin
 
 step "flash it into an emulated ESP32 (virtual://esp32, flash saved to out/chip.bin)"
 $tool write-flash -p "virtual://esp32?flash=out/chip.bin" 0x0 out/factory_WROOM-32.bin
 step "flash it again: every region already matches, so almost nothing is sent"
 $tool write-flash -p "virtual://esp32?flash=out/chip.bin" 0x0 out/factory_WROOM-32.bin
+step "the chip guard: an ESP32-S2 app is refused by an ESP32 before any byte is written (exit 2)"
+if $tool write-flash -p "virtual://esp32?flash=out/chip.bin" 0x100000 Fixtures/images/esp_idf_blink_esp32s2.bin; then
+  echo "the ESP32-S2 app was written: the chip guard failed" >&2; exit 1
+else
+  echo "refused (exit $?)"
+fi
 step "board and image facts"
 $tool board-info -p "virtual://esp32?flash=out/chip.bin"
 cmp out/chip.bin out/factory_WROOM-32.bin && echo "out/chip.bin equals out/factory_WROOM-32.bin byte for byte"

@@ -7,7 +7,8 @@ import Testing
 /// appear with the same value in `--json`.
 @Suite struct ImageInfoCLITests {
     static let images = ["bootloader_esp32.bin", "bootloader_esp32_v5_2.bin", "bootloader_esp32c3.bin",
-                         "esp32c3_header_min_rev.bin", "esp32s3_header.bin", "esp_idf_blink_esp32s2.bin"]
+                         "esp32c3_header_min_rev.bin", "esp32s3_header.bin", "esp_idf_blink_esp32s2.bin",
+                         "app_esp32_esp-at.bin"]
 
     static func esptoolText(_ image: String) throws -> String {
         let recorded = String(decoding: try CLI.read(CLI.fixture("images/" + image.replacingOccurrences(of: ".bin", with: ".esptool.txt"))), as: UTF8.self)

@@ -157,7 +157,7 @@ public final class Flasher {
                 try stream(bytes.dropFirst(resume), at: address + resume, slot: slot, progressBase: progressBase + resume, regionSize: region.size, regionIndex: region.index)
                 return
             } catch where error.isRecoverable {
-                try recordRecovery(slot: slot, reason: error.description)
+                try recordRecovery(slot: slot, reason: error.description, kind: error.kind)
                 try reconnectWithinBudget(slot: slot)
                 resume = try correctPrefix(of: bytes, at: address, hint: resume + acknowledged, slot: slot)
                 if resume >= bytes.count { return }
@@ -251,7 +251,9 @@ public final class Flasher {
     // MARK: - Recovery
 
     /// Counts a recovery against the region in `slot` (or, for -1, against the operation outside any region).
-    func recordRecovery(slot: Int, reason: String) throws(LoaderError) {
+    /// When the budget is spent, the error thrown keeps `kind`, the kind of the last problem (a chip gone silent
+    /// stays `noSync`).
+    func recordRecovery(slot: Int, reason: String, kind: LoaderError.Kind = .badReply) throws(LoaderError) {
         totalRetries += 1
         let count: Int
         if slot >= 0 {
@@ -263,7 +265,7 @@ public final class Flasher {
         }
         onEvent(.retry(index: slot >= 0 ? outcomes[slot].index : nil, attempt: count, reason: reason))
         if count > options.recoveriesPerRegion {
-            throw LoaderError(.badReply, command: "recover", "gave up after \(options.recoveriesPerRegion) recoveries; last problem: \(reason)")
+            throw LoaderError(kind, command: "recover", "gave up after \(options.recoveriesPerRegion) recoveries; last problem: \(reason)")
         }
     }
 
@@ -273,7 +275,7 @@ public final class Flasher {
                 try loader.reconnect()
                 return
             } catch where error.isRecoverable {
-                try recordRecovery(slot: slot, reason: "reconnect: \(error.description)")
+                try recordRecovery(slot: slot, reason: "reconnect: \(error.description)", kind: error.kind)
             }
         }
     }
@@ -284,7 +286,7 @@ public final class Flasher {
             do {
                 return try body()
             } catch where error.isRecoverable {
-                try recordRecovery(slot: slot, reason: error.description)
+                try recordRecovery(slot: slot, reason: error.description, kind: error.kind)
                 try reconnectWithinBudget(slot: slot)
             }
         }
