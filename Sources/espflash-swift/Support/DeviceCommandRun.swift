@@ -60,6 +60,10 @@ struct DeviceCommandRun {
         if !failure.regions.isEmpty { fields.append(("regions", .array(failure.regions.map(\.json)))) }
         reporter.event("result", fields)
         var message = "\(command) failed at \(failure.stage.rawValue): \(failure.message)"
+        if failure.reason == .cancelled {
+            let by = Interruption.signal.map { $0 == SIGINT ? " by Ctrl-C (SIGINT)" : $0 == SIGTERM ? " by SIGTERM" : " by signal \($0)" } ?? ""
+            message = "\(command) interrupted\(by) during \(failure.stage.rawValue)"
+        }
         if !failure.regions.isEmpty, failure.stage != .arguments {
             message += "\n" + failure.regions.map(\.reportLine).joined(separator: "\n")
         }

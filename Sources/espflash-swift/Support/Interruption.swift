@@ -27,6 +27,12 @@ enum Interruption {
             action.sa_flags = 0  // no SA_RESTART: a blocking poll returns, and the job sees the flag sooner
             sigaction(sig, &action, nil)
         }
+        // A parent may have started us with these blocked (test harnesses do): unblock them, or they never arrive.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGINT)
+        sigaddset(&signals, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
     }
 }
 
