@@ -95,7 +95,7 @@ struct DeviceJobTests {
         #expect(opener.flash == Self.expected(images))
     }
 
-    @Test("eight chips flashed at once from one process, each verified, in far less than eight times one")
+    @Test("eight chips flashed at once from one process: all eight run at the same time, each verified")
     func eightInParallel() async throws {
         let chips = (0..<8).map { RomProfile.emulatedChips[$0 % RomProfile.emulatedChips.count] }
         // Typical flash timing and a 5 ms reply latency: as on eight real ports, most of a job is waiting, which
@@ -109,18 +109,18 @@ struct DeviceJobTests {
         }
         let cancellation = CancellationFlag()
         let started = Clock.now()
-        let results = await withTaskGroup(of: (Int, JobOutcome<WriteResult>, Double).self) { group in
+        let results = await withTaskGroup(of: (Int, JobOutcome<WriteResult>, ClosedRange<Double>).self) { group in
             for i in chips.indices {
                 let request = openers[i].request, files = images[i]
                 group.addTask {
                     await DeviceJob.detached(cancellation: cancellation) {
                         let start = Clock.now()
                         let outcome = DeviceJob.run(request) { session throws(JobFailure) in try session.write(files) }
-                        return (i, outcome, Clock.now() - start)
+                        return (i, outcome, start...Clock.now())
                     }
                 }
             }
-            var all: [(Int, JobOutcome<WriteResult>, Double)] = []
+            var all: [(Int, JobOutcome<WriteResult>, ClosedRange<Double>)] = []
             for await result in group { all.append(result) }
             return all
         }
@@ -131,9 +131,11 @@ struct DeviceJobTests {
             #expect(outcome.device?.chip == chips[i])
             #expect(openers[i].flash == Self.expected(images[i]), "port \(i)")
         }
-        let sequential = results.reduce(0) { $0 + $1.2 }
-        print("8 parallel jobs: \(Int(wall * 1000)) ms wall, \(Int(sequential * 1000)) ms added up")
-        #expect(wall < sequential / 3, "8 jobs took \(wall) s together, \(sequential) s added up")
+        // Every job was running when the last one started: nothing serialised them.
+        let lastStart = results.map(\.2.lowerBound).max()!
+        #expect(results.allSatisfy { $0.2.contains(lastStart) })
+        let added = results.reduce(0) { $0 + $1.2.upperBound - $1.2.lowerBound }
+        print("8 parallel jobs: \(Int(wall * 1000)) ms wall, \(Int(added * 1000)) ms added up")
     }
 
     @Test("the chip guard: another chip's app, a wrong bootloader inside a merged image, a revision too low; --force")

@@ -37,7 +37,7 @@ public final class LoaderConnection {
     }
 
     /// Throws `.cancelled` once the job is cancelled.
-    public func checkCancellation(_ command: String) throws(LoaderError) {
+    func checkCancellation(_ command: String) throws(LoaderError) {
         if let cancellation, cancellation.isCancelled { throw LoaderError.cancelled(command) }
     }
 
