@@ -109,8 +109,10 @@ public final class EmulatedATFirmware {
             var trimmed = Substring(text)
             while let l = trimmed.last, l == "\r" || l == " " { trimmed.removeLast() }
             guard !trimmed.isEmpty else { continue }
+            // The line is echoed as it arrives, before it runs (so ATE0 itself is still echoed).
+            let echoed = echo
             var reply = handle(command: String(trimmed))
-            if echo { reply.bytes = Array((text + "\n").utf8) + reply.bytes }
+            if echoed { reply.bytes = Array((text + "\n").utf8) + reply.bytes }
             replies.append(reply)
         }
         return replies
