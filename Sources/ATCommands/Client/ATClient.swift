@@ -63,9 +63,11 @@ public final class ATClient {
     private var needsSettling = false
     private let now: () -> Double
 
-    /// `now` gives monotonic seconds (tests pass a virtual clock); nil uses the system's.
-    public init(transport: any Transport, now: (() -> Double)? = nil) {
+    /// `now` gives monotonic seconds (tests pass a virtual clock); nil uses the system's. `echo` is what the
+    /// caller knows of the module's echo setting (unknown by default; learnt from the first echo or ATE0/ATE1).
+    public init(transport: any Transport, echo: ATEcho = .unknown, now: (() -> Double)? = nil) {
         self.transport = transport
+        self.echo = echo
         self.now = now ?? { Clock.now() }
     }
 

@@ -139,6 +139,11 @@ extension AT {
 public struct ATRAMStatus: Sendable, Equatable {
     public var free: Int
     public var minimumFree: Int?
+
+    public init(free: Int, minimumFree: Int? = nil) {
+        self.free = free
+        self.minimumFree = minimumFree
+    }
 }
 
 public struct RAMRequest: ATRequest {
@@ -158,6 +163,13 @@ public struct ATRFPower: Sendable, Equatable {
     public var bleAdvertising: Int?
     public var bleScanning: Int?
     public var bleConnection: Int?
+
+    public init(wifi: Int, bleAdvertising: Int? = nil, bleScanning: Int? = nil, bleConnection: Int? = nil) {
+        self.wifi = wifi
+        self.bleAdvertising = bleAdvertising
+        self.bleScanning = bleScanning
+        self.bleConnection = bleConnection
+    }
 }
 
 public struct RFPowerRequest: ATRequest {
