@@ -194,3 +194,32 @@ import Testing
         #expect(fast.exitCode == 0, "\(fast.stdoutText) \(fast.stderr)")
     }
 }
+
+/// `emulate --at-listen`: the AT UART on TCP, a module powered on per connection, `--fault` on the AT replies.
+@Suite struct ATServedTests {
+    @Test func atListenWithFaults() throws {
+        let m = try ATCLITests.flashedModule("esp32")
+        defer { try? FileManager.default.removeItem(atPath: m.dir) }
+        func serve(_ faults: [String]) throws -> (BackgroundProcess, String) {
+            let portFile = m.dir + "/at-\(UUID().uuidString).txt"
+            let p = try BackgroundProcess(CLI.binary, ["emulate", "--chip", "esp32", "--flash", m.flash, "--at-listen", "127.0.0.1:0",
+                                                       "--at-port-file", portFile] + faults.flatMap { ["--fault", $0] })
+            return (p, try BackgroundProcess.waitForFile(portFile, while: p))
+        }
+        // Lost replies cost retries, not the test.
+        let (lossy, port) = try serve(["drop-reply=0.15", "seed=5"])
+        let test = try CLI.run(["at", "test", "-p", port, "--expect-version", ATCLITests.version, "--layout", m.atCustomize,
+                                "--expect-mac", m.mac, "--json"])
+        let log = lossy.stop()
+        #expect(test.exitCode == 0, "\(test.stdoutText) \(test.stderr) \(log)")
+        #expect(test.stdoutText.contains("\"event\":\"retry\"") || log.contains("drop-reply"), "\(log)")
+        #expect(log.contains("AT wire:"), "\(log)")
+
+        // The connection closes after the first reply: a clear failure, exit 1.
+        let (closing, port2) = try serve(["disconnect-after=1"])
+        let probe = try CLI.run(["at", "probe", "-p", port2])
+        closing.stop()
+        #expect(probe.exitCode == 1, "\(probe.stdoutText)")
+        #expect(probe.stderr.hasPrefix("error: "), "\(probe.stderr)")
+    }
+}

@@ -127,6 +127,19 @@ public final class ATClient {
         return try request.parse(response)
     }
 
+    /// `send`, trying again up to `retries` times when the answer did not come or came garbled (a lost or damaged
+    /// reply on a noisy line); ERROR and busy are answers and are not retried. Only for requests without data.
+    public func send<R: ATRequest>(_ request: R, retries: Int, onRetry: ((Int, ATError) -> Void)? = nil) throws(ATError) -> R.Reply {
+        var attempt = 0
+        while true {
+            do { return try send(request) } catch where (error.kind == .timeout || error.kind == .badReply) && attempt < retries && request.data == nil {
+                attempt += 1
+                onRetry?(attempt, error)
+                settle()
+            }
+        }
+    }
+
     /// Waits for an unsolicited line that satisfies `predicate` (such as `ready` after a reset); lines before it
     /// are collected as unsolicited too. Lines seen before this call count: `since` indexes `unsolicited`.
     public func waitForLine(since: Int = 0, timeout: Double, _ predicate: (String) -> Bool) throws(ATError) -> String {
@@ -203,6 +216,8 @@ public final class ATClient {
 
     private func timeout(_ command: String) -> ATError {
         needsSettling = true
+        // Whether an echo change took effect is unknown now; assuming the old setting could reject every answer.
+        if ["ATE0", "ATE1", "AT+RST", "AT+RESTORE"].contains(command.uppercased()) { echo = .unknown }
         return ATError(.timeout, command: command, "no answer in time" + (framer.isMidEvent ? " (a reply stopped part-way)" : ""))
     }
 }

@@ -27,6 +27,10 @@ public struct ATModuleTest {
 
     public let client: ATClient
     public var onCheck: ((Check) -> Void)?
+    /// Tries of a query whose answer was lost or garbled.
+    public var retries = 2
+    /// Told of each retry (attempt, what went wrong).
+    public var onRetry: ((Int, ATError) -> Void)?
 
     public init(client: ATClient) {
         self.client = client
@@ -41,7 +45,7 @@ public struct ATModuleTest {
             onCheck?(check)
         }
         record(.ready, bootsToReady(), readyDetail)
-        let answers = (try? client.send(AT.test)) != nil || (try? client.send(AT.test)) != nil
+        let answers = (try? client.send(AT.test, retries: retries, onRetry: onRetry)) != nil
         record(.at, answers, answers ? "AT answered OK" : "AT got no OK")
         guard answers else {
             for name in [Check.Name.version, .layout, .mac, .uart] { record(name, false, "not run: the module does not answer AT") }
@@ -81,7 +85,7 @@ public struct ATModuleTest {
 
     private func checkVersion(_ expected: String?) -> (Bool, String) {
         do throws(ATError) {
-            let info = try client.send(AT.version)
+            let info = try client.send(AT.version, retries: retries, onRetry: onRetry)
             let shown = info.atVersionText ?? "?"
             guard let expected else { return (true, "AT version:\(shown)") }
             return info.matches(expected) ? (true, "AT version:\(shown) matches '\(expected)'")
@@ -93,7 +97,7 @@ public struct ATModuleTest {
 
     private func checkLayout(_ expected: [PartitionEntry]?) -> (Bool, String, [ATPartition]) {
         let partitions: [ATPartition]
-        do throws(ATError) { partitions = try client.send(AT.partitions) } catch { return (false, error.description, []) }
+        do throws(ATError) { partitions = try client.send(AT.partitions, retries: retries, onRetry: onRetry) } catch { return (false, error.description, []) }
         guard let expected else { return (!partitions.isEmpty, "\(partitions.count) partitions listed", partitions) }
         var differences: [String] = []
         for i in 0..<max(expected.count, partitions.count) {
@@ -115,7 +119,7 @@ public struct ATModuleTest {
 
     private func checkMAC(_ expected: [UInt8]?) -> (Bool, String) {
         do throws(ATError) {
-            let mac = try client.send(AT.stationMAC)
+            let mac = try client.send(AT.stationMAC, retries: retries, onRetry: onRetry)
             let text = MACAddress.text(mac)
             guard let expected else { return (true, "station MAC \(text)") }
             return mac == expected ? (true, "station MAC \(text)") : (false, "station MAC \(text), expected \(MACAddress.text(expected))")
@@ -131,13 +135,13 @@ public struct ATModuleTest {
             var settings: FactoryParamSettings?
             var source = "no factory_param partition: firmware defaults"
             if let param = partitions.first(where: { $0.name == "factory_param" }) {
-                let head = try client.send(SysFlash.Read(partition: param.name, offset: 0, length: min(88, param.size)))
+                let head = try client.send(SysFlash.Read(partition: param.name, offset: 0, length: min(88, param.size)), retries: retries, onRetry: onRetry)
                 settings = FactoryParamSettings(head)
                 source = settings == nil ? "factory_param has no FC FC magic: firmware defaults" : "factory_param"
             }
             let expectedBaud = settings?.effectiveBaudRate ?? FactoryParamSettings.defaultBaudRate
-            let current = try client.send(AT.uart(.current))
-            let saved = try client.send(AT.uart(.saved))
+            let current = try client.send(AT.uart(.current), retries: retries, onRetry: onRetry)
+            let saved = try client.send(AT.uart(.saved), retries: retries, onRetry: onRetry)
             var problems: [String] = []
             if saved.baudRate != expectedBaud { problems.append("AT+UART_DEF says \(saved.baudRate) baud") }
             if abs(current.baudRate - expectedBaud) * 100 > expectedBaud * 3 { problems.append("AT+UART_CUR says \(current.baudRate) baud") }

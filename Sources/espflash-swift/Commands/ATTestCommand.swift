@@ -39,6 +39,9 @@ struct ATTestCommand: ParsableCommand {
             let reporter = ProgressReporter(json: port.json)
             let link = try ATLink(port, reporter: reporter)
             var test = ATModuleTest(client: link.client)
+            test.onRetry = { attempt, error in
+                reporter.event("retry", [("attempt", .int(attempt)), ("reason", .string(error.description))])
+            }
             test.onCheck = { check in
                 reporter.event("check", [("name", .string(check.name.rawValue)), ("passed", .bool(check.passed)), ("detail", .string(check.detail))])
                 reporter.say("\(check.passed ? "PASS" : "FAIL") \(check.name.rawValue.padded(8)) \(check.detail)")

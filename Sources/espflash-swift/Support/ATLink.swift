@@ -61,13 +61,8 @@ final class ATLink {
 
     /// Sends a request, trying a timed-out or garbled query twice more (a lost reply costs a retry, not the run).
     func send<R: ATRequest>(_ request: R, retries: Int = 2) throws(ATError) -> R.Reply {
-        var attempt = 0
-        while true {
-            do { return try client.send(request) } catch where (error.kind == .timeout || error.kind == .badReply) && attempt < retries {
-                attempt += 1
-                reporter.event("retry", [("attempt", .int(attempt)), ("reason", .string(error.description))])
-                client.settle()
-            }
+        try client.send(request, retries: retries) { [reporter] attempt, error in
+            reporter.event("retry", [("attempt", .int(attempt)), ("reason", .string(error.description))])
         }
     }
 
