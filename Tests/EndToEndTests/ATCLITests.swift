@@ -93,7 +93,8 @@ import Testing
             #expect(row["size"] as? Int == Int(entry.size))
         }
 
-        // sysflash write, then read-flash in download mode: the new bytes at the partition's offset.
+        // sysflash write, then read-flash in download mode: the new bytes at the partition's offset, the rest of
+        // the erased sectors 0xFF.
         let new = TestBytes.firmware(5000, seed: chip == "esp32" ? 11 : 12)
         try writeFile(new, m.dir + "/NEW.bin")
         let write = try CLI.run(["at", "sysflash", "write", "-p", m.port, "ble_data", m.dir + "/NEW.bin"])
@@ -102,9 +103,14 @@ import Testing
         #expect(readFlash.exitCode == 0, "\(readFlash.stderr)")
         let downloaded = Array(try CLI.read(m.dir + "/dl.bin"))
         #expect(Array(downloaded.prefix(new.count)) == new)
-        // The rest of the sectors the write erased keeps what it held (the old ble_data's tail, then 0xFF).
-        let factory = Array(try CLI.read(m.dir + "/factory.bin"))
-        #expect(Array(downloaded[new.count...]) == Array(factory[(m.bleOffset + new.count)..<(m.bleOffset + 0x2000)]))
+        #expect(downloaded[new.count...].allSatisfy { $0 == 0xFF }, "the rest of the erased sectors reads 0xFF")
+
+        // A write at an unaligned offset keeps what its first sector held before it.
+        try writeFile([0xA5, 0x5A], m.dir + "/two.bin")
+        let unaligned = try CLI.run(["at", "sysflash", "write", "-p", m.port, "ble_data", m.dir + "/two.bin", "--offset", "0x1ffe"])
+        #expect(unaligned.exitCode == 0, "\(unaligned.stderr)")
+        #expect(try CLI.run(["read-flash", "-p", m.port, String(format: "0x%x", m.bleOffset), "0x2000", m.dir + "/dl2.bin"]).exitCode == 0)
+        #expect(Array(try CLI.read(m.dir + "/dl2.bin")) == Array(downloaded.prefix(0x1ffe)) + [0xA5, 0x5A])
 
         // at sysflash read gives the same bytes.
         let read = try CLI.run(["at", "sysflash", "read", "-p", m.port, "ble_data", "--length", "5000", "-o", m.dir + "/at.bin"])

@@ -34,8 +34,9 @@ public enum ATJobEvent: Sendable, Equatable {
     case retry(attempt: Int, reason: String)
 }
 
-/// The plan of `sysflash write`: which 4 KB sectors are erased, what is written back around the new bytes so that
-/// the rest of those sectors survives, and the checks done before sending anything.
+/// The plan of `sysflash write`: which 4 KB sectors are erased (from the one the new bytes start in to the one they
+/// end in), and the checks done before sending anything. Bytes of the first sector before the new ones are kept
+/// (read first, written back); the rest of the last sector reads 0xFF afterwards, as erased flash does.
 public struct ATWritePlan: Sendable, Equatable {
     public let partition: ATPartition
     /// Partition offset of the new bytes.
@@ -105,17 +106,15 @@ public struct ATPartitionJobs {
         return data
     }
 
-    /// Erases the plan's sectors, writes the new bytes with what surrounded them in those sectors, reads the
-    /// whole range back and compares.
+    /// Erases the plan's sectors, writes the bytes the first sector held before the new ones and the new bytes,
+    /// reads the whole erased range back and compares (the rest of the last sector must read 0xFF).
     public func write(_ plan: ATWritePlan, bytes: [UInt8]) throws(ATJobError) {
         let name = plan.partition.name
         let image: [UInt8]
         do throws(ATError) {
-            // The parts of the first and last sector outside the new bytes are kept.
+            // What the first sector holds before the new bytes is kept.
             let head = try read(plan.partition, offset: plan.eraseOffset, length: plan.offset - plan.eraseOffset)
-            let tailStart = plan.offset + plan.length
-            let tail = try read(plan.partition, offset: tailStart, length: plan.eraseOffset + plan.eraseLength - tailStart)
-            image = head + bytes + tail
+            image = head + bytes
             onEvent?(.erasing(partition: name, offset: plan.eraseOffset, length: plan.eraseLength))
             try client.send(SysFlash.Erase(partition: name, offset: plan.eraseOffset, length: plan.eraseLength))
             var done = 0
@@ -131,7 +130,7 @@ public struct ATPartitionJobs {
         } catch {
             throw .command(error)
         }
-        try verify(plan.partition, offset: plan.eraseOffset, expected: image)
+        try verify(plan.partition, offset: plan.eraseOffset, expected: image + [UInt8](repeating: 0xFF, count: plan.eraseLength - image.count))
     }
 
     /// Erases whole sectors (nil: the whole partition) and checks that they read 0xFF.
