@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "ImageFormats", targets: ["ImageFormats"]),
         .library(name: "SerialBootloader", targets: ["SerialBootloader"]),
         .library(name: "ChipEmulator", targets: ["ChipEmulator"]),
+        .library(name: "ATCommands", targets: ["ATCommands"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -60,19 +61,25 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // The host side of the ESP32 AT firmware: response framing, typed commands and replies, the client.
+        .target(
+            name: "ATCommands",
+            dependencies: ["ImageFormats", "SerialBootloader"]
+        ),
         .executableTarget(
             name: "espflash-swift",
             dependencies: [
                 "ImageFormats",
                 "SerialBootloader",
                 "ChipEmulator",
+                "ATCommands",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Shared by the test targets: the original tools' virtualenv, running programs, a seeded generator.
         .target(
             name: "TestSupport",
-            dependencies: ["ImageFormats", "SerialBootloader", "ChipEmulator"],
+            dependencies: ["ImageFormats", "SerialBootloader", "ChipEmulator", .product(name: "Crypto", package: "swift-crypto")],
             path: "Tests/TestSupport"
         ),
         .testTarget(
@@ -86,6 +93,10 @@ let package = Package(
         .testTarget(
             name: "ChipEmulatorTests",
             dependencies: ["ChipEmulator", "SerialBootloader", "ImageFormats", "TestSupport"]
+        ),
+        .testTarget(
+            name: "ATCommandsTests",
+            dependencies: ["ATCommands", "ChipEmulator", "SerialBootloader", "ImageFormats", "TestSupport"]
         ),
         .testTarget(
             name: "EndToEndTests",

@@ -3,6 +3,8 @@
 # binary, builds a complete ESP32-WROOM-32 AT factory image from Fixtures/ with this tool (partition tables,
 # at_customize.bin, BLE services, server certificate/key/CA, factory parameters, merged into one 4 MB image),
 # flashes it into an emulated ESP32 (virtual://esp32) with progress, and flashes it again to show the skip.
+# Then the emulated chip boots the image and its AT firmware answers: probe, a new BLE service table written
+# through AT+SYSFLASH and read back in download mode, and the production-line AT test.
 # Outputs go to out/ (out/chip.bin is the emulated chip's flash).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -61,3 +63,15 @@ fi
 step "board and image facts"
 $tool board-info -p "virtual://esp32?flash=out/chip.bin"
 cmp out/chip.bin out/factory_WROOM-32.bin && echo "out/chip.bin equals out/factory_WROOM-32.bin byte for byte"
+
+step "the chip boots the image; its AT firmware answers on the AT UART (virtual://esp32 opened for AT)"
+$tool at probe -p "virtual://esp32?flash=out/chip.bin"
+step "a new BLE service table into ble_data through AT+SYSFLASH (erase, write, read back, compare)"
+$tool ble-service build Fixtures/esp-at/ble_data/in/one.csv -o out/ble_data_new.bin
+$tool at sysflash erase -p "virtual://esp32?flash=out/chip.bin" ble_data
+$tool at sysflash write -p "virtual://esp32?flash=out/chip.bin" ble_data out/ble_data_new.bin
+step "read back in download mode"
+$tool read-flash -p "virtual://esp32?flash=out/chip.bin" 0x21000 0x3000 out/ble_back.bin
+$tool ble-service inspect out/ble_back.bin
+step "the production-line AT test"
+$tool at test -p "virtual://esp32?flash=out/chip.bin" --layout out/at_customize.bin --expect-mac 24:0a:c4:5e:00:01
