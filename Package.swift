@@ -79,7 +79,7 @@ let package = Package(
         // Shared by the test targets: the original tools' virtualenv, running programs, a seeded generator.
         .target(
             name: "TestSupport",
-            dependencies: ["ImageFormats", "SerialBootloader", "ChipEmulator", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["ImageFormats", "SerialBootloader", "ChipEmulator"],
             path: "Tests/TestSupport"
         ),
         .testTarget(
