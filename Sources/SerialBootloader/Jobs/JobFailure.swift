@@ -1,21 +1,22 @@
 /// Why a device job stopped: the stage, a typed reason, a one-line message and what happened to each file.
 public struct JobFailure: Error, Sendable, CustomStringConvertible {
+    /// The raw values are what `--json` prints (snake_case, as every key).
     public enum Reason: String, Sendable, Hashable {
         /// The inputs are wrong (a file that does not fit the flash, files sharing a sector, a flash setting the
         /// chip does not have, a range that is not sector-aligned).
-        case invalidInput
+        case invalidInput = "invalid_input"
         /// An image is for another chip or a revision this chip does not have (the chip guard).
-        case incompatibleImage
+        case incompatibleImage = "incompatible_image"
         /// The port cannot be opened.
-        case portUnavailable
+        case portUnavailable = "port_unavailable"
         /// The chip did not answer (no SYNC reply, or it went silent and recovery ran out).
-        case noResponse
+        case noResponse = "no_response"
         /// The chip is not the one asked for, or not one this tool knows.
-        case wrongChip
+        case wrongChip = "wrong_chip"
         /// The loader reported failures or the link kept failing until the recovery budget ran out.
-        case deviceError
+        case deviceError = "device_error"
         /// The flash does not hold what it should (MD5 differs).
-        case verificationFailed
+        case verificationFailed = "verification_failed"
         /// The job was cancelled (Ctrl-C, SIGTERM, task cancellation).
         case cancelled
     }
