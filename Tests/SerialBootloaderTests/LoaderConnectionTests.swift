@@ -14,13 +14,17 @@ struct LoaderConnectionTests {
         let id = try loader.readFlashID()
         #expect(id == 0x17_40EF)
         #expect(FlashSize.detected(fromJEDEC: id)?.bytes == 8 << 20)
-        #expect(try loader.readCrystalMHz() == 40)
-        if chip == .esp32 {
-            #expect(loader.securityInfo == nil)
-            #expect(try loader.readRevision() == ChipRevision(major: 3, minor: 0))
-        } else {
-            #expect(loader.securityInfo?.chipID == (chip == .esp32s3 ? 9 : 5))
+        let profile = RomProfile.profile(for: chip)!
+        #expect(try loader.readCrystalMHz() == profile.defaultCrystalMHz)
+        #expect(try loader.readRevision() == profile.revision)
+        switch chip.securityInfo {
+        case .unsupported: #expect(loader.securityInfo == nil)
+        case .withoutChipID: #expect(loader.securityInfo != nil && loader.securityInfo?.chipID == nil)
+        case .withChipID: #expect(loader.securityInfo?.chipID == UInt32(chip.imageChipID))
         }
+        var unfused = SecurityState()
+        unfused.manualEncryptDisabled = false
+        #expect(try loader.readSecurity() == unfused)
     }
 
     @Test("an unknown command reads as unsupported and the eight replies do not confuse the next command")

@@ -10,19 +10,29 @@ extension EmulatedDevice {
         if address == Chip.magicRegister { return profile.magicValue }
         if address == profile.chip.spi.cmd { return 0 }  // commands complete at once
         if case .uartDivider(let register) = profile.chip.crystal, address == register {
-            // APB clock (40 MHz crystal) over the current baud rate: esptool estimates the crystal from this.
-            return UInt32(40_000_000 / baudRate)
+            // The UART clock (the crystal in the ROM) over the rate the UART runs at: what it auto-bauded to from the
+            // host's SYNC, or what CHANGE_BAUDRATE set. esptool estimates the crystal from this.
+            return UInt32(crystalMHz * 1_000_000 / (baudRate ?? lineBaudHint ?? 115_200))
         }
         return registers[address] ?? 0
     }
 
     /// Applies WRITE_REG entries (value under mask); writing the user-command bit to the SPI CMD register runs it.
+    /// The watchdog configuration registers change only while their write-protect register holds the key.
     func writeRegisters(_ writes: [LoaderRequest.RegisterWrite]) {
         for w in writes {
+            if isWriteProtected(w.address) { continue }
             let old = registers[w.address] ?? 0
             registers[w.address] = (old & ~w.mask) | (w.value & w.mask)
             if w.address == profile.chip.spi.cmd, w.value & w.mask & Self.spiCommandUser != 0 { runSPICommand() }
         }
+    }
+
+    private func isWriteProtected(_ address: UInt32) -> Bool {
+        guard let wdt = profile.chip.usbSerialJTAG else { return false }
+        if address == wdt.rtcWatchdogConfig0 { return registers[wdt.rtcWatchdogWriteProtect] != USBSerialJTAGFacts.rtcWatchdogKey }
+        if address == wdt.superWatchdogConfig { return registers[wdt.superWatchdogWriteProtect] != wdt.superWatchdogKey }
+        return false
     }
 
     /// Runs the command set up in USR/USR1/USR2/ADDR/MISO_DLEN, leaving the answer in W0.

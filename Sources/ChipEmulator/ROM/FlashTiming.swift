@@ -3,12 +3,17 @@ public enum FlashTiming: String, Sendable, CaseIterable {
     /// No delay at all: tests run as fast as the host can go.
     case none
     /// Datasheet typicals of a common 4 MB SPI NOR chip (e.g. Winbond W25Q32): 4 KB sector erase 45 ms,
-    /// 64 KB block erase 150 ms, 256-byte page program 0.7 ms.
+    /// 64 KB block erase 150 ms, 256-byte page program 0.7 ms; and SPI_FLASH_MD5 at 2 MiB/s.
     case typical
 
     static let sectorErase = 0.045
     static let blockErase = 0.150
     static let pageProgram = 0.0007
+    /// SPI_FLASH_MD5 reads and hashes at about 2 MiB/s (an assumption until measured on hardware).
+    static let hashRate = 2.0 * 1024 * 1024
+
+    /// Seconds SPI_FLASH_MD5 takes over `bytes`.
+    func hashTime(bytes: Int) -> Double { self == .typical ? Double(bytes) / Self.hashRate : 0 }
 
     /// Seconds to erase the sectors `sectors` (64 KB-aligned runs of 16 sectors use one block erase).
     func eraseTime(sectors: Range<Int>) -> Double {

@@ -11,11 +11,22 @@ public protocol EmulatedLink: AnyObject {
     func beginConnection(send: ([UInt8]) -> Bool)
     /// Bytes from the client, which set its line to `lineBaud` (nil when unknown, as over TCP); replies go to `send`.
     func receive(_ bytes: [UInt8], lineBaud: Int?, send: ([UInt8]) -> Bool) -> EmulatorSession.Action
+    /// The client set DTR and/or RTS (RFC 2217 SET-CONTROL); what the chip prints in response goes to `send`.
+    func setControlLines(dtr: Bool?, rts: Bool?, send: ([UInt8]) -> Bool)
+    /// Time passed with nothing received; anything the chip prints goes to `send`.
+    func tick(send: ([UInt8]) -> Bool)
+    /// When `tick` next has work (nil: only when something arrives).
+    var nextDeadline: Double? { get }
+}
+
+extension EmulatedLink {
+    public func setControlLines(dtr: Bool?, rts: Bool?, send: ([UInt8]) -> Bool) {}
+    public func tick(send: ([UInt8]) -> Bool) {}
+    public var nextDeadline: Double? { nil }
 }
 
 extension EmulatorSession: EmulatedLink {
     public func beginConnection(send: ([UInt8]) -> Bool) { beginConnection() }
-    public func receive(_ bytes: [UInt8], lineBaud: Int?, send: ([UInt8]) -> Bool) -> Action { receive(bytes, send: send) }
 }
 
 /// Serves an emulated chip on a TCP port (`socket://`) or a pseudo-terminal until `shouldStop` turns true.

@@ -13,6 +13,9 @@ extension ChipFacts {
         securityInfo: .unsupported, flashBeginWords: 4, macWords: (0x3FF5_A004, 0x3FF5_A008),
         spi: SPIRegisters(base: 0x3FF4_2000, layout: .esp32), flashPins: .esp32Efuse,
         crystal: .uartDivider(register: ESP32Registers.uartClockDivider), baudRateScaling: .esp32ROMClock, revision: .esp32,
+        security: SecurityFuses(cryptCount: EfuseField(0x3FF5_A000, shift: 20, width: 7), secureBoot: EfuseField(0x3FF5_A018, shift: 5, width: 1),
+                                secureBootV1: EfuseField(0x3FF5_A018, shift: 4, width: 1), manualEncryptDisabled: EfuseField(0x3FF5_A018, shift: 7, width: 1)),
+        usbSerialJTAG: nil, forceDownloadBootRegister: nil,
         features: ["Wi-Fi", "BT", "Dual Core"],
         memoryMap: [
             MemoryRegion(0x0000_0000, 0x0001_0000, "PADDING"),
@@ -38,7 +41,11 @@ extension ChipFacts {
         magicValues: [0x0000_07C6],
         securityInfo: .withoutChipID, flashBeginWords: 5, macWords: (0x3F41_A044, 0x3F41_A048),
         spi: SPIRegisters(base: 0x3F40_2000, layout: .spiMem), flashPins: .defaultPins,
-        crystal: .fixed(40), baudRateScaling: .none, revision: .notRead,
+        crystal: .fixed(40), baudRateScaling: .none,
+        revision: .efuse(major: EfuseField(0x3F41_A050, shift: 18, width: 2), minor: [EfuseField(0x3F41_A050, shift: 20, width: 1), EfuseField(0x3F41_A054, shift: 4, width: 3)]),
+        security: SecurityFuses(cryptCount: EfuseField(0x3F41_A034, shift: 18, width: 3), secureBoot: EfuseField(0x3F41_A038, shift: 20, width: 1),
+                                secureBootV1: nil, manualEncryptDisabled: EfuseField(0x3F41_A030, shift: 19, width: 1)),
+        usbSerialJTAG: nil, forceDownloadBootRegister: nil,
         features: ["Wi-Fi", "Single Core"],
         memoryMap: [
             MemoryRegion(0x0000_0000, 0x0001_0000, "PADDING"),
@@ -61,7 +68,12 @@ extension ChipFacts {
         magicValues: [0x9],
         securityInfo: .withChipID, flashBeginWords: 5, macWords: (0x6000_7044, 0x6000_7048),
         spi: SPIRegisters(base: 0x6000_2000, layout: .spiMem), flashPins: .defaultPins,
-        crystal: .fixed(40), baudRateScaling: .none, revision: .block1(word3: 0x6000_7050, word5: 0x6000_7058),
+        crystal: .fixed(40), baudRateScaling: .none,
+        revision: .efuse(major: EfuseField(0x6000_7058, shift: 24, width: 2), minor: [EfuseField(0x6000_7058, shift: 23, width: 1), EfuseField(0x6000_7050, shift: 18, width: 3)]),
+        security: SecurityFuses(cryptCount: EfuseField(0x6000_7034, shift: 18, width: 3), secureBoot: EfuseField(0x6000_7038, shift: 20, width: 1),
+                                secureBootV1: nil, manualEncryptDisabled: EfuseField(0x6000_7030, shift: 20, width: 1)),
+        usbSerialJTAG: USBSerialJTAGFacts(rtcWatchdogConfig0: 0x6000_8098, rtcWatchdogWriteProtect: 0x6000_80B0, superWatchdogConfig: 0x6000_80B4,
+                                           superWatchdogWriteProtect: 0x6000_80B8, superWatchdogKey: 0x8F1D_312A, superWatchdogAutoFeed: 1 << 31), forceDownloadBootRegister: 0x6000_812C,
         features: ["Wi-Fi", "BLE", "Dual Core"],
         memoryMap: [
             MemoryRegion(0x0000_0000, 0x0001_0000, "PADDING"),
@@ -85,7 +97,11 @@ extension ChipFacts {
         magicValues: [0x6F51_306F, 0x7C41_A06F, 0x0C21_E06F],
         securityInfo: .withChipID, flashBeginWords: 5, macWords: (0x6000_8840, 0x6000_8844),
         spi: SPIRegisters(base: 0x6000_2000, layout: .spiMem), flashPins: .defaultPins,
-        crystal: .notRead, baudRateScaling: .none, revision: .notRead,
+        crystal: .uartDivider(register: 0x6000_0014), baudRateScaling: .romAssumes40MHz,
+        revision: .efuse(major: EfuseField(0x6000_8844, shift: 20, width: 2), minor: [EfuseField(0x6000_8844, shift: 16, width: 4)]),
+        security: SecurityFuses(cryptCount: EfuseField(0x6000_8830, shift: 7, width: 3), secureBoot: EfuseField(0x6000_8830, shift: 21, width: 1),
+                                secureBootV1: nil, manualEncryptDisabled: EfuseField(0x6000_8830, shift: 6, width: 1)),
+        usbSerialJTAG: nil, forceDownloadBootRegister: nil,
         features: ["Wi-Fi", "BLE", "Single Core"],
         memoryMap: [
             MemoryRegion(0x0000_0000, 0x0001_0000, "PADDING"),
@@ -105,7 +121,12 @@ extension ChipFacts {
         magicValues: [0x6921_506F, 0x1B31_506F, 0x4881_606F, 0x4361_606F],
         securityInfo: .withChipID, flashBeginWords: 5, macWords: (0x6000_8844, 0x6000_8848),
         spi: SPIRegisters(base: 0x6000_2000, layout: .spiMem), flashPins: .defaultPins,
-        crystal: .fixed(40), baudRateScaling: .none, revision: .block1(word3: 0x6000_8850, word5: 0x6000_8858),
+        crystal: .fixed(40), baudRateScaling: .none,
+        revision: .efuse(major: EfuseField(0x6000_8858, shift: 24, width: 2), minor: [EfuseField(0x6000_8858, shift: 23, width: 1), EfuseField(0x6000_8850, shift: 18, width: 3)]),
+        security: SecurityFuses(cryptCount: EfuseField(0x6000_8834, shift: 18, width: 3), secureBoot: EfuseField(0x6000_8838, shift: 20, width: 1),
+                                secureBootV1: nil, manualEncryptDisabled: EfuseField(0x6000_8830, shift: 20, width: 1)),
+        usbSerialJTAG: USBSerialJTAGFacts(rtcWatchdogConfig0: 0x6000_8090, rtcWatchdogWriteProtect: 0x6000_80A8, superWatchdogConfig: 0x6000_80AC,
+                                           superWatchdogWriteProtect: 0x6000_80B0, superWatchdogKey: 0x8F1D_312A, superWatchdogAutoFeed: 1 << 31), forceDownloadBootRegister: nil,
         features: ["Wi-Fi", "BLE", "Single Core"],
         memoryMap: [
             MemoryRegion(0x0000_0000, 0x0001_0000, "PADDING"),
@@ -128,7 +149,11 @@ extension ChipFacts {
         magicValues: [0x1101_406F, 0x63E1_406F],
         securityInfo: .withChipID, flashBeginWords: 5, macWords: (0x600B_4844, 0x600B_4848),
         spi: SPIRegisters(base: 0x6000_3000, layout: .spiMem), flashPins: .defaultPins,
-        crystal: .notRead, baudRateScaling: .none, revision: .notRead,
+        crystal: .uartDivider(register: 0x6000_0014), baudRateScaling: .romExpectedCrystal(register: 0x6009_6110),
+        revision: .efuse(major: EfuseField(0x600B_484C, shift: 4, width: 2), minor: [EfuseField(0x600B_484C, shift: 0, width: 4)]),
+        security: SecurityFuses(cryptCount: EfuseField(0x600B_4834, shift: 16, width: 3), secureBoot: EfuseField(0x600B_4838, shift: 25, width: 1),
+                                secureBootV1: nil, manualEncryptDisabled: EfuseField(0x600B_4830, shift: 20, width: 1)),
+        usbSerialJTAG: lpWatchdogC6, forceDownloadBootRegister: nil,
         features: ["Wi-Fi 6 (dual band)", "BLE", "802.15.4", "Single Core"],
         memoryMap: [
             MemoryRegion(0x0000_0000, 0x0001_0000, "PADDING"),
@@ -152,7 +177,11 @@ extension ChipFacts {
         magicValues: [0x2CE0_806F],
         securityInfo: .withChipID, flashBeginWords: 5, macWords: (0x600B_0844, 0x600B_0848),
         spi: SPIRegisters(base: 0x6000_3000, layout: .spiMem), flashPins: .defaultPins,
-        crystal: .fixed(40), baudRateScaling: .none, revision: .notRead,
+        crystal: .fixed(40), baudRateScaling: .none,
+        revision: .efuse(major: EfuseField(0x600B_0850, shift: 22, width: 2), minor: [EfuseField(0x600B_0850, shift: 18, width: 4)]),
+        security: SecurityFuses(cryptCount: EfuseField(0x600B_0834, shift: 18, width: 3), secureBoot: EfuseField(0x600B_0838, shift: 20, width: 1),
+                                secureBootV1: nil, manualEncryptDisabled: EfuseField(0x600B_0830, shift: 20, width: 1)),
+        usbSerialJTAG: lpWatchdogC6, forceDownloadBootRegister: nil,
         features: ["Wi-Fi 6", "BLE", "802.15.4", "Single Core"],
         memoryMap: c6MemoryMap)
 
@@ -163,9 +192,19 @@ extension ChipFacts {
         magicValues: [0xD7B7_3E80],
         securityInfo: .withChipID, flashBeginWords: 5, macWords: (0x600B_0844, 0x600B_0848),
         spi: SPIRegisters(base: 0x6000_3000, layout: .spiMem), flashPins: .defaultPins,
-        crystal: .fixed(32), baudRateScaling: .none, revision: .notRead,
+        crystal: .fixed(32), baudRateScaling: .none,
+        revision: .efuse(major: EfuseField(0x600B_0850, shift: 21, width: 2), minor: [EfuseField(0x600B_0850, shift: 18, width: 3)]),
+        security: SecurityFuses(cryptCount: EfuseField(0x600B_0834, shift: 18, width: 3), secureBoot: EfuseField(0x600B_0838, shift: 20, width: 1),
+                                secureBootV1: nil, manualEncryptDisabled: EfuseField(0x600B_0830, shift: 20, width: 1)),
+        usbSerialJTAG: USBSerialJTAGFacts(rtcWatchdogConfig0: 0x600B_1C00, rtcWatchdogWriteProtect: 0x600B_1C1C, superWatchdogConfig: 0x600B_1C20,
+                                           superWatchdogWriteProtect: 0x600B_1C24, superWatchdogKey: 0x50D8_3AA1, superWatchdogAutoFeed: 1 << 18), forceDownloadBootRegister: nil,
         features: ["BLE", "802.15.4", "Single Core"],
         memoryMap: c6MemoryMap)
+
+    /// `ESP32C6ROM`'s LP watchdog (base 0x600B1C00), inherited by the C5; the H2 moves its protect registers by 4.
+    private static let lpWatchdogC6 = USBSerialJTAGFacts(
+        rtcWatchdogConfig0: 0x600B_1C00, rtcWatchdogWriteProtect: 0x600B_1C18, superWatchdogConfig: 0x600B_1C1C,
+        superWatchdogWriteProtect: 0x600B_1C20, superWatchdogKey: 0x50D8_3AA1, superWatchdogAutoFeed: 1 << 18)
 
     /// `ESP32C6ROM.MEMORY_MAP`, inherited by the H2.
     private static let c6MemoryMap: [MemoryRegion] = [

@@ -9,6 +9,8 @@ public struct RegionOutcome: Sendable, Hashable {
         case skipped
         /// Written; not verified (`--no-verify`).
         case written
+        /// Written, but the chip cannot read its flash back (secure download mode): nothing could be verified.
+        case unverifiable
         /// Written, or skipped, and its flash MD5 matches after the run.
         case verified
         /// verify: the flash holds something else.
@@ -34,6 +36,8 @@ public struct RegionOutcome: Sendable, Hashable {
     public var bytesSent = 0
     /// Bytes of the region actually sent (0xFF runs left out), before compression.
     public var dataBytes = 0
+    /// Bytes of flash the chip hashed with SPI_FLASH_MD5 for this region (checks before and after writing).
+    public var hashedBytes = 0
     public var compressedBytes = 0
     public var error: String?
 
@@ -60,7 +64,9 @@ public struct FlashReport: Sendable {
     public var retries: Int
     public var seconds: Double
 
-    public var succeeded: Bool { regions.allSatisfy { $0.status == .verified || $0.status == .skipped || $0.status == .written } }
+    public var succeeded: Bool {
+        regions.allSatisfy { $0.status == .verified || $0.status == .skipped || $0.status == .written || $0.status == .unverifiable }
+    }
 }
 
 /// The run failed in `stage` (`write`, or `verify` when an MD5 check failed); `report` says which regions are in

@@ -10,6 +10,7 @@ extension DeviceSession {
                                  flashAddress: image.address, flashSize: image.data.count, flashMD5: md5)
         }
         try begin(.check, regions: regions)
+        try requireReadableFlash("verify", regions: regions)
         if let outside = images.first(where: { $0.address < 0 || $0.address + $0.data.count > info.flashSize.bytes }) {
             throw JobFailure(stage: .check, reason: .invalidInput,
                              message: "\(outside.name): ends past the end of the \(info.flashSize) flash", regions: regions)
@@ -58,6 +59,8 @@ extension DeviceSession {
             throw JobFailure(stage: .check, reason: .invalidInput,
                              message: "0x\(hex(address))+0x\(hex(max(0, size))) is outside the \(info.flashSize) flash")
         }
+        try requireReadableFlash("read", regions: [])
+        try requireReachable(address: address, size: size)
         try begin(.read)
         emit(.regionStarted(RegionInfo(index: 0, name: name, address: address, size: size, md5: nil)))
         do throws(LoaderError) {
@@ -68,9 +71,11 @@ extension DeviceSession {
         }
     }
 
-    /// The erase job: FLASH_BEGIN over the range without data (the ROM has no erase command), then an MD5 check
-    /// that it reads as 0xFF.
-    public func erase(_ range: EraseRange) throws(JobFailure) -> EraseResult {
+    /// The erase job: FLASH_BEGINs over the range without data (the ROM has no erase command), 1 MB at a time with
+    /// an `erasing` event for each, then an MD5 check that it reads as 0xFF (impossible in secure download mode:
+    /// the result says so). As esptool, refused with flash encryption or secure boot on unless `force`; refused past
+    /// 16 MB, which the ROM cannot address.
+    public func erase(_ range: EraseRange, force: Bool = false) throws(JobFailure) -> EraseResult {
         try begin(.check)
         let (address, size): (Int, Int) = switch range {
         case .region(let address, let size): (address, size)
@@ -85,11 +90,42 @@ extension DeviceSession {
             throw JobFailure(stage: .check, reason: .invalidInput,
                              message: "0x\(hex(address))+0x\(hex(size)) is outside the \(info.flashSize) flash")
         }
+        if case .all = range, size > Chip.romAddressLimit {
+            throw JobFailure(stage: .check, reason: .invalidInput,
+                             message: "this \(info.flashSize) flash is larger than the 16 MB the ROM loader can address (24-bit addresses); nothing was erased",
+                             help: "erase-region 0x0 16MB erases what the ROM reaches")
+        }
+        try requireReachable(address: address, size: size)
+        if !force, !info.security.secureDownloadMode, info.security.flashEncryption || info.security.secureBoot {
+            throw JobFailure(stage: .check, reason: .invalidInput,
+                             message: "flash encryption or secure boot is on: erasing is refused as a safety measure (as esptool does)",
+                             help: "use --force to erase anyway; the chip may not boot afterwards")
+        }
         try begin(.erase)
-        emit(.erasing(index: nil, address: address, size: size))
-        do throws(LoaderError) { try operations.erase(address: address, size: size) } catch {
+        var verified = true
+        do throws(LoaderError) {
+            verified = try operations.erase(address: address, size: size) { done in
+                let chunkStart = address + (done - 1) / Flasher.eraseChunk * Flasher.eraseChunk
+                self.emit(.erasing(index: nil, address: chunkStart, size: address + done - chunkStart))
+            }
+        } catch {
             throw JobFailure(error, stage: .erase)
         }
-        return EraseResult(address: address, size: size)
+        if !verified { emit(.note("secure download mode: the erased range cannot be read back to check it", isWarning: true)) }
+        return EraseResult(address: address, size: size, verified: verified)
+    }
+
+    /// Secure download mode forbids reading flash (READ_FLASH_SLOW, SPI_FLASH_MD5).
+    func requireReadableFlash(_ what: String, regions: [RegionOutcome]) throws(JobFailure) {
+        guard info.security.secureDownloadMode else { return }
+        throw JobFailure(stage: .check, reason: .deviceError,
+                         message: "secure download mode: the ROM cannot read flash, so \(what) is not possible", regions: regions)
+    }
+
+    /// Ranges past 16 MB are refused: the ROM's 24-bit addresses would wrap them to the start of the flash.
+    func requireReachable(address: Int, size: Int) throws(JobFailure) {
+        guard address + size > Chip.romAddressLimit else { return }
+        throw JobFailure(stage: .check, reason: .invalidInput,
+                         message: "0x\(hex(address))+0x\(hex(size)) reaches past 16 MB, which the ROM loader cannot address (24-bit addresses would wrap to 0x0)")
     }
 }

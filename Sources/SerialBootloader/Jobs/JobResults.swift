@@ -21,6 +21,8 @@ public struct WriteResult: Sendable {
     /// Bytes this write sent on the wire.
     public var bytesSent: Int
     public var seconds: Double
+    /// Bytes of flash the chip hashed with SPI_FLASH_MD5 for this write (about the regions' size once).
+    public var hashedBytes = 0
 }
 
 public struct VerifyResult: Sendable {
@@ -51,6 +53,8 @@ public enum EraseRange: Sendable, Hashable {
 public struct EraseResult: Sendable {
     public var address: Int
     public var size: Int
+    /// Whether the range was read back as 0xFF (not possible in secure download mode).
+    public var verified = true
 }
 
 /// What `DeviceJob.run` did: the value or the failure, the chip, and the totals a report needs.

@@ -16,7 +16,8 @@ public protocol Transport: AnyObject {
     func write(_ bytes: [UInt8]) throws(TransportError)
     func read(maxCount: Int, timeout: Double) throws(TransportError) -> [UInt8]
     func setBaudRate(_ baud: Int) throws(TransportError)
-    /// Asserts (true) or releases (false) DTR and RTS; nil leaves a line alone.
+    /// Asserts (true) or releases (false) DTR and RTS; nil leaves a line alone. With both given, a transport whose
+    /// `linesChangeTogether` is true changes them in one step; others change DTR, then RTS.
     func setControlLines(dtr: Bool?, rts: Bool?) throws(TransportError)
     /// Drops bytes received but not yet read.
     func discardInput() throws(TransportError)
@@ -25,6 +26,10 @@ public protocol Transport: AnyObject {
 
 extension Transport {
     public var answersImmediately: Bool { false }
+    /// Whether DTR and RTS can change in one step (a local serial port's TIOCMSET); RFC 2217 sends one line at a time.
+    public var linesChangeTogether: Bool { false }
+    /// The USB device behind the port, when it is a local USB serial port.
+    public var usbDevice: USBDeviceID? { nil }
 }
 
 /// Why a transport failed. `disconnected` means the other side went away (a cable pulled, a server closed).

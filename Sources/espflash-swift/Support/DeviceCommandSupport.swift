@@ -51,6 +51,7 @@ extension RegionOutcome {
         case .verified: "written and verified"
         case .skipped: "already in flash (MD5 matched), verified"
         case .written: "written, not verified"
+        case .unverifiable: "written, NOT verifiable (secure download mode cannot read flash back)"
         case .differs: "DIFFERS" + (error.map { ": \($0)" } ?? "")
         case .failed: "FAILED" + (error.map { ": \($0)" } ?? "")
         case .pending: "not written"
@@ -75,7 +76,7 @@ extension JobFailure {
         case .invalidInput, .incompatibleImage: ExitStatus.badInput
         case .portUnavailable: ExitStatus.ioError
         case .cancelled: Interruption.signal.map { 128 + $0 } ?? ExitStatus.operationFailed
-        case .noResponse, .wrongChip, .deviceError, .verificationFailed: ExitStatus.operationFailed
+        case .noResponse, .wrongChip, .deviceError, .verificationFailed, .notVerifiable: ExitStatus.operationFailed
         }
     }
 }
