@@ -12,6 +12,10 @@ public protocol Transport: AnyObject {
     /// Whether the other end answers within the write call (the in-process emulated chip): waiting for a reply
     /// that is not there yet is pointless, so timeouts shrink to nothing.
     var answersImmediately: Bool { get }
+    /// Whether DTR and RTS can change in one step (a local serial port's TIOCMSET); RFC 2217 sends one line at a time.
+    var linesChangeTogether: Bool { get }
+    /// The USB device behind the port, when it is a local USB serial port.
+    var usbDevice: USBDeviceID? { get }
 
     func write(_ bytes: [UInt8]) throws(TransportError)
     func read(maxCount: Int, timeout: Double) throws(TransportError) -> [UInt8]

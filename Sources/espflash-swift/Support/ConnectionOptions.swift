@@ -55,6 +55,36 @@ struct ConnectionOptions: ParsableArguments {
     @Flag(help: "Print NDJSON events on stdout, ending with a {\"event\":\"result\",...} line.")
     var json = false
 
+    @Option(name: .customLong("custom-reset-sequence"),
+            help: ArgumentHelp("A reset sequence replacing the built-in ones, in esptool's custom_reset_sequence form (D0|R1|W0.1|D1|R0|W0.05|D0; U1,0 sets both lines at once).",
+                               visibility: .hidden))
+    var customResetSequence: String?
+
+    @Option(name: .customLong("reset-strategy"),
+            help: ArgumentHelp("Use only this built-in reset strategy: unix-tight, unix-tight-long, classic, classic-long, usb-serial-jtag (for checking a board's reset wiring).",
+                               visibility: .hidden))
+    var resetStrategy: String?
+
+    /// The reset sequence that `--custom-reset-sequence` or `--reset-strategy` names, if any.
+    func customReset() throws -> ResetSequence? {
+        if let spec = customResetSequence {
+            switch ResetSequence.custom(spec) {
+            case .success(let sequence): return sequence
+            case .failure(let problem): throw ValidationError("--custom-reset-sequence: \(problem)")
+            }
+        }
+        guard let name = resetStrategy else { return nil }
+        let builtIn: [String: ResetSequence] = [
+            "unix-tight": .unixTight(delay: ResetSequence.shortDelay), "unix-tight-long": .unixTight(delay: ResetSequence.longDelay),
+            "classic": .classic(delay: ResetSequence.shortDelay), "classic-long": .classic(delay: ResetSequence.longDelay),
+            "usb-serial-jtag": .usbJTAG,
+        ]
+        guard let sequence = builtIn[name] else {
+            throw ValidationError("--reset-strategy takes " + builtIn.keys.sorted().joined(separator: ", "))
+        }
+        return sequence
+    }
+
     static let defaultBaud = 115_200
 
     var resolvedPort: String? { port ?? environment("ESPFLASH_PORT") }
@@ -66,6 +96,7 @@ struct ConnectionOptions: ParsableArguments {
         do { _ = try PortAddress(parsing: port) } catch { throw ValidationError(error.description) }
         if let text = environment("ESPFLASH_BAUD"), baud == nil, Int(text) == nil { throw ValidationError("ESPFLASH_BAUD must be a number, not '\(text)'") }
         guard resolvedBaud > 0 else { throw ValidationError("--baud must be positive") }
+        _ = try customReset()
     }
 
     private func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }

@@ -106,6 +106,7 @@ extension ConnectionOptions {
         request.connectAttempts = connectAttempts
         request.chip = chip.chip
         request.flashSize = flashSize
+        request.customReset = try customReset()
         return request
     }
 
