@@ -63,6 +63,7 @@ public final class EmulatorSession {
     /// The host set DTR and/or RTS: the board's reset logic sees it now; what the chip prints goes to `send`.
     public func setControlLines(dtr: Bool?, rts: Bool?, send: ([UInt8]) -> Bool) {
         guard let board else { return }
+        log?(stamp() + " lines" + (dtr.map { " DTR \($0 ? 1 : 0)" } ?? "") + (rts.map { " RTS \($0 ? 1 : 0)" } ?? ""))
         board.setLines(dtr: dtr, rts: rts, at: Clock.now())
         flushBoardOutput(send: send)
     }

@@ -53,9 +53,13 @@ final class RFC2217Connection {
             if n <= 0 { return }
             let parsed = parser.feed(Array(buffer[0..<n]))
             for (verb, option) in parsed.negotiations { negotiate(verb, option) }
+            // Every request is carried out even when its answer cannot be sent (a client that closed right after
+            // its last request: its final hard reset must still happen).
+            var connected = true
             for sub in parsed.subnegotiations where sub.first == T.comPortOption && sub.count >= 2 {
-                if !comPortCommand(sub[1], Array(sub.dropFirst(2))) { return }
+                connected = comPortCommand(sub[1], Array(sub.dropFirst(2))) && connected
             }
+            if !connected { return }
             if !parsed.data.isEmpty {
                 let action = server.locked { link.receive(parsed.data, lineBaud: lineBaud, send: sendData) }
                 if action != .keepGoing { return }
