@@ -20,6 +20,8 @@ public struct ChipConfiguration: Sendable, Equatable {
     public var watchdogSeconds = 9.0
     /// A flasher stub left running (esptool `--after no-reset-stub`): it answers SYNC with zeros until a reset.
     public var stubRunning = false
+    /// The flash chip does not answer (unpowered, unsoldered): RDID and SFDP read all ones.
+    public var flashMissing = false
 
     public init() {}
 }

@@ -7,6 +7,7 @@ extension EmulatedDevice {
     static let spiCommandUser: UInt32 = 1 << 18
 
     func readRegister(_ address: UInt32) -> UInt32 {
+        if let forced = registerOverrides[address] { return forced }
         if address == Chip.magicRegister { return profile.magicValue }
         if address == profile.chip.spi.cmd { return 0 }  // commands complete at once
         if case .uartDivider(let register) = profile.chip.crystal, address == register {
@@ -46,6 +47,8 @@ extension EmulatedDevice {
         let readBits = Int(registers[spi.misoDataLength] ?? 0) + 1
         var result: UInt32 = 0
         switch command {
+        case _ where configuration.flashMissing:
+            result = 0xFFFF_FFFF  // nothing drives MISO: the pull-ups read all ones
         case 0x9F:  // RDID: manufacturer, memory type, capacity
             result = UInt32(Self.jedecManufacturer) | UInt32(Self.jedecMemoryType) << 8 | UInt32(capacityCode) << 16
         case 0x5A:  // read SFDP

@@ -29,6 +29,9 @@ public final class EmulatedDevice {
     public private(set) var hashedBytes = 0
     /// A flasher stub runs instead of the ROM loader until the next reset.
     public private(set) var stubRunning: Bool
+    /// Registers forced to a value whatever the chip would say (a test hook, e.g. a UART divider that misleads the
+    /// host's crystal estimate).
+    public var registerOverrides: [UInt32: UInt32] = [:]
     /// The host's line rate where the link knows it (a pty's or RFC 2217 server's setting): what the ROM auto-bauds to.
     public var lineBaudHint: Int?
 

@@ -19,7 +19,7 @@ public struct EmulatorPortOpener: PortOpener {
 
     /// The options a `virtual://` address takes.
     public static let optionKeys = ["flash", "size", "crystal", "usb-serial-jtag", "watchdog", "reset", "secure-download-mode",
-                                    "flash-encryption", "secure-boot", "stub-running"]
+                                    "flash-encryption", "secure-boot", "stub-running", "no-flash", "timing"]
 
     public func open(_ address: PortAddress, baudRate: Int = 115_200) throws(TransportError) -> any Transport {
         try open(address, baudRate: baudRate, role: .bootloader)
@@ -33,7 +33,8 @@ public struct EmulatorPortOpener: PortOpener {
             guard let bytes = Self.readFile(file) else { throw TransportError(.open, "cannot read \(file): \(errnoText())") }
             contents = bytes
         }
-        let device = EmulatedDevice(profile: spec.profile, flashSize: spec.flashSize, flashContents: contents, configuration: spec.configuration)
+        let device = EmulatedDevice(profile: spec.profile, flashSize: spec.flashSize, flashContents: contents, timing: spec.timing,
+                                    configuration: spec.configuration)
         switch role {
         case .bootloader:
             let board = spec.wiring.map { EmulatedBoard(device: device, wiring: $0, startInDownloadMode: spec.configuration.usbSerialJTAG) }
@@ -105,6 +106,8 @@ public struct VirtualChipSpec: Sendable {
     public let configuration: ChipConfiguration
     /// How DTR/RTS reach the chip; nil: they do not (a chip sitting in download mode).
     public let wiring: EmulatedBoard.Wiring?
+    /// Erase, program and MD5 times (`timing=typical`).
+    public let timing: FlashTiming
 
     public init(_ address: VirtualPortAddress) throws(TransportError) {
         guard let profile = RomProfile.profile(for: address.chip) else {
@@ -114,6 +117,7 @@ public struct VirtualChipSpec: Sendable {
         var size = 4 << 20
         var configuration = ChipConfiguration()
         var wiring: EmulatedBoard.Wiring?
+        var timing = FlashTiming.none
         func flag(_ value: String) throws(TransportError) -> Bool {
             guard let on = ["1": true, "true": true, "0": false, "false": false][value] else {
                 throw TransportError(.open, "virtual:// option value '\(value)' must be 1 or 0")
@@ -156,6 +160,10 @@ public struct VirtualChipSpec: Sendable {
             case "flash-encryption": configuration.flashEncryption = try flag(option.value)
             case "secure-boot": configuration.secureBoot = try flag(option.value)
             case "stub-running": configuration.stubRunning = try flag(option.value)
+            case "no-flash": configuration.flashMissing = try flag(option.value)
+            case "timing":
+                guard let t = FlashTiming(rawValue: option.value) else { throw TransportError(.open, "virtual:// timing takes none or typical") }
+                timing = t
             default:
                 throw TransportError(.open, "unknown virtual:// option '\(option.key)' (" + EmulatorPortOpener.optionKeys.joined(separator: ", ") + ")")
             }
@@ -165,6 +173,7 @@ public struct VirtualChipSpec: Sendable {
         self.flashSize = size
         self.configuration = configuration
         self.wiring = wiring
+        self.timing = timing
     }
 
     /// `circuit` (10 ms, a 10 kΩ pull-up with 1 µF) or `circuit:MS`.
