@@ -132,6 +132,10 @@ public final class EmulatedDevice {
     public func handle(frame: [UInt8]) -> Output {
         guard let packet = CommandPacket(frame: frame) else { return Output() }  // the ROM ignores non-requests
         var out = Output()
+        if configuration.secureDownloadMode, !Self.secureDownloadModeCommands.contains(where: { $0.rawValue == packet.opcode }) {
+            out.replies = unsupported()
+            return out
+        }
         let request: LoaderRequest
         do throws(LoaderRequest.DecodeError) {
             request = try LoaderRequest(packet: packet)
@@ -144,10 +148,6 @@ public final class EmulatedDevice {
             return out
         }
         let opcode = request.opcode
-        if configuration.secureDownloadMode, !Self.secureDownloadModeCommands.contains(opcode) {
-            out.replies = unsupported()
-            return out
-        }
         switch request {
         case .sync:
             // The ROM answers a SYNC eight times; a flasher stub does too, with value 0.
