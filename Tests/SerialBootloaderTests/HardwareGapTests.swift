@@ -238,3 +238,46 @@ struct HardwareGapTests {
         #expect(opener.flash == image.data)
     }
 }
+
+/// A chip still busy with an erase longer than its timeout is waited for, not reset: served over RFC 2217 with the
+/// auto-reset circuit (a reset would show as a boot), an erase of 1 MB takes 2.4 s (typical timing) and times out
+/// after 1.6 s; the recovery's plain SYNCs are answered once the erase is done, and the chip is never reset.
+@Suite("Patience with a busy chip")
+struct BusyChipTests {
+    final class Served: @unchecked Sendable {
+        let server: EmulatorServer
+        let board: EmulatedBoard
+        var stop = false
+        init() throws {
+            let device = EmulatedDevice(profile: .profile(for: .esp32)!, timing: .typical)
+            board = EmulatedBoard(device: device, wiring: .autoReset(enTimeConstant: 0.01))
+            server = EmulatorServer(session: EmulatorSession(device: device, board: board))
+            try server.open(.rfc2217(host: "127.0.0.1", port: 0))
+            Thread { [self] in server.run { self.stop } }.start()
+        }
+    }
+
+    @Test func aLongEraseIsWaitedForNotReset() throws {
+        let served = try Served()
+        defer { served.stop = true }
+        let port = try #require(UInt16(served.server.connectString.split(separator: ":").last ?? ""))
+        let transport = try RFC2217Transport(host: "127.0.0.1", port: port)
+        defer { transport.close() }
+        var timeouts = CommandTimeouts()
+        timeouts.standard = 0.5
+        timeouts.erasePerMB = 1.5
+        let connection = LoaderConnection(transport: transport, timeouts: timeouts)
+        let loader = try Bootloader.connect(connection, options: ConnectOptions(before: .defaultReset))
+        try loader.attachFlash()
+        try loader.setFlashSize(4 << 20)
+        let bootsBefore = served.board.boots.count
+        let retries = RetryCount()
+        let flasher = Flasher(loader: loader) { if case .retry = $0 { retries.count += 1 } }
+        #expect(try flasher.erase(address: 0x100000, size: 1 << 20))
+        #expect(retries.count == 1)  // the timeout
+        #expect(served.board.boots.count == bootsBefore && served.board.state == .downloadMode)
+        #expect(!loader.lastReconnectReset)
+    }
+}
+
+final class RetryCount: @unchecked Sendable { var count = 0 }

@@ -40,6 +40,9 @@ public final class Bootloader {
     public private(set) var reconnects = 0
     /// The rate `changeBaudRate` was last asked for; restored after the port is reopened or the chip reset.
     public internal(set) var requestedBaudRate: Int?
+    /// Whether the last `reconnect()` had to reset the chip (or reopen the port); false when it answered a plain
+    /// SYNC, as a chip that finished a long command late does.
+    public private(set) var lastReconnectReset = false
 
     /// The ROM's FLASH_BEGIN block size (`ESPLoader.FLASH_WRITE_SIZE`).
     public static let romBlockSize = 0x400
@@ -184,10 +187,12 @@ public final class Bootloader {
     /// time to answer before anything resets it. Then the baud rate and the flash set-up (attach, size) are restored.
     public func reconnect() throws(LoaderError) {
         reconnects += 1
+        lastReconnectReset = false
         do {
             try syncPatiently(for: connection.lastTimedOutWait ?? 0)
         } catch {
             if error.kind == .cancelled { throw error }
+            lastReconnectReset = true
             if case .transport = error.kind, connection.canReopen { try connection.reopen() }
             try syncAtROMRate()
         }

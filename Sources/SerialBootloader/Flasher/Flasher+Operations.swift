@@ -44,8 +44,14 @@ extension Flasher {
             while done < size {
                 let chunk = min(Self.eraseChunk, size - done)
                 let at = address + done
-                try withRecovery(slot: -1) { () throws(LoaderError) in
-                    try self.loader.beginWrite(compressed: false, eraseSize: chunk, blocks: 0, address: at)
+                do {
+                    try loader.beginWrite(compressed: false, eraseSize: chunk, blocks: 0, address: at)
+                } catch where error.isRecoverable {
+                    try recordRecovery(slot: -1, reason: error.description, kind: error.kind)
+                    try reconnectWithinBudget(slot: -1)
+                    // A chip that answers a plain SYNC after the timeout was still erasing and has finished: the
+                    // chunk is done (the MD5 check below tells). Only after a reset is it erased again.
+                    if error.kind != .timeout || loader.lastReconnectReset { continue }
                 }
                 done += chunk
                 progress(done)

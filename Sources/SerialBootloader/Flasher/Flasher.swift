@@ -306,7 +306,7 @@ public final class Flasher {
         }
     }
 
-    private func reconnectWithinBudget(slot: Int) throws(LoaderError) {
+    func reconnectWithinBudget(slot: Int) throws(LoaderError) {
         while true {
             do {
                 try loader.reconnect()

@@ -7,10 +7,11 @@ struct WriteFlashCommand: ParsableCommand {
         commandName: "write-flash",
         abstract: "Write files into flash through the ROM loader, skip what is already there, verify every region.",
         discussion: """
-            Data goes compressed (FLASH_DEFL, zlib level 9) in 1 KB blocks. Before writing, each region's flash MD5 \
-            is compared with the file: a match is skipped (--no-skip writes anyway). Long 0xFF runs inside a file \
-            (a merged factory image) are only erased where the chip does not already read 0xFF. After writing, every \
-            region is checked with SPI_FLASH_MD5. A lost or corrupted frame, or a dropped connection, is recovered \
+            Data goes compressed (FLASH_DEFL, zlib level 9) in 1 KB blocks. Each part of a file is hashed about once \
+            with SPI_FLASH_MD5: before writing, to skip what the flash already holds (--no-skip writes anyway; 0xFF \
+            runs of a merged factory image are only erased where the chip does not already read 0xFF), or after \
+            writing, to verify it. Files past 16 MB are refused (the ROM's addresses are 24 bits). In secure download \
+            mode nothing can be read back: the write is reported "unverifiable" and exits 1 unless --no-verify. A lost or corrupted frame, or a dropped connection, is recovered \
             from: the tool re-syncs, finds by MD5 how much of the region is already right and resumes there. \
             If it still fails, the report says which regions are written and verified and which are not (exit 1).
 
@@ -85,7 +86,7 @@ struct WriteFlashCommand: ParsableCommand {
             let (result, outcome) = try run.run(flashSize: flashSize.choice) { session throws(JobFailure) in
                 try session.write(images, options: options)
             }
-            run.succeed(outcome, [("regions", .array(result.regions.map(\.json)))])
+            run.succeed(outcome, [("regions", .array(result.regions.map(\.json))), ("hashed_bytes", .int(result.hashedBytes))])
             let written = result.regions.filter { $0.status != .skipped }.count
             run.reporter.say(result.regions.map(\.reportLine).joined(separator: "\n"))
             run.reporter.say("Done: \(written) region(s) written, \(result.regions.count - written) already in flash; "
