@@ -85,11 +85,17 @@ struct DeviceJobTests {
 
     @Test("a dropped link: the port is opened again through the opener, after it refused twice, and the write resumes")
     func reopenAfterDisconnect() throws {
+        let images = Self.images(.esp32, seed: 8)
+        // The line drops in the middle of app.bin's frames (counted in a clean run).
+        let clean = ChipOpener(.esp32)
+        let marks = FrameMarks()
+        _ = DeviceJob.run(clean.request, context: JobContext { event in
+            if case .regionStarted(let info) = event, info.index == 2 { marks.start = clean.requests.values.reduce(0, +) }
+        }) { session throws(JobFailure) in try session.write(images) }
         var faults = FaultPlan()
-        faults.disconnectAfterFrames = 45  // the whole job takes about 60 frames: the line drops during app.bin
+        faults.disconnectAfterFrames = (marks.start + clean.requests.values.reduce(0, +)) / 2
         let opener = ChipOpener(.esp32, faults: faults, failedReopens: 2)
         let log = EventLog()
-        let images = Self.images(.esp32, seed: 8)
         let outcome = DeviceJob.run(opener.request, context: log.context) { session throws(JobFailure) in try session.write(images) }
         #expect(try outcome.result.get().regions.allSatisfy { $0.status == .verified })
         #expect(log.reopenedPorts >= 1)

@@ -66,7 +66,7 @@ extension Bootloader {
             try setLineRate(Self.romBaudRate)
             try Self.establishSync(connection, options: options, usbSerialJTAG: usesUSBSerialJTAG)
             try disableWatchdogs()
-            if attached { try attachFlash() }
+            if attached { try attachFlash(softReset: false) }
             if let size = configuredFlashSize { try setFlashSize(size) }
         }
     }

@@ -79,17 +79,13 @@ extension Bootloader {
     /// reset the chip in the middle of a long write (esptool `disable_watchdogs`). Not in secure download mode.
     public func disableWatchdogs() throws(LoaderError) {
         guard usesUSBSerialJTAG, !secureDownloadMode, let wdt = chip.usbSerialJTAG else { return }
-        typealias W = LoaderRequest.RegisterWrite
-        try connection.send(.writeRegister([
-            W(address: wdt.rtcWatchdogWriteProtect, value: USBSerialJTAGFacts.rtcWatchdogKey),
-            W(address: wdt.rtcWatchdogConfig0, value: 0),
-            W(address: wdt.rtcWatchdogWriteProtect, value: 0),
-        ]))
+        try connection.writeRegisters([
+            (wdt.rtcWatchdogWriteProtect, USBSerialJTAGFacts.rtcWatchdogKey), (wdt.rtcWatchdogConfig0, 0), (wdt.rtcWatchdogWriteProtect, 0),
+        ])
         let swd = try connection.readRegister(wdt.superWatchdogConfig)
-        try connection.send(.writeRegister([
-            W(address: wdt.superWatchdogWriteProtect, value: wdt.superWatchdogKey),
-            W(address: wdt.superWatchdogConfig, value: swd | wdt.superWatchdogAutoFeed),
-            W(address: wdt.superWatchdogWriteProtect, value: 0),
-        ]))
+        try connection.writeRegisters([
+            (wdt.superWatchdogWriteProtect, wdt.superWatchdogKey), (wdt.superWatchdogConfig, swd | wdt.superWatchdogAutoFeed),
+            (wdt.superWatchdogWriteProtect, 0),
+        ])
     }
 }

@@ -232,7 +232,7 @@ public final class Bootloader {
         if let baud = requestedBaudRate, connection.transport.canChangeBaudRate, connection.transport.baudRate != baud {
             try changeBaudRate(baud)
         }
-        if attached { try attachFlash() }
+        if attached { try attachFlash(softReset: false) }
         if let size = configuredFlashSize { try setFlashSize(size) }
     }
 

@@ -209,9 +209,10 @@ public final class LoaderConnection {
         try send(.readRegister(address: address)).value
     }
 
-    /// Writes several registers in one WRITE_REG (entries of address, value, mask, delay µs).
+    /// Writes registers in order, one WRITE_REG each, as esptool's `write_reg` does (the ROM takes several entries
+    /// in one command, but nothing esptool drives relies on that, and simpler loaders apply only the first).
     public func writeRegisters(_ writes: [(address: UInt32, value: UInt32)]) throws(LoaderError) {
-        try send(.writeRegister(writes.map { LoaderRequest.RegisterWrite(address: $0.address, value: $0.value) }))
+        for w in writes { try send(.writeRegister([LoaderRequest.RegisterWrite(address: w.address, value: w.value)])) }
     }
 }
 

@@ -113,7 +113,7 @@ public struct ResetSequence: Sendable, Equatable {
 
     /// An esptool custom reset sequence (`custom_reset_sequence`, esp_pylib `parse_custom_reset_sequence`):
     /// steps separated by `|`; `D0`/`D1` set DTR, `R0`/`R1` set RTS (re-writing DTR), `U<dtr>,<rts>` set both at
-    /// once, `W<seconds>` waits. Returns nil with a reason for a malformed step.
+    /// once, `W<seconds>` waits. A malformed step is a failure naming it.
     public static func custom(_ spec: String, name: String = "custom") -> Result<ResetSequence, CustomSequenceError> {
         var steps: [Step] = []
         for raw in spec.split(separator: "|") {
