@@ -12,14 +12,21 @@ public final class EmulatedDevice {
     /// The 6-byte base MAC the eFuse words report.
     public let mac: [UInt8]
     /// The UART rate the ROM currently runs at (after CHANGE_BAUDRATE).
-    public private(set) var baudRate: Int = 115_200
+    public internal(set) var baudRate: Int = 115_200
     /// Flash size the ROM works with: 2 MB until SPI_SET_PARAMS says otherwise, as on the real ROM.
-    public private(set) var configuredFlashSize = 2 * 1024 * 1024
+    public internal(set) var configuredFlashSize = 2 * 1024 * 1024
 
+    /// Memory and registers by word address (see `EmulatedMemoryMap`).
     var registers: [UInt32: UInt32] = [:]
     var write: WriteSession?
-    var ram: [UInt32: [UInt8]] = [:]
-    var memSession: (address: UInt32, cursor: Int)?
+    var memSession: MemSession?
+    /// The SPI flash chip's command side (status registers, SFDP).
+    var spiFlash: SPIFlashModel
+    /// Set once the chip left its loader (MEM_END with an entry point, FLASH_END asking to run the app): it no
+    /// longer answers loader commands until it is reset.
+    public internal(set) var running: RunningCode?
+    /// Times a READ_REG or WRITE_REG of an unmapped address crashed the chip back into its loader.
+    public internal(set) var crashes = 0
 
     enum WriteSession {
         case plain(cursor: Int)
@@ -46,6 +53,7 @@ public final class EmulatedDevice {
         self.timing = timing
         // Espressif's OUI and a per-chip suffix, unless given.
         self.mac = mac ?? [0x24, 0x0A, 0xC4, 0x5E, 0x00, UInt8(RomProfile.emulatedChips.firstIndex(of: profile.chip)! + 1)]
+        spiFlash = SPIFlashModel(size: flashSize)
         registers = profile.fixedRegisters
         let m = self.mac
         registers[profile.chip.macWords.low] = UInt32(m[2]) << 24 | UInt32(m[3]) << 16 | UInt32(m[4]) << 8 | UInt32(m[5])
@@ -68,6 +76,7 @@ public final class EmulatedDevice {
 
     public func handle(frame: [UInt8]) -> Output {
         guard let packet = CommandPacket(frame: frame) else { return Output() }  // the ROM ignores non-requests
+        guard running == nil else { return Output() }  // the loader is no longer running
         var out = Output()
         let request: LoaderRequest
         do throws(LoaderRequest.DecodeError) {
@@ -86,9 +95,10 @@ public final class EmulatedDevice {
             // The ROM answers a SYNC eight times.
             out.replies = Array(repeating: reply(opcode, value: Self.syncValue), count: 8)
         case .readRegister(let address):
-            out.replies = [reply(opcode, value: readRegister(address))]
+            guard let value = readRegister(address) else { return crash() }
+            out.replies = [reply(opcode, value: value)]
         case .writeRegister(let writes):
-            writeRegisters(writes)
+            guard writeRegisters(writes) else { return crash() }
             out.replies = [reply(opcode)]
         case .getSecurityInfo:
             guard let chipID = profile.securityInfoChipID else { out.replies = unsupported(); break }
@@ -108,27 +118,21 @@ public final class EmulatedDevice {
             out = self.begin(opcode, begin)
         case .flashData(let block), .flashDeflData(let block):
             out = data(opcode, block)
-        case .flashEnd, .flashDeflEnd:
+        case .flashEnd(let runUserCode), .flashDeflEnd(let runUserCode):
             write = nil
             out.replies = [reply(opcode)]
+            if runUserCode { running = .flashApplication }  // the ROM leaves the loader and boots the flash
         case .spiFlashMD5(let offset, let size):
             out.replies = [md5(offset, size)]
         case .readFlashSlow(let offset, let length):
             guard length <= 64, Int(offset) + 64 <= flash.size else { out.replies = [reply(opcode, error: .flashReadLengthError)]; break }
             out.replies = [reply(opcode, data: Array(flash.read(Int(offset), 64)))]
         case .memBegin(let begin):
-            memSession = (begin.address, 0)
-            ram[begin.address] = []
-            out.replies = [reply(opcode)]
+            out.replies = [memBegin(begin)]
         case .memData(let block):
-            guard let session = memSession else { out.replies = [reply(opcode, error: .failedToAct)]; break }
-            ram[session.address, default: []] += block.payload
-            memSession = (session.address, session.cursor + block.payload.count)
-            out.replies = [reply(opcode)]
-        case .memEnd:
-            // Accepted and stored, never executed: the emulated chip stays in its loader.
-            memSession = nil
-            out.replies = [reply(opcode)]
+            out.replies = [memData(block)]
+        case .memEnd(let end):
+            out.replies = [memEnd(end)]
         case .eraseFlash, .eraseRegion, .readFlash, .runUserCode:
             out.replies = unsupported()  // stub-only commands
         }

@@ -65,6 +65,21 @@ public enum AppImage {
         return try assemble(segments, entry: iramAddress, options: options)
     }
 
+    /// A program that lives in RAM only (DRAM data, IRAM code with the entry point; what `load-ram` takes, as
+    /// `elf2image --ram-only-header` makes for the ROM loader). The code is seeded filler like `make`'s.
+    public static func makeRAM(_ options: Options) throws(FormatError) -> [UInt8] {
+        let chip = options.chip
+        var generator = SeededGenerator(seed: options.seed)
+        let dram = filler(dramSize, &generator, text: true)
+        let iram = filler(max(4, (min(options.codeSize, 0x8000) + 3) / 4 * 4), &generator, text: false)
+        let dramAddress = region("DRAM", of: chip)
+        var iramAddress = region("IRAM", of: chip)
+        if iramAddress < dramAddress + UInt32(dram.count), dramAddress < iramAddress + UInt32(iram.count) {
+            iramAddress = dramAddress + UInt32(dram.count)
+        }
+        return try assemble([(dramAddress, dram), (iramAddress, iram)], entry: iramAddress, options: options)
+    }
+
     /// Header, segments, checksum, SHA-256.
     static func assemble(_ segments: [(UInt32, [UInt8])], entry: UInt32, options: Options) throws(FormatError) -> [UInt8] {
         let chip = options.chip

@@ -15,6 +15,10 @@ public struct FlashConfigFile: Sendable, Hashable {
     public var entries: [Entry] = []
     public var flash = FlashSettings()
     public var chip: String?
+    /// `--flash_size detect`: the size comes from the connected chip (`flash.size` is nil then).
+    public var detectSize = false
+    /// Where `detect` was given, for a merge's warning (merging has no chip to ask).
+    public var detectSizeLocation: SourceLocation?
     public var warnings: [FormatWarning] = []
 
     public init() {}
@@ -70,8 +74,8 @@ public struct FlashConfigFile: Sendable, Hashable {
             } else if takes(["--flash_size", "--flash-size", "-fs"]) {
                 let size = try optionValue()
                 if size == "detect" {
-                    warnings.append(FormatWarning("--flash_size detect needs a connected chip; the bootloader's size is kept",
-                                                  at: location))
+                    detectSize = true
+                    detectSizeLocation = location
                     flash.size = nil
                 } else {
                     flash.size = try Self.size(size, at: location)
@@ -113,11 +117,20 @@ public struct FlashConfigFile: Sendable, Hashable {
             let parsed = try FlashConfigFile(arguments: args.joined(separator: " "))
             flash = parsed.flash
             warnings = parsed.warnings
+            detectSize = parsed.detectSize
+            detectSizeLocation = parsed.detectSizeLocation
         }
         if let settings = root["flash_settings"] as? [String: Any] {
             if let v = settings["flash_mode"] as? String { flash.mode = try Self.mode(v, at: SourceLocation(field: "flash_mode")) }
             if let v = settings["flash_freq"] as? String { flash.frequency = try Self.frequency(v, at: SourceLocation(field: "flash_freq")) }
-            if let v = settings["flash_size"] as? String, v != "detect" { flash.size = try Self.size(v, at: SourceLocation(field: "flash_size")) }
+            if let v = settings["flash_size"] as? String {
+                if v == "detect" {
+                    detectSize = true
+                    detectSizeLocation = SourceLocation(field: "flash_size")
+                } else {
+                    flash.size = try Self.size(v, at: SourceLocation(field: "flash_size"))
+                }
+            }
         }
         if let extra = root["extra_esptool_args"] as? [String: Any], let c = extra["chip"] as? String { chip = c }
         guard let files = root["flash_files"] as? [String: Any] else {

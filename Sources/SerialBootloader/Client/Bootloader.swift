@@ -218,24 +218,10 @@ public final class Bootloader {
         attached = true
     }
 
-    /// Runs one SPI flash command through the controller registers and returns up to 32 bits it read
-    /// (esptool `run_spiflash_command`, shared/reference/esptool.md §6).
+    /// Runs one SPI flash command that sends only its opcode and returns up to 32 bits it read
+    /// (esptool `run_spiflash_command`, shared/reference/esptool.md §6; `run(_:)` takes the general form).
     public func runSPIFlashCommand(_ command: UInt8, readBits: Int) throws(LoaderError) -> UInt32 {
-        let spi = chip.spi
-        let savedUSR = try connection.readRegister(spi.usr)
-        let savedUSR2 = try connection.readRegister(spi.usr2)
-        let usrCommand: UInt32 = 1 << 31, usrMISO: UInt32 = 1 << 28
-        var writes: [(address: UInt32, value: UInt32)] = []
-        if readBits > 0 { writes.append((spi.misoDataLength, UInt32(readBits - 1))) }
-        writes += [(spi.usr, usrCommand | (readBits > 0 ? usrMISO : 0)), (spi.usr2, 7 << 28 | UInt32(command)), (spi.w0, 0),
-                   (spi.cmd, Self.spiCommandStart)]
-        try connection.writeRegisters(writes)
-        var done = false
-        for _ in 0..<10 where !done { done = try connection.readRegister(spi.cmd) & Self.spiCommandStart == 0 }
-        guard done else { throw LoaderError(.badReply, command: "SPI flash command 0x\(String(command, radix: 16))", "SPI command did not complete") }
-        let result = try connection.readRegister(spi.w0)
-        try connection.writeRegisters([(spi.usr, savedUSR), (spi.usr2, savedUSR2)])
-        return result
+        try run(SPIFlashCommand(command, readBits: readBits))
     }
 
     static let spiCommandStart: UInt32 = 1 << 18
@@ -334,8 +320,7 @@ public final class Bootloader {
                 throw LoaderError(.transport(error.kind), command: "hard reset", error.message)
             }
         case .softReset:
-            try beginWrite(compressed: false, eraseSize: 0, blocks: 0, address: 0)
-            try connection.send(.flashEnd(runUserCode: true))
+            try runUserCode()
         }
     }
 }

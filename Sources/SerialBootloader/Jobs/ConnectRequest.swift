@@ -19,6 +19,11 @@ public struct ConnectRequest: Sendable {
     public var reopenTimeout = 10.0
     /// Tries of the set-up after syncing (baud, attach, flash id and size, MAC, revision).
     public var setupAttempts = 5
+    /// How long to wait for replies; nil: esptool's figures for real ports, none for in-process chips
+    /// (`LoaderConnection`). esptool.cfg's timeouts arrive here.
+    public var timeouts: CommandTimeouts?
+    /// Called with a line per request and reply (`--trace`).
+    public var trace: (@Sendable (String) -> Void)?
 
     /// The ROM loader's rate after reset.
     public static let initialBaudRate = 115_200

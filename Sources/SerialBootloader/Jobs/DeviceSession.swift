@@ -41,8 +41,9 @@ public final class DeviceSession {
             throw JobFailure(stage: .open, reason: .portUnavailable, message: error.message)
         }
         context.onEvent(.stageStarted(.connect))
-        let connection = LoaderConnection(transport: transport, reopen: reopener(request, context))
+        let connection = LoaderConnection(transport: transport, timeouts: request.timeouts, reopen: reopener(request, context))
         connection.cancellation = context.cancellation
+        connection.trace = request.trace
         let loader: Bootloader
         do throws(LoaderError) {
             loader = try Bootloader.connect(connection, options: ConnectOptions(before: request.before, attempts: request.connectAttempts,

@@ -5,16 +5,18 @@ struct EraseRegionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "erase-region",
         abstract: "Erase a range of flash (a FLASH_BEGIN without data; the ROM has no erase command).",
-        discussion: """
-            ADDR and SIZE must be multiples of 4096 (a flash sector). The range is checked to read 0xFF afterwards.
+        discussion: EsptoolSpelling.discussion("erase-region", """
+            ADDR and SIZE must be multiples of 4096 (a flash sector); SIZE takes K/M suffixes (16k). The range is \
+            checked to read 0xFF afterwards.
 
             Examples:
               espflash-swift erase-region -p /dev/ttyUSB0 0x9000 0x6000
               espflash-swift erase-region -p virtual://esp32?flash=chip.bin 0x20000 64K
-            """
+            """)
     )
 
     @OptionGroup var connection: ConnectionOptions
+    @Flag(help: "Accepted for esptool compatibility (security features are not checked here).") var force = false
     @Argument(help: "Start address (multiple of 4096).") var address: FlashNumber
     @Argument(help: "Bytes to erase (multiple of 4096).") var size: FlashNumber
 
@@ -33,14 +35,15 @@ struct EraseFlashCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "erase-flash",
         abstract: "Erase the whole flash (FLASH_BEGIN over the whole chip) and check it reads 0xFF.",
-        discussion: """
+        discussion: EsptoolSpelling.discussion("erase-flash", """
             Examples:
               espflash-swift erase-flash -p /dev/ttyUSB0
               espflash-swift erase-flash -p virtual://esp32c3?flash=chip.bin --json
-            """
+            """)
     )
 
     @OptionGroup var connection: ConnectionOptions
+    @Flag(help: "Accepted for esptool compatibility (security features are not checked here).") var force = false
 
     func run() throws {
         try reportingFailures { try erase(DeviceCommandRun("erase-flash", connection), .all) }
