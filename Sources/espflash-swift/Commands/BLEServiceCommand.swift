@@ -92,14 +92,14 @@ struct BLEServiceCommand: ParsableCommand {
                 .object([
                     ("index", .int(a.index)), ("uuid_len", .int(a.uuidLength)), ("uuid", .string(a.uuid)),
                     ("perm", .int(a.permissions)),
-                    ("permNames", .array(BLEServiceTable.permissionNames.filter { a.permissions & $0.bit != 0 }.map { .string($0.name) })),
+                    ("perm_names", .array(BLEServiceTable.permissionNames.filter { a.permissions & $0.bit != 0 }.map { .string($0.name) })),
                     ("val_max_len", .int(a.maxLength)), ("val_cur_len", .int(a.currentLength)), ("value", .string(a.value)),
                 ])
             }
             return .object([
                 ("format", .string("ble_data")),
-                ("jsonLength", .int(decoded.jsonLength)),
-                ("trailingErasedBytes", .int(decoded.trailingErasedBytes)),
+                ("json_length", .int(decoded.jsonLength)),
+                ("trailing_erased_bytes", .int(decoded.trailingErasedBytes)),
                 ("attributes", .array(attributes)),
                 ("warnings", .array(decoded.warnings.map { .string($0.message) })),
             ])

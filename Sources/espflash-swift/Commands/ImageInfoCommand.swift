@@ -35,35 +35,35 @@ struct ImageInfoCommand: ParsableCommand {
         let d = ext.driveSettings
         let header: JSONValue = .object([
             ("magic", .int(Int(FirmwareImage.magic))),
-            ("segmentCount", .int(Int(image.segmentCount))),
-            ("entryPoint", .int(Int(image.entryPoint))),
-            ("flashMode", .optional(FlashMode(headerCode: image.flashMode)?.rawValue)),
-            ("flashModeCode", .int(Int(image.flashMode))),
-            ("flashSize", .optional(FlashSize(headerCode: image.flashSizeCode)?.name)),
-            ("flashSizeCode", .int(Int(image.flashSizeCode >> 4))),
-            ("flashFreq", .optional(chip.flashFrequencyName(image.flashFrequencyCode))),
-            ("flashFreqCode", .int(Int(image.flashFrequencyCode))),
+            ("segment_count", .int(Int(image.segmentCount))),
+            ("entry_point", .int(Int(image.entryPoint))),
+            ("flash_mode", .optional(FlashMode(headerCode: image.flashMode)?.rawValue)),
+            ("flash_mode_code", .int(Int(image.flashMode))),
+            ("flash_size", .optional(FlashSize(headerCode: image.flashSizeCode)?.name)),
+            ("flash_size_code", .int(Int(image.flashSizeCode >> 4))),
+            ("flash_freq", .optional(chip.flashFrequencyName(image.flashFrequencyCode))),
+            ("flash_freq_code", .int(Int(image.flashFrequencyCode))),
         ])
         let extended: JSONValue = .object([
-            ("wpPin", .int(Int(ext.wpPin))),
-            ("wpPinDisabled", .bool(ext.wpPin == FirmwareImage.wpPinDisabled)),
+            ("wp_pin", .int(Int(ext.wpPin))),
+            ("wp_pin_disabled", .bool(ext.wpPin == FirmwareImage.wpPinDisabled)),
             ("drive", .object(zip(["clk", "q", "d", "cs0", "hd", "wp"], d).map { ($0, .int(Int($1))) })),
-            ("chipId", .int(Int(ext.chipID))),
-            ("chipIdName", .string(ImageInfo.chipName(forID: ext.chipID))),
-            ("minRevision", .string(ImageInfo.revision(ext.minRevisionFull))),
-            ("minRevisionFull", .int(Int(ext.minRevisionFull))),
-            ("legacyMinRevision", .int(Int(ext.minRevision))),
-            ("maxRevision", .string(ImageInfo.revision(ext.maxRevisionFull))),
-            ("maxRevisionFull", .int(Int(ext.maxRevisionFull))),
-            ("hashAppended", .bool(ext.hashAppended)),
+            ("chip_id", .int(Int(ext.chipID))),
+            ("chip_id_name", .string(ImageInfo.chipName(forID: ext.chipID))),
+            ("min_revision", .string(ImageInfo.revision(ext.minRevisionFull))),
+            ("min_revision_full", .int(Int(ext.minRevisionFull))),
+            ("legacy_min_revision", .int(Int(ext.minRevision))),
+            ("max_revision", .string(ImageInfo.revision(ext.maxRevisionFull))),
+            ("max_revision_full", .int(Int(ext.maxRevisionFull))),
+            ("hash_appended", .bool(ext.hashAppended)),
         ])
         let segments = image.segments.enumerated().map { index, s -> JSONValue in
             .object([
                 ("index", .int(index)),
                 ("length", .int(s.data.count)),
-                ("loadAddress", .int(Int(s.loadAddress))),
-                ("fileOffset", .int(s.fileOffset)),
-                ("memoryTypes", .array(chip.memoryTypes(at: s.loadAddress).map(JSONValue.string))),
+                ("load_address", .int(Int(s.loadAddress))),
+                ("file_offset", .int(s.fileOffset)),
+                ("memory_types", .array(chip.memoryTypes(at: s.loadAddress).map(JSONValue.string))),
             ])
         }
         let checksum: JSONValue = .object([
@@ -82,35 +82,35 @@ struct ImageInfoCommand: ParsableCommand {
         var app: JSONValue = .null
         if let a = info.app {
             app = .object([
-                ("projectName", .string(a.projectName)),
+                ("project_name", .string(a.projectName)),
                 ("version", .string(a.version)),
-                ("compileDate", .string(a.compileDate)),
-                ("compileTime", .string(a.compileTime)),
-                ("idfVersion", .string(a.idfVersion)),
-                ("elfSha256", .string(a.elfSHA256.hexString)),
-                ("secureVersion", .int(Int(a.secureVersion))),
-                ("minEfuseBlockRevision", .string("\(a.minEfuseBlockRevision / 100).\(a.minEfuseBlockRevision % 100)")),
-                ("maxEfuseBlockRevision", .string("\(a.maxEfuseBlockRevision / 100).\(a.maxEfuseBlockRevision % 100)")),
-                ("mmuPageSize", .optional(a.mmuPageSize)),
+                ("compile_date", .string(a.compileDate)),
+                ("compile_time", .string(a.compileTime)),
+                ("idf_version", .string(a.idfVersion)),
+                ("elf_sha256", .string(a.elfSHA256.hexString)),
+                ("secure_version", .int(Int(a.secureVersion))),
+                ("min_efuse_block_revision", .string("\(a.minEfuseBlockRevision / 100).\(a.minEfuseBlockRevision % 100)")),
+                ("max_efuse_block_revision", .string("\(a.maxEfuseBlockRevision / 100).\(a.maxEfuseBlockRevision % 100)")),
+                ("mmu_page_size", .optional(a.mmuPageSize)),
             ])
         }
         var bootloader: JSONValue = .null
         if let b = info.bootloader {
             bootloader = .object([
                 ("version", .int(Int(b.version))),
-                ("idfVersion", .string(b.idfVersion)),
-                ("compileTime", .string(b.dateTime)),
+                ("idf_version", .string(b.idfVersion)),
+                ("compile_time", .string(b.dateTime)),
             ])
         }
         return .object([
             ("size", .int(info.size)),
             ("chip", .string(chip.name)),
-            ("chipName", .string(chip.displayName)),
-            ("imageVersion", .int(1)),
+            ("chip_name", .string(chip.displayName)),
+            ("image_version", .int(1)),
             ("header", header),
             ("extendedHeader", extended),
             ("segments", .array(segments)),
-            ("dataLength", .int(image.dataLength)),
+            ("data_length", .int(image.dataLength)),
             ("checksum", checksum),
             ("sha256", sha),
             ("appDescription", app),

@@ -154,19 +154,19 @@ struct PKICommand: ParsableCommand {
             let items = zip(decoded.bundle.items, contents).enumerated().map { n, pair -> JSONValue in
                 let (item, content) = pair
                 return .object([
-                    ("type", .optional(item.kind.word)), ("typeByte", .int(Int(item.kind.rawValue))), ("id", .int(Int(item.id))),
+                    ("type", .optional(item.kind.word)), ("type_byte", .int(Int(item.kind.rawValue))), ("id", .int(Int(item.id))),
                     ("offset", .int(item.offset)), ("length", .int(item.content.count)),
                     ("content", .string(content.kind.rawValue)), ("encoding", .optional(content.encoding)),
                     ("subject", .optional(content.subject)), ("issuer", .optional(content.issuer)),
-                    ("notValidBefore", .optional(content.notValidBefore.map(date))),
-                    ("notValidAfter", .optional(content.notValidAfter.map(date))),
-                    ("keyType", .optional(content.keyType)), ("problem", .optional(content.problem)),
+                    ("not_valid_before", .optional(content.notValidBefore.map(date))),
+                    ("not_valid_after", .optional(content.notValidAfter.map(date))),
+                    ("key_type", .optional(content.keyType)), ("problem", .optional(content.problem)),
                     ("file", .optional(files[n])),
                 ])
             }
             return .object([
                 ("format", .string("pki")), ("count", .int(decoded.bundle.items.count)),
-                ("totalLength", .int(decoded.totalLength)), ("trailingErasedBytes", .int(decoded.trailingErasedBytes)),
+                ("total_length", .int(decoded.totalLength)), ("trailing_erased_bytes", .int(decoded.trailingErasedBytes)),
                 ("items", .array(items)),
             ])
         }

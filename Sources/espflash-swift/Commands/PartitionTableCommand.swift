@@ -111,9 +111,9 @@ struct PartitionTableCommand: ParsableCommand {
             return .object([
                 ("name", .string(e.name)),
                 ("type", .int(type)),
-                ("typeName", .optional(keywords.typeName(type))),
+                ("type_name", .optional(keywords.typeName(type))),
                 ("subtype", .int(Int(e.subtype))),
-                ("subtypeName", .optional(keywords.subtypeName(Int(e.subtype), type: type))),
+                ("subtype_name", .optional(keywords.subtypeName(Int(e.subtype), type: type))),
                 ("offset", .int(Int(e.offset))),
                 ("size", .int(Int(e.size))),
                 ("flags", .array(e.flags.names.map(JSONValue.string))),
