@@ -45,7 +45,7 @@ import Testing
         let result = try CLI.run(["image-info", CLI.fixture("images/" + image), "--json"])
         #expect(result.exitCode == 0)
         let json = try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any])
-        let header = json["header"] as! [String: Any], ext = json["extendedHeader"] as! [String: Any]
+        let header = json["header"] as! [String: Any], ext = json["extended_header"] as! [String: Any]
         func hex(_ any: Any?) -> String { "0x" + String(any as! Int, radix: 16) }
 
         #expect(facts["Image size"] == "\(json["size"] as! Int) bytes")
@@ -82,7 +82,7 @@ import Testing
         } else {
             #expect(facts["Validation hash"] == nil)
         }
-        if let app = json["appDescription"] as? [String: Any] {
+        if let app = json["app_description"] as? [String: Any] {
             #expect(facts["Project name"] == app["project_name"] as? String)
             #expect(facts["App version"] == app["version"] as? String)
             #expect(facts["Compile time"] == "\(app["compile_date"] as! String) \(app["compile_time"] as! String)")
@@ -94,7 +94,7 @@ import Testing
         } else {
             #expect(facts["Project name"] == nil)
         }
-        if let bootloader = json["bootloaderDescription"] as? [String: Any] {
+        if let bootloader = json["bootloader_description"] as? [String: Any] {
             #expect(facts["Bootloader version"] == String(bootloader["version"] as! Int))
             #expect(facts["ESP-IDF"] == bootloader["idf_version"] as? String)
             #expect(facts["Compile time"] == bootloader["compile_time"] as? String)

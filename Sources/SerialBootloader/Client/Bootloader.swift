@@ -29,6 +29,8 @@ public final class Bootloader {
     public private(set) var reconnects = 0
     /// The rate `changeBaudRate` was last asked for; restored after the port is reopened.
     public private(set) var requestedBaudRate: Int?
+    /// SPI_ATTACH's pin word when the user chose the pins (`--spi-connection`); nil: the chip's default.
+    public var flashPinsOverride: UInt32?
 
     /// The ROM's FLASH_BEGIN block size (`ESPLoader.FLASH_WRITE_SIZE`).
     public static let romBlockSize = 0x400
@@ -205,6 +207,11 @@ public final class Bootloader {
     /// (`ESP32ROM.get_chip_spi_pads`). The ROM takes four more zero bytes than the stub.
     public func attachFlash() throws(LoaderError) {
         var config: UInt32 = 0
+        if let flashPinsOverride {
+            try connection.send(.spiAttach(configuration: flashPinsOverride, romPadding: true))
+            attached = true
+            return
+        }
         switch chip.flashPins {
         case .defaultPins:
             break

@@ -55,6 +55,7 @@ public final class DeviceSession {
             if error.kind == .noSync { failure.help = "is the chip in download mode (hold BOOT, tap EN)? try --before or --connect-attempts" }
             throw failure
         }
+        loader.flashPinsOverride = request.spiConnection
         var retries = 0
         let info: DeviceInfo
         do throws(LoaderError) {

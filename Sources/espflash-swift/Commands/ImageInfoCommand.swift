@@ -5,7 +5,7 @@ struct ImageInfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "image-info",
         abstract: "Show the header, segments, checksum, SHA-256 and app/bootloader description of a firmware image.",
-        discussion: """
+        discussion: EsptoolSpelling.discussion("image-info", """
             Reports what esptool 5.6.0 image-info reports for ESP32-family application and bootloader images, with \
             the same text layout (without esptool's version banner). The chip is taken from the image header. \
             A file that is not an image, or is truncated, is an error (exit 2).
@@ -13,7 +13,8 @@ struct ImageInfoCommand: ParsableCommand {
             Examples:
               espflash-swift image-info build/bootloader/bootloader.bin
               espflash-swift image-info build/esp-at.bin --json
-            """
+              espflash-swift --chip esp32 image-info build/bootloader/bootloader.bin
+            """)
     )
 
     @Argument(help: "Application or bootloader image (.bin).")
@@ -22,10 +23,16 @@ struct ImageInfoCommand: ParsableCommand {
     @Flag(name: .customLong("json"), help: "Print the facts as one JSON document.")
     var json = false
 
+    @Option(name: [.short, .long], help: "The chip the image should be for (esptool's global --chip); a different one is a warning.")
+    var chip: ChipArgument?
+
     func run() throws {
         try reportingFailures {
             let info = try InputFile.decode(file, with: ImageInfo.init(inspecting:))
             Console.warnings(info.warnings, file: file)
+            if let expected = chip?.chip, expected != info.chip {
+                Console.warning("\(file) is an \(info.chip.displayName) image, not an \(expected.displayName) one (--chip \(expected.name))")
+            }
             if json { Console.out(Self.json(info)) } else { Console.out(info.text) }
         }
     }
@@ -108,13 +115,13 @@ struct ImageInfoCommand: ParsableCommand {
             ("chip_name", .string(chip.displayName)),
             ("image_version", .int(1)),
             ("header", header),
-            ("extendedHeader", extended),
+            ("extended_header", extended),
             ("segments", .array(segments)),
             ("data_length", .int(image.dataLength)),
             ("checksum", checksum),
             ("sha256", sha),
-            ("appDescription", app),
-            ("bootloaderDescription", bootloader),
+            ("app_description", app),
+            ("bootloader_description", bootloader),
             ("warnings", .array(info.warnings.map { .string($0.message) })),
         ])
     }

@@ -104,7 +104,7 @@ struct NVSInspectCommand: ParsableCommand {
                     ("entry", .int(item.entry)), ("address", .int(item.address)), ("state", .string(item.state.name)),
                     ("namespace", .int(Int(item.namespace))), ("namespace_name", .optional(names[item.namespace])),
                     ("type", .string(item.typeName)), ("type_code", .int(Int(item.typeRaw))), ("span", .int(item.span)),
-                    ("chunkIndex", item.chunkIndex == 0xFF ? .null : .int(Int(item.chunkIndex))),
+                    ("chunk_index", item.chunkIndex == 0xFF ? .null : .int(Int(item.chunkIndex))),
                     ("key", .string(item.key)), ("crc_valid", .bool(item.crcValid)),
                 ]
                 if item.namespace == 0, item.type == .u8 { members.append(("namespace_index", .int(Int(item.data[0])))) }
@@ -127,7 +127,7 @@ struct NVSInspectCommand: ParsableCommand {
             return .object([
                 ("index", .int(page.index)), ("offset", .int(page.offset)), ("blank", .bool(page.isBlank)),
                 ("state", .string(page.isBlank ? "EMPTY" : page.stateName)), ("sequence", page.isBlank ? .null : .int(Int(page.sequence))),
-                ("formatVersion", page.isBlank ? .null : page.version.map { .int($0.number) } ?? .null),
+                ("format_version", page.isBlank ? .null : page.version.map { .int($0.number) } ?? .null),
                 ("header_crc_valid", .bool(page.headerCRCValid)),
                 ("items", .array(items)), ("problems", .array(page.problems.map(JSONValue.string))),
             ])

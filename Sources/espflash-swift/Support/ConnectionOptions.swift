@@ -58,6 +58,10 @@ struct ConnectionOptions: ParsableArguments {
     @Option(name: .customLong("port-filter"), help: "Narrow the automatic port choice: vid=0x303A, pid=0x1001, name=ttyACM, serial=TEXT (comma-separated or repeated).")
     var portFilter: [String] = []
 
+    @Option(name: [.customLong("sc", withSingleDash: true), .customLong("spi-connection")],
+            help: "SPI flash pins: SPI, HSPI (ESP32) or CLK,Q,D,HD,CS GPIO numbers; default: the chip's own (eFuse) pins.")
+    var spiConnection: String?
+
     @Flag(help: "Print every request and reply to the loader on stderr.")
     var trace = false
 
@@ -86,6 +90,22 @@ struct ConnectionOptions: ParsableArguments {
         }
         if let baud, baud <= 0 { throw ValidationError("--baud must be positive") }
         do { _ = try PortFilter(parsing: portFilter) } catch { throw ValidationError(error.description) }
+        if let spiConnection, Self.spiPins(spiConnection) == nil {
+            throw ValidationError("--spi-connection takes SPI, HSPI or five GPIO numbers CLK,Q,D,HD,CS, not '\(spiConnection)'")
+        }
+    }
+
+    /// SPI_ATTACH's pin word for `--spi-connection` (esptool `SpiConnectionType`, `attach_flash`).
+    static func spiPins(_ text: String) -> UInt32? {
+        switch text.uppercased() {
+        case "SPI": return 0
+        case "HSPI": return 1
+        default:
+            let pins = text.split(separator: ",").map { Int($0.trimming(" ")) }
+            guard pins.count == 5, pins.allSatisfy({ $0 != nil && (0...63).contains($0!) }) else { return nil }
+            let (clk, q, d, hd, cs) = (UInt32(pins[0]!), UInt32(pins[1]!), UInt32(pins[2]!), UInt32(pins[3]!), UInt32(pins[4]!))
+            return hd << 24 | cs << 18 | d << 12 | q << 6 | clk
+        }
     }
 }
 
@@ -101,6 +121,7 @@ struct ResolvedConnection {
     var timeouts: CommandTimeouts?
     var writeBlockAttempts: Int?
     var filter: PortFilter
+    var spiConnection: UInt32?
 
     init(_ options: ConnectionOptions, defaults: EsptoolDefaults = .shared) throws {
         port = options.givenPort
@@ -122,6 +143,10 @@ struct ResolvedConnection {
         timeouts = try defaults.timeouts()
         writeBlockAttempts = try defaults.integer([], key: "write_block_attempts", "a number of attempts")
         do { filter = try PortFilter(parsing: options.portFilter) } catch { throw CommandFailure.usage(error.description) }
+        spiConnection = options.spiConnection.flatMap(ConnectionOptions.spiPins)
+        if spiConnection == 1, let chip, chip != .esp32 {
+            throw CommandFailure.usage("--spi-connection HSPI exists on the ESP32 only, not the \(chip.displayName)")
+        }
         if let note = defaults.unusedKeysNote() { Console.write(2, "note: \(note)\n") }
     }
 }

@@ -85,6 +85,7 @@ final class DeviceCommandRun {
             request.connectAttempts = settings.connectAttempts
             request.chip = settings.chip
             request.flashSize = flashSize
+            request.spiConnection = settings.spiConnection
             if case .virtual = address {} else { request.timeouts = settings.timeouts }
             if options.trace { request.trace = { line in Console.write(2, "trace: \(line)\n") } }
             return request

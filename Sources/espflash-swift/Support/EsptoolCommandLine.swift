@@ -40,6 +40,13 @@ struct EsptoolCommandLine {
         Global(names: ["--override-vddsdio"], long: "--override-vddsdio", takesValue: true),
     ]
 
+    /// esptool commands this tool does not have, and why.
+    static let notHere = [
+        "elf2image": "esptool's elf2image is not part of this tool (build images with ESP-IDF; image make-app writes a stand-in)",
+        "verify-sdc-certificate": "the Secure Debug Controller commands (ESP32-S31) are not supported",
+        "read-sdc-chip-info": "the Secure Debug Controller commands (ESP32-S31) are not supported",
+    ]
+
     /// esptool v4 spellings esptool 5 still takes, beyond underscores.
     static let renamedOptions = ["--fill-flash-size": "--pad-to-size"]
     /// Options whose values are esptool choices spelled with hyphens (underscores deprecated).
@@ -53,7 +60,12 @@ struct EsptoolCommandLine {
             globals.append((global, consumed.values))
             i = consumed.next
         }
-        guard i < words.count, var node = commands.child(named: words[i], notes: &notes) else { return words }
+        guard i < words.count else { return words }
+        guard var node = commands.child(named: words[i], notes: &notes) else {
+            if words[i].hasPrefix("-") || words[i] == "help" { return words }
+            throw CommandFailure.usage("unknown command '\(words[i])'" + (Self.notHere[words[i]].map { ": \($0)" } ?? ""),
+                                       help: "'espflash-swift --help' lists the commands")
+        }
         var path = [node.name]
         i += 1
         while i < words.count, let child = node.child(named: words[i], notes: &notes) {
@@ -131,6 +143,12 @@ struct EsptoolCommandLine {
                 if value != "no" { out.append("--diff") }
                 continue
             }
+            if word == "--flash-size" || word == "-fs", let value = inline ?? (i < words.count ? words[i] : nil), let modern = Self.megabitSize(value) {
+                if inline == nil { i += 1 }
+                notes.append("Deprecated: flash size '\(value)' counts megabits (esptool v1); use '\(modern)'.")
+                out += [word, modern]
+                continue
+            }
             if Self.choiceOptions.contains(word) {
                 let value = inline ?? (i < words.count ? words[i] : nil)
                 if inline == nil, value != nil { i += 1 }
@@ -141,6 +159,15 @@ struct EsptoolCommandLine {
             out.append(inline.map { word + "=" + $0 } ?? word)
         }
         return out
+    }
+
+    /// esptool v1's flash sizes in megabits (`32m` is 4 MB, `16m-c1` is `2MB-c1`); nil for anything else.
+    static func megabitSize(_ value: String) -> String? {
+        let parts = value.lowercased().split(separator: "-", maxSplits: 1)
+        guard let first = parts.first, first.hasSuffix("m"), let megabits = Int(first.dropLast()), megabits >= 2,
+              megabits & (megabits - 1) == 0, megabits <= 1024 else { return nil }
+        let name = megabits >= 8 ? "\(megabits / 8)MB" : "\(megabits * 128)KB"
+        return parts.count == 2 ? name + "-" + parts[1] : name
     }
 
     /// `no_reset` for `--before` is v4's `no-reset`.
