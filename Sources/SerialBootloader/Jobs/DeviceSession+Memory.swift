@@ -57,21 +57,7 @@ extension DeviceSession {
     /// (`DeviceJob.run(after: .noReset)`).
     public func loadRAM(_ image: RAMImage, name: String, force: Bool = false) throws(JobFailure) -> RAMLoadResult {
         try begin(.check)
-        let outside = image.segmentsOutsideRAM(of: info.chip)
-        if let first = outside.first {
-            throw JobFailure(stage: .check, reason: .invalidInput,
-                             message: "\(name): segment at 0x\(hex(Int(first.address))) (\(first.data.count) bytes) is not in the \(info.chip.displayName)'s RAM"
-                                 + (outside.count > 1 ? " (and \(outside.count - 1) more)" : ""),
-                             help: "load-ram takes programs linked for IRAM/DRAM only; flash-mapped code needs write-flash")
-        }
-        if let id = image.chipID, id != info.chip.imageChipID {
-            let imageChip = Chip.withImageChipID(id)?.displayName ?? "chip id \(id)"
-            if !force {
-                throw JobFailure(stage: .check, reason: .incompatibleImage, message: "\(name) is an \(imageChip) image, the chip is an \(info.chip.displayName)",
-                                 help: "use --force to load it anyway")
-            }
-            emit(.note("\(name) is an \(imageChip) image; loading it anyway (--force)", isWarning: true))
-        }
+        for note in try Self.checkRAMImage(image, name: name, chip: info.chip, force: force) { emit(.note(note, isWarning: true)) }
         try begin(.write)
         let blockSize = ramBlockSize
         var loaded: [RAMLoadResult.Segment] = []
@@ -90,6 +76,29 @@ extension DeviceSession {
             throw JobFailure(error, stage: .write)
         }
         return RAMLoadResult(segments: loaded, entry: image.entry, blockSize: blockSize)
+    }
+
+    /// load-ram's checks, also callable before connecting when the chip is known: an ESP image for another chip is
+    /// refused (`incompatible_image`) unless `force` (then it is a returned warning), and every segment must lie in
+    /// the chip's RAM (`invalid_input`).
+    public static func checkRAMImage(_ image: RAMImage, name: String, chip: Chip, force: Bool) throws(JobFailure) -> [String] {
+        var warnings: [String] = []
+        if let id = image.chipID, id != chip.imageChipID {
+            let imageChip = Chip.withImageChipID(id)?.displayName ?? "chip id \(id)"
+            if !force {
+                throw JobFailure(stage: .check, reason: .incompatibleImage, message: "\(name) is an \(imageChip) image, the chip is an \(chip.displayName)",
+                                 help: "use --force to load it anyway")
+            }
+            warnings.append("\(name) is an \(imageChip) image; loading it anyway (--force)")
+        }
+        let outside = image.segmentsOutsideRAM(of: chip)
+        if let first = outside.first {
+            throw JobFailure(stage: .check, reason: .invalidInput,
+                             message: "\(name): segment at 0x\(hex(Int(first.address))) (\(first.data.count) bytes) is not in the \(chip.displayName)'s RAM"
+                                 + (outside.count > 1 ? " (and \(outside.count - 1) more)" : ""),
+                             help: "load-ram takes programs linked for IRAM/DRAM only; flash-mapped code needs write-flash")
+        }
+        return warnings
     }
 
     /// Leaves the loader and boots the application in flash (esptool `run`). Stage `finish`.

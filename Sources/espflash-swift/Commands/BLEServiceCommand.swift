@@ -5,7 +5,7 @@ struct BLEServiceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ble-service",
         abstract: "Build or inspect the AT firmware's ble_data.bin (GATT services for AT+BLEGATTSSRVCRE).",
-        discussion: """
+        discussion: EsptoolSpelling.discussion("ble-service", """
             ble_data.bin is a 16-bit length, the magic 27 95 and a JSON text (esp-at v1.0 - v3.0). Output bytes are \
             identical to esp-at's BLEService.py (final Python 3 version).
 
@@ -13,7 +13,7 @@ struct BLEServiceCommand: ParsableCommand {
               espflash-swift ble-service build ble_services.csv -o ble_data.bin
               espflash-swift ble-service build ble_services.csv -o ble_data.bin --partition-size 24K
               espflash-swift ble-service inspect ble_data.bin --json
-            """,
+            """),
         subcommands: [Build.self, Inspect.self]
     )
 

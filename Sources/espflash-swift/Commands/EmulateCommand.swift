@@ -15,7 +15,7 @@ struct EmulateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "emulate",
         abstract: "Run an emulated chip in ROM download mode on a TCP port or a pseudo-terminal.",
-        discussion: """
+        discussion: EsptoolSpelling.discussion("emulate", """
             The emulated ROM loader answers esptool (--no-stub --before no-reset) and this tool as a chip would: \
             SYNC, READ_REG/WRITE_REG (eFuse MAC, SPI flash ID), SPI_ATTACH, SPI_SET_PARAMS (writes past 2 MB fail \
             before it), CHANGE_BAUDRATE, FLASH_BEGIN/DATA/END and FLASH_DEFL_* with NOR semantics, \
@@ -38,7 +38,7 @@ struct EmulateCommand: ParsableCommand {
               espflash-swift emulate --chip esp32s3 --listen 127.0.0.1:5555 --baud-model 921600 --flash-timing typical
               espflash-swift emulate --chip esp32 --listen 127.0.0.1:0 --fault corrupt-rx=0.01 --fault seed=7 --log frames.log
               espflash-swift emulate --chip esp32 --flash chip.bin --at-pty --at-port-file at-port.txt
-            """
+            """)
     )
 
     @Option(name: [.short, .long], help: "Chip to emulate: \(RomProfile.emulatedChips.map(\.rawValue).joined(separator: ", ")).")

@@ -135,10 +135,8 @@ struct LoadRAMCommand: ParsableCommand {
             let run = DeviceCommandRun("load-ram", connection)
             let image = try run.arguments { try InputFile.decode(file, with: RAMImage.init(parsing:)) }
             try run.arguments {
-                if let chip = try run.settings().chip, let outside = image.segmentsOutsideRAM(of: chip).first {
-                    throw CommandFailure(exitCode: ExitStatus.badInput,
-                                         message: "\(file): segment at \(hexAddress(Int(outside.address))) (\(outside.data.count) bytes) is not in the \(chip.displayName)'s RAM",
-                                         help: "load-ram takes programs linked for IRAM/DRAM only; flash-mapped code needs write-flash")
+                if let chip = try run.settings().chip {
+                    for warning in try DeviceSession.checkRAMImage(image, name: file, chip: chip, force: force) { run.reporter.note(warning, warning: true) }
                 }
             }
             let (result, outcome) = try run.run(after: .noReset) { session throws(JobFailure) in

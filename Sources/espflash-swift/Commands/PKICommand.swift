@@ -6,7 +6,7 @@ struct PKICommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pki",
         abstract: "Build or inspect the AT firmware's PKI bins (server_cert, client_key, mqtt_ca … partitions).",
-        discussion: """
+        discussion: EsptoolSpelling.discussion("pki", """
             A PKI bin holds certificates and keys behind AT+CIPSSLCCONF (esp-at v1.0 - v3.0): magic F1 F1, item \
             count, total length, then each file verbatim with a type (ca 01, cert 02, key 03) and an id. Output \
             bytes are identical to esp-at's AtPKI.py generate_bin (final Python 3 version).
@@ -16,7 +16,7 @@ struct PKICommand: ParsableCommand {
               espflash-swift pki build -o client_cert.bin cert client0.crt cert client1.crt
               espflash-swift pki inspect server_cert.bin
               espflash-swift pki inspect client_key.bin --json --extract keys/
-            """,
+            """),
         subcommands: [Build.self, Inspect.self]
     )
 

@@ -10,7 +10,7 @@ struct PartitionTableCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "partition-table",
         abstract: "Convert a partition table between CSV and binary (gen_esp32part.py compatible).",
-        discussion: """
+        discussion: EsptoolSpelling.discussion("partition-table", """
             INPUT is a CSV (converted to the 0xC00-byte binary table) or a binary table (converted to CSV); a file \
             starting with AA 50 is binary. at_customize.csv of the AT firmware is an ordinary table with type 0x40 rows.
             Output bytes are identical to ESP-IDF v5.5 gen_esp32part.py. Unlike it, names longer than 16 bytes and \
@@ -21,7 +21,7 @@ struct PartitionTableCommand: ParsableCommand {
               espflash-swift partition-table partitions.csv -o partitions.bin --disable-md5sum --flash-size 4MB
               espflash-swift partition-table at_customize.bin
               espflash-swift partition-table partitions.bin --json
-            """
+            """)
     )
 
     @Argument(help: "CSV or binary partition table.")
