@@ -30,18 +30,6 @@ enum AddressFilePairs {
     }
 }
 
-/// `-fs`: `keep`, `detect` or a size such as `4MB`.
-struct FlashSizeArgument: ExpressibleByArgument {
-    var choice: FlashSizeChoice
-
-    init?(argument: String) {
-        guard let choice = FlashSizeChoice(argument: argument) else { return nil }
-        self.choice = choice
-    }
-
-    static var allValueStrings: [String] { ["keep", "detect"] + FlashSize.choices }
-}
-
 extension FlashMode: ExpressibleByArgument {
     public init?(argument: String) { self.init(name: argument) }
 }
