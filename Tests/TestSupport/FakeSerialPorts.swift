@@ -5,23 +5,35 @@ import Foundation
 /// ftdi_sio: the tty hangs off a port device under the USB interface) or `usb` (cdc_acm: the interface itself);
 /// the USB device above the interface has `idVendor`, `idProduct`, `serial`, `product`, `manufacturer`.
 /// Point `ESPFLASH_SYSFS_ROOT` and `ESPFLASH_DEV_ROOT` at `sysfs` and `dev`.
-struct FakeSerialPorts {
-    let root: String
-    var sysfs: String { root + "/sys" }
-    var dev: String { root + "/dev" }
+public struct FakeSerialPorts {
+    public let root: String
+    public var sysfs: String { root + "/sys" }
+    public var dev: String { root + "/dev" }
 
-    enum Driver { case usbSerial, cdcACM, pnp, platform }
+    public enum Driver: Sendable { case usbSerial, cdcACM, pnp, platform }
 
-    struct Port {
-        var name: String
-        var driver: Driver
-        var vid = "", pid = "", serial: String?, product: String?, manufacturer: String?
+    public struct Port: Sendable {
+        public var name: String
+        public var driver: Driver
+        public var vid = "", pid = "", serial: String?, product: String?, manufacturer: String?
         /// What `/dev/NAME` is: a symlink to this path (an emulator's pty), or an empty file.
-        var target: String?
+        public var target: String?
+
+        public init(name: String, driver: Driver, vid: String = "", pid: String = "", serial: String? = nil, product: String? = nil,
+                    manufacturer: String? = nil, target: String? = nil) {
+            self.name = name
+            self.driver = driver
+            self.vid = vid
+            self.pid = pid
+            self.serial = serial
+            self.product = product
+            self.manufacturer = manufacturer
+            self.target = target
+        }
     }
 
-    init(_ ports: [Port]) throws {
-        root = try CLI.temporaryDirectory()
+    public init(_ ports: [Port]) throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("espflash-ports-" + UUID().uuidString).path
         let fm = FileManager.default
         for dir in ["/sys/class/tty", "/sys/bus/usb-serial", "/sys/bus/usb", "/sys/bus/pnp", "/sys/bus/platform", "/dev"] {
             try fm.createDirectory(atPath: root + dir, withIntermediateDirectories: true)
@@ -68,21 +80,22 @@ struct FakeSerialPorts {
         try fm.createDirectory(atPath: sysfs + "/class/tty/tty0", withIntermediateDirectories: true)
     }
 
-    var environment: [String: String] { ["ESPFLASH_SYSFS_ROOT": sysfs, "ESPFLASH_DEV_ROOT": dev] }
+    public var environment: [String: String] { ["ESPFLASH_SYSFS_ROOT": sysfs, "ESPFLASH_DEV_ROOT": dev] }
 
     static func write(_ text: String, _ path: String) throws { try text.write(toFile: path, atomically: true, encoding: .utf8) }
 
-    static func cp2102(_ name: String = "ttyUSB0", serial: String = "0001", target: String? = nil) -> Port {
+    public static func cp2102(_ name: String = "ttyUSB0", serial: String = "0001", target: String? = nil) -> Port {
         Port(name: name, driver: .usbSerial, vid: "10c4", pid: "ea60", serial: serial, product: "CP2102N USB to UART Bridge Controller",
              manufacturer: "Silicon Labs", target: target)
     }
 
-    static func usbSerialJTAG(_ name: String = "ttyACM0", serial: String = "7C:DF:A1:00:11:22", target: String? = nil) -> Port {
+    public static func usbSerialJTAG(_ name: String = "ttyACM0", serial: String = "7C:DF:A1:00:11:22", target: String? = nil) -> Port {
         Port(name: name, driver: .cdcACM, vid: "303a", pid: "1001", serial: serial, product: "USB JTAG/serial debug unit",
              manufacturer: "Espressif", target: target)
     }
 
-    static func other(_ name: String = "ttyUSB7") -> Port {
+    public static func other(_ name: String = "ttyUSB7") -> Port {
         Port(name: name, driver: .usbSerial, vid: "2341", pid: "0043", serial: "8573", product: "Arduino Uno", manufacturer: "Arduino")
     }
 }
+
