@@ -98,6 +98,31 @@ struct EsptoolCommandLineTests {
         #expect(badBaud.exitCode == 64 && badBaud.stderr.contains("ESPTOOL_BAUD"), "\(badBaud.stderr)")
     }
 
+    @Test("ESPTOOL_OPEN_PORT_ATTEMPTS: 0 waits for a port that is not there yet (a USB port still enumerating); 1 fails at once")
+    func openPortAttempts() throws {
+        let (dir, base) = try Self.sandbox()
+        let (server, pty) = try BackgroundProcess.emulator(chip: "esp32", pty: true, flashFile: dir + "/chip.bin")
+        defer { server.stop() }
+        let late = dir + "/ttyLATE"
+        let once = try CLI.run(["read-mac", "-p", late, "--before", "no-reset"], environment: base)
+        #expect(once.exitCode == 74, "\(once.stderr)")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLI.binary)
+        process.arguments = ["read-mac", "-p", late, "--before", "no-reset"]
+        process.environment = ProcessInfo.processInfo.environment.merging(base) { $1 }.merging(["ESPTOOL_OPEN_PORT_ATTEMPTS": "0"]) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        Thread.sleep(forTimeInterval: 0.6)
+        #expect(process.isRunning, "still trying to open the port")
+        try FileManager.default.createSymbolicLink(atPath: late, withDestinationPath: pty)
+        let deadline = Date().addingTimeInterval(20)
+        while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+    }
+
     @Test("@flash_args in an ESP-IDF build folder, as idf.py flash runs it; --config flasher_args.json; the flash holds the patched bootloader")
     func idfBuildFolder() throws {
         let (dir, base) = try Self.sandbox()
