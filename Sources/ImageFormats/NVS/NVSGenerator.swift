@@ -163,11 +163,11 @@ public struct NVSGenerator: Sendable {
         guard let rawEncoding else {
             throw FormatError("nvs.bad_encoding", "the row has no encoding column", at: SourceLocation(field: "encoding"))
         }
-        var encoding = rawEncoding
-        var value = value
+        let encoding = rawEncoding
         if encoding.utf8.first == UInt8(ascii: "b"), encoding.hasPrefix("blob_fill") || encoding.hasPrefix("blob_sz_fill") {
-            value = .bytes(try Self.blobFill(encoding: encoding, value: value, key: name))
-            encoding = "hex2bin"
+            // 0.3.0 turns the filled bytes into hex text and decodes that again as hex2bin: a blob of exactly these bytes.
+            try addBlob(key: key, name: name, data: try Self.blobFill(encoding: encoding, value: value, key: name))
+            return
         }
         // Python's str.lower(); the common all-lower-case ASCII spelling needs no new string.
         let lower = encoding.utf8.allSatisfy({ $0 < 0x80 && !(0x41...0x5A).contains($0) }) ? encoding : encoding.lowercased()
@@ -338,6 +338,7 @@ public struct NVSGenerator: Sendable {
         let after = rest[rest.index(after: semicolon)...]
         guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let length = Int(digits), length <= 1 << 24,
               after.count >= 5, after.hasPrefix("0x"), after.dropFirst(4).first == ")",
+              after.dropFirst(2).prefix(2).allSatisfy(\.isHexDigit),
               let fill = UInt8(after.dropFirst(2).prefix(2), radix: 16) else { throw bad }
         var content: [UInt8]
         switch value {
