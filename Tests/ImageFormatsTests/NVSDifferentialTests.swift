@@ -45,6 +45,7 @@ import Testing
         try #require(ran.status == 0, "the reference driver failed: \(ran.stderr)")
 
         var compared = 0, refusedByBoth = 0, encrypted = 0, filled = 0, wifi = 0
+        var roundTrip = ""
         for c in cases {
             let dir = root + "/" + c.name
             let reference = FileManager.default.contents(atPath: dir + "/ref.bin").map(Array.init)
@@ -61,6 +62,14 @@ import Testing
                 let same = mine == theirs
                 #expect(same, "\(c.name): bytes differ (size \(c.size), v\(c.version.number), encrypted \(c.encrypted))")
                 compared += 1
+                // The reference image's `nvs inspect --csv`, to be generated again by the reference tool below.
+                let plain = c.encrypted ? NVSEncryption.decrypt(theirs, keys: keys) : theirs
+                let export = try NVSImage(plain).csv()
+                #expect(export.regenerates, "\(c.name): \(export.notReproduced)")
+                try Data(export.text.utf8).write(to: URL(fileURLWithPath: dir + "/export.csv"))
+                try Data(plain).write(to: URL(fileURLWithPath: dir + "/plain.bin"))
+                roundTrip += [dir, "export.csv", "again.bin", "0x" + String(plain.count, radix: 16), String(export.formatVersion), "-"]
+                    .joined(separator: "\t") + "\n"
                 if c.csv.contains("_fill(") { filled += 1 }
                 if c.csv.contains("ap.authmode") || c.csv.contains("sta.ssid") { wifi += 1 }
                 if c.encrypted {
@@ -76,6 +85,20 @@ import Testing
                 Issue.record("\(c.name): the reference generator failed but we succeeded: \(referenceError ?? "?")")
             }
         }
+        // Round trip through the reference tool: its own image, exported as CSV, generated again by it.
+        try Data(roundTrip.utf8).write(to: URL(fileURLWithPath: root + "/roundtrip.tsv"))
+        let again = try runTool(python, [driver, root + "/roundtrip.tsv"])
+        try #require(again.status == 0, "the reference driver failed: \(again.stderr)")
+        var roundTrips = 0
+        for line in roundTrip.split(separator: "\n") {
+            let dir = String(line.split(separator: "\t")[0])
+            let regenerated = FileManager.default.contents(atPath: dir + "/again.bin")
+            let failure = FileManager.default.contents(atPath: dir + "/again.bin.failed").map { String(decoding: $0, as: UTF8.self) }
+            #expect(regenerated != nil && regenerated == FileManager.default.contents(atPath: dir + "/plain.bin"),
+                    "\(dir): the exported CSV does not regenerate the image with esp-idf-nvs-partition-gen \(failure ?? "")")
+            roundTrips += 1
+        }
+        #expect(roundTrips == compared)
         #expect(compared >= 280, "only \(compared) cases were compared")
         #expect(encrypted >= 80)
         #expect(filled >= 60, "only \(filled) compared cases had blob_fill/blob_sz_fill rows")
