@@ -31,20 +31,22 @@ struct ImageInfoCommand: ParsableCommand {
     }
 
     static func json(_ info: ImageInfo) -> JSONValue {
-        let image = info.image, ext = image.extendedHeader, chip = info.chip
-        let d = ext.driveSettings
+        let image = info.image, chip = info.chip
         let header: JSONValue = .object([
-            ("magic", .int(Int(FirmwareImage.magic))),
+            ("magic", .int(image.version == 2 ? Int(FirmwareImage.esp8266V2Magic) : Int(FirmwareImage.magic))),
             ("segmentCount", .int(Int(image.segmentCount))),
             ("entryPoint", .int(Int(image.entryPoint))),
             ("flashMode", .optional(FlashParameters.modeName(image.flashMode))),
             ("flashModeCode", .int(Int(image.flashMode))),
-            ("flashSize", .optional(FlashParameters.sizeName(image.flashSizeCode))),
+            ("flashSize", .optional(chip.flashSizeName(image.flashSizeCode))),
             ("flashSizeCode", .int(Int(image.flashSizeCode >> 4))),
             ("flashFreq", .optional(chip.flashFrequencyName(image.flashFrequencyCode))),
             ("flashFreqCode", .int(Int(image.flashFrequencyCode))),
         ])
-        let extended: JSONValue = .object([
+        var extended: JSONValue = .null
+        if let ext = image.extendedHeader {
+            let d = ext.driveSettings
+            extended = .object([
             ("wpPin", .int(Int(ext.wpPin))),
             ("wpPinDisabled", .bool(ext.wpPin == FirmwareImage.wpPinDisabled)),
             ("drive", .object(zip(["clk", "q", "d", "cs0", "hd", "wp"], d).map { ($0, .int(Int($1))) })),
@@ -56,7 +58,8 @@ struct ImageInfoCommand: ParsableCommand {
             ("maxRevision", .string(ImageInfo.revision(ext.maxRevisionFull))),
             ("maxRevisionFull", .int(Int(ext.maxRevisionFull))),
             ("hashAppended", .bool(ext.hashAppended)),
-        ])
+            ])
+        }
         let segments = image.segments.enumerated().map { index, s -> JSONValue in
             .object([
                 ("index", .int(index)),
@@ -106,7 +109,7 @@ struct ImageInfoCommand: ParsableCommand {
             ("size", .int(info.size)),
             ("chip", .string(chip.name)),
             ("chipName", .string(chip.displayName)),
-            ("imageVersion", .int(1)),
+            ("imageVersion", .int(image.version)),
             ("header", header),
             ("extendedHeader", extended),
             ("segments", .array(segments)),
