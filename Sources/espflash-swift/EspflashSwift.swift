@@ -14,7 +14,7 @@ struct EspflashSwift: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             PartitionTableCommand.self, NVSCommand.self, FactoryParamCommand.self, BLEServiceCommand.self,
-            PKICommand.self, MergeBinCommand.self, ImageInfoCommand.self, EmulateCommand.self,
+            PKICommand.self, MergeBinCommand.self, ImageInfoCommand.self, ImageCommand.self, EmulateCommand.self,
             BoardInfoCommand.self, WriteFlashCommand.self, ReadFlashCommand.self, VerifyFlashCommand.self,
             EraseRegionCommand.self, EraseFlashCommand.self,
         ]

@@ -78,18 +78,21 @@ struct BLEServiceCommand: ParsableCommand {
                 Examples:
                   espflash-swift ble-service inspect ble_data.bin
                   espflash-swift ble-service inspect ble_data.bin --json
+                  espflash-swift ble-service inspect factory_WROOM-32.bin --partition ble_data
                 """
         )
 
-        @Argument(help: "ble_data.bin file.")
+        @Argument(help: "ble_data.bin file, or a whole flash image with --offset/--partition.")
         var input: String
+
+        @OptionGroup var region: RegionOptions
 
         @Flag(name: .customLong("json"), help: "Print one JSON document.")
         var json = false
 
         func run() throws {
             try reportingFailures {
-                let decoded = try InputFile.decode(input, with: BLEServiceTable.decode)
+                let (decoded, input) = try InputFile.decode(input, region: region, with: BLEServiceTable.decode)
                 Console.warnings(decoded.warnings, file: input)
                 if json {
                     Console.out(Self.json(decoded))

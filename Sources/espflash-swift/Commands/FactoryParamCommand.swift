@@ -15,8 +15,9 @@ struct FactoryParamCommand: ParsableCommand {
                   --module WROOM-32 --platform PLATFORM_ESP32 -o factory_param.bin
               espflash-swift factory-param build --types factory_param_type.csv --data factory_param_data.csv --all -o out/
               espflash-swift factory-param inspect factory_param.bin --json
+              espflash-swift factory-param set factory_WROOM-32.bin uart_tx_pin=17 uart_baudrate=921600
             """,
-        subcommands: [Build.self, Inspect.self]
+        subcommands: [Build.self, Inspect.self, Set.self]
     )
 
     struct Build: ParsableCommand {
@@ -120,11 +121,14 @@ struct FactoryParamCommand: ParsableCommand {
                 Examples:
                   espflash-swift factory-param inspect factory_param.bin
                   espflash-swift factory-param inspect factory_param.bin --types factory_param_type.csv --json
+                  espflash-swift factory-param inspect factory_WROOM-32.bin --partition factory_param
                 """
         )
 
-        @Argument(help: "factory_param.bin file.")
+        @Argument(help: "factory_param.bin file, or a whole flash image with --offset/--partition.")
         var input: String
+
+        @OptionGroup var region: RegionOptions
 
         @Option(help: "Type CSV to decode with (instead of the built-in layout of the version byte).")
         var types: String?
@@ -135,7 +139,9 @@ struct FactoryParamCommand: ParsableCommand {
         func run() throws {
             try reportingFailures {
                 let layout = try types.map { try InputFile.parseText($0, with: FactoryParamLayout.parseTypeCSV) }
-                let decoded = try InputFile.decode(input) { bytes throws(FormatError) in try FactoryParamImage.decode(bytes, layout: layout) }
+                let (decoded, input) = try InputFile.decode(input, region: region, limit: FactoryParamLayout.imageSize) { bytes throws(FormatError) in
+                    try FactoryParamImage.decode(bytes, layout: layout)
+                }
                 Console.warnings(decoded.warnings, file: input)
                 if json {
                     Console.out(Self.json(decoded))

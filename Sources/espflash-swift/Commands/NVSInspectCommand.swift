@@ -20,10 +20,13 @@ struct NVSInspectCommand: ParsableCommand {
               espflash-swift nvs inspect nvs.bin
               espflash-swift nvs inspect nvs_enc.bin --key nvs_keys.bin --json
               espflash-swift nvs inspect mfg_nvs.bin --csv > mfg_nvs.csv
+              espflash-swift nvs inspect factory_WROOM-32.bin --partition mfg_nvs
+              espflash-swift nvs inspect flash_dump.bin --offset 0x9000 --json
             """
     )
 
-    @Argument(help: "NVS image (a whole number of 4096-byte pages).") var input: String
+    @Argument(help: "NVS image (a whole number of 4096-byte pages), or a whole flash image with --offset/--partition.") var input: String
+    @OptionGroup var region: RegionOptions
     @Option(help: "Key file of an encrypted image.") var key: String?
     @Flag(help: "Print one JSON document.") var json = false
     @Flag(help: "Print a generator CSV that regenerates the image.") var csv = false
@@ -35,7 +38,7 @@ struct NVSInspectCommand: ParsableCommand {
     func run() throws {
         try reportingFailures {
             let keys = try key.map(NVSPaths.keys)
-            let image = try InputFile.decode(input) { bytes throws(FormatError) in try NVSImage(bytes, keys: keys) }
+            let (image, input) = try InputFile.decode(input, region: region) { bytes throws(FormatError) in try NVSImage(bytes, keys: keys) }
             if csv {
                 let export = image.csv()
                 for w in export.warnings { Console.warning("\(input): \(w)") }

@@ -93,11 +93,14 @@ struct PKICommand: ParsableCommand {
                   espflash-swift pki inspect server_cert.bin
                   espflash-swift pki inspect client_cert.bin --json
                   espflash-swift pki inspect client_cert.bin --extract out/
+                  espflash-swift pki inspect factory_WROOM-32.bin --partition server_cert
                 """
         )
 
-        @Argument(help: "PKI bin file.")
+        @Argument(help: "PKI bin file, or a whole flash image with --offset/--partition.")
         var input: String
+
+        @OptionGroup var region: RegionOptions
 
         @Flag(name: .customLong("json"), help: "Print one JSON document.")
         var json = false
@@ -107,7 +110,7 @@ struct PKICommand: ParsableCommand {
 
         func run() throws {
             try reportingFailures {
-                let decoded = try InputFile.decode(input, with: PKIBundle.decode)
+                let (decoded, input) = try InputFile.decode(input, region: region, with: PKIBundle.decode)
                 let described = decoded.bundle.describe()
                 Console.warnings(decoded.warnings, file: input)
                 for w in described.warnings { Console.warning("\(input): \(w.message)") }
