@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import ImageFormats
 
 struct FactoryParamCommand: ParsableCommand {
@@ -90,7 +89,7 @@ struct FactoryParamCommand: ParsableCommand {
                                                   at: SourceLocation(line: row.line, field: "module_name"), help: "choose a platform with --platform")
                             }
                             names[row.module.uppercased()] = row.line
-                            let path = URL(fileURLWithPath: output).appendingPathComponent("factory_param_\(row.module).bin").path
+                            let path = PathText.join(output, "factory_param_\(row.module).bin")
                             outputs.append((path, built.bytes))
                         } else {
                             outputs.append((output, built.bytes))
@@ -100,11 +99,7 @@ struct FactoryParamCommand: ParsableCommand {
                     throw CommandFailure.input(error, file: data)
                 }
                 Console.warnings(warnings, file: data)
-                if all {
-                    do { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) } catch {
-                        throw CommandFailure.io("cannot create folder \(output): \(error.localizedDescription)")
-                    }
-                }
+                if all { try FileIO.createDirectory(output) }
                 for out in outputs { try FileIO.writeAtomically(out.bytes, to: out.path) }
             }
         }

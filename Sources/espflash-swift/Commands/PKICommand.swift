@@ -1,5 +1,9 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import ImageFormats
 
 struct PKICommand: ParsableCommand {
@@ -116,13 +120,9 @@ struct PKICommand: ParsableCommand {
                 for w in described.warnings { Console.warning("\(input): \(w.message)") }
                 var files: [String?] = Array(repeating: nil, count: decoded.bundle.items.count)
                 if let extract {
-                    do {
-                        try FileManager.default.createDirectory(atPath: extract, withIntermediateDirectories: true)
-                    } catch {
-                        throw CommandFailure.io("cannot create folder \(extract): \(error.localizedDescription)")
-                    }
+                    try FileIO.createDirectory(extract)
                     for (n, (item, content)) in zip(decoded.bundle.items, described.contents).enumerated() {
-                        let path = URL(fileURLWithPath: extract).appendingPathComponent(Self.fileName(item, content)).path
+                        let path = PathText.join(extract, Self.fileName(item, content))
                         try FileIO.writeAtomically(item.content, to: path)
                         files[n] = path
                     }
@@ -147,11 +147,7 @@ struct PKICommand: ParsableCommand {
             return "\(stem)_\(item.id).\(ext)"
         }
 
-        static func date(_ date: Date) -> String {
-            let formatter = ISO8601DateFormatter()
-            formatter.formatOptions = [.withInternetDateTime]
-            return formatter.string(from: date)
-        }
+        static func date(_ date: Date) -> String { date.formatted(.iso8601) }
 
         static func json(_ decoded: PKIBundle.Decoded, _ contents: [PKIContent], files: [String?]) -> JSONValue {
             let items = zip(decoded.bundle.items, contents).enumerated().map { n, pair -> JSONValue in
