@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "ImageFormats", targets: ["ImageFormats"]),
         .library(name: "SerialBootloader", targets: ["SerialBootloader"]),
         .library(name: "ChipEmulator", targets: ["ChipEmulator"]),
+        .library(name: "ATCommands", targets: ["ATCommands"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -64,12 +65,18 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // The host side of the ESP32 AT firmware: response framing, typed commands and replies, the client.
+        .target(
+            name: "ATCommands",
+            dependencies: ["ImageFormats", "SerialBootloader"]
+        ),
         .executableTarget(
             name: "espflash-swift",
             dependencies: [
                 "ImageFormats",
                 "SerialBootloader",
                 "ChipEmulator",
+                "ATCommands",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             linkerSettings: [
@@ -96,6 +103,10 @@ let package = Package(
         .testTarget(
             name: "ChipEmulatorTests",
             dependencies: ["ChipEmulator", "SerialBootloader", "ImageFormats", "TestSupport"]
+        ),
+        .testTarget(
+            name: "ATCommandsTests",
+            dependencies: ["ATCommands", "ChipEmulator", "SerialBootloader", "ImageFormats", "TestSupport"]
         ),
         .testTarget(
             name: "EndToEndTests",

@@ -81,7 +81,9 @@ run() {
   local start end
   start=$(date +%s.%N)
   if [[ $tool == espflash-swift ]]; then
-    "$bin" write-flash -p "$port" --after no-reset "$address" "$image" >/dev/null
+    # The blink app is an ESP32-S2 build (real code, real compressibility): --force passes the chip guard, which
+    # esptool applies only at the bootloader offset.
+    "$bin" write-flash -p "$port" --after no-reset --force "$address" "$image" >/dev/null 2>&1
   else
     "$venv/bin/esptool" --chip esp32 -p "$port" --before no-reset --after no-reset --no-stub write-flash -z "$address" "$image" >/dev/null
   fi

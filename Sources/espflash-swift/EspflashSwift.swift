@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @main
 struct EspflashSwift: ParsableCommand {
@@ -14,9 +17,15 @@ struct EspflashSwift: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             PartitionTableCommand.self, NVSCommand.self, FactoryParamCommand.self, BLEServiceCommand.self,
-            PKICommand.self, MergeBinCommand.self, ImageInfoCommand.self, ImageCommand.self, EmulateCommand.self,
+            PKICommand.self, MergeBinCommand.self, ImageInfoCommand.self, EmulateCommand.self,
             BoardInfoCommand.self, WriteFlashCommand.self, ReadFlashCommand.self, VerifyFlashCommand.self,
-            EraseRegionCommand.self, EraseFlashCommand.self,
+            EraseRegionCommand.self, EraseFlashCommand.self, ImageCommand.self, ATCommand.self,
         ]
     )
+
+    static func main() {
+        // A dropped socket or a closed stdout pipe is an error to report (EPIPE), never a silent death by SIGPIPE.
+        signal(SIGPIPE, SIG_IGN)
+        main(nil)
+    }
 }

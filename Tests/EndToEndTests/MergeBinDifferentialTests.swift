@@ -75,13 +75,13 @@ import Testing
                 try Data(file.1).write(to: URL(fileURLWithPath: path))
                 pairs.append((file.0, path))
             }
-            if rng.chance(0.7) { options += ["-fm", (["keep"] + FlashParameters.modes.map(\.name)).randomElement(using: &rng)!] }
+            if rng.chance(0.7) { options += ["-fm", (["keep"] + FlashMode.allCases.map(\.rawValue)).randomElement(using: &rng)!] }
             if rng.chance(0.7) {
                 let own = chip.flashFrequencies.map(\.name)
-                options += ["-ff", rng.chance(0.85) ? own.randomElement(using: &rng)! : FlashParameters.frequencyChoices.randomElement(using: &rng)!]
+                options += ["-ff", rng.chance(0.85) ? own.randomElement(using: &rng)! : FlashFrequency.choices.map(\.name).randomElement(using: &rng)!]
             }
             if rng.chance(0.7) {
-                options += ["-fs", rng.chance(0.9) ? FlashParameters.sizes.map(\.name).randomElement(using: &rng)! : "keep"]
+                options += ["-fs", rng.chance(0.9) ? FlashSize.table.filter { $0.headerCode != nil }.map(\.name).randomElement(using: &rng)! : "keep"]
             }
             let first = pairs.map(\.0).min() ?? 0
             if rng.chance(0.25) {

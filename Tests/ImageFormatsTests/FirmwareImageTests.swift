@@ -58,7 +58,7 @@ import Testing
     /// reference/esptool.md §9.4 golden vector: the C3 bootloader with -fm dio -fs 4MB -ff 80m gets header e9 04 02 2f.
     @Test func patchesHeaderAndRecomputesDigest() throws {
         let bytes = try Fixtures.bytes("images/bootloader_esp32c3.bin")
-        let settings = FlashSettings(mode: "dio", frequency: "80m", size: "4MB")
+        let settings = FlashSettings(mode: .dio, frequency: FlashFrequency(name: "80m"), size: FlashSize(name: "4MB"))
         let (patched, outcome) = try settings.patch(bytes, at: 0, chip: .esp32c3)
         #expect(Array(patched.prefix(4)) == [0xE9, 0x04, 0x02, 0x2F])
         #expect(outcome == .patched(parameters: 0x022F, changed: true, digestUpdated: true))
@@ -75,14 +75,14 @@ import Testing
 
     @Test func frequencyCodesArePerChip() throws {
         let bytes = try Fixtures.bytes("images/esp32s3_header.bin")
-        let c2 = try FlashSettings(frequency: "60m").patch(bytes, at: 0, chip: .esp32c2).bytes
+        let c2 = try FlashSettings(frequency: FlashFrequency(name: "60m")).patch(bytes, at: 0, chip: .esp32c2).bytes
         #expect(c2[3] & 0x0F == 0xF)
-        let c6 = try FlashSettings(frequency: "80m").patch(bytes, at: 0, chip: .esp32c6).bytes
+        let c6 = try FlashSettings(frequency: FlashFrequency(name: "80m")).patch(bytes, at: 0, chip: .esp32c6).bytes
         #expect(c6[3] & 0x0F == 0x0)
-        #expect(throws: FormatError("flash.bad_frequency", "")) { _ = try FlashSettings(frequency: "26m").patch(bytes, at: 0, chip: .esp32h2) }
-        #expect(throws: FormatError("flash.bad_size", "")) { _ = try FlashSettings(size: "256KB").patch(bytes, at: 0x1000, chip: .esp32) }
+        #expect(throws: FormatError("flash.bad_frequency", "")) { _ = try FlashSettings(frequency: FlashFrequency(name: "26m")).patch(bytes, at: 0, chip: .esp32h2) }
+        #expect(throws: FormatError("flash.bad_size", "")) { _ = try FlashSettings(size: FlashSize(name: "256KB")).patch(bytes, at: 0x1000, chip: .esp32) }
         // esptool only complains when it patches: at another address the bad value goes unnoticed.
-        #expect(try FlashSettings(frequency: "26m").patch(bytes, at: 0x8000, chip: .esp32h2).bytes == bytes)
+        #expect(try FlashSettings(frequency: FlashFrequency(name: "26m")).patch(bytes, at: 0x8000, chip: .esp32h2).bytes == bytes)
     }
 }
 
@@ -178,7 +178,7 @@ import Testing
     @Test func configFiles() throws {
         let line = "--flash_mode dio --flash_freq 40m --flash_size detect 0x1000 bootloader/bootloader.bin 0x8000 partitions_at.bin\n"
         let old = try FlashConfigFile(parsing: Array(line.utf8))
-        #expect(old.flash == FlashSettings(mode: "dio", frequency: "40m", size: nil))
+        #expect(old.flash == FlashSettings(mode: .dio, frequency: FlashFrequency(name: "40m"), size: nil))
         #expect(old.warnings.count == 1)
         #expect(old.entries.map(\.address) == [0x1000, 0x8000])
         let json = """
@@ -189,7 +189,7 @@ import Testing
             """
         let idf = try FlashConfigFile(parsing: Array(json.utf8))
         #expect(idf.chip == "esp32")
-        #expect(idf.flash == FlashSettings(mode: "dio", frequency: "80m", size: "2MB"))
+        #expect(idf.flash == FlashSettings(mode: .dio, frequency: FlashFrequency(name: "80m"), size: FlashSize(name: "2MB")))
         #expect(idf.entries.map(\.path) == ["bootloader/bootloader.bin", "partition_table/partition-table.bin", "app.bin"])
         let bad = #expect(throws: FormatError.self) { _ = try FlashConfigFile(parsing: Array("--flash_mode dio\n0x1000 a.bin\n--bogus 3\n".utf8)) }
         #expect(bad?.location.line == 3)

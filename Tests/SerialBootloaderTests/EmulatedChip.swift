@@ -14,7 +14,11 @@ struct EmulatedChip {
         device = EmulatedDevice(profile: .profile(for: chip)!, flashSize: flashSize, flashContents: contents)
         session = EmulatorSession(device: device, faults: faults)
         transport = InProcessTransport(session: session, portName: "virtual://\(chip.rawValue)")
-        let connection = LoaderConnection(transport: transport)
+        // A dropped line is connected again to the same chip, as EmulatorPortOpener.reopen does.
+        let connection = LoaderConnection(transport: transport) { failed in
+            (failed as! InProcessTransport).reconnect()
+            return failed
+        }
         var lastError: Error?
         var connected: Bootloader?
         // Under heavy fault plans the first connect can fail like on a real line; try like --connect-attempts.

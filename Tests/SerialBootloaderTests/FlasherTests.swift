@@ -21,7 +21,7 @@ struct FlasherTests {
     @Test("writes several files and a 4 MB image, reads back, skips the second time", arguments: RomProfile.emulatedChips)
     func writeReadSkip(chip: Chip) throws {
         let emulated = try EmulatedChip(chip)
-        var events: [FlashEvent] = []
+        var events: [JobEvent] = []
         let flasher = Flasher(loader: emulated.loader) { events.append($0) }
         let regions = try PlannedRegion.plan(Self.images(seed: 7), flashSize: 4 << 20)
         let report = try flasher.write(regions)

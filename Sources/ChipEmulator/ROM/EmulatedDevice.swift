@@ -55,6 +55,15 @@ public final class EmulatedDevice {
     /// Changes flash bytes behind the loader's back (for tests of verification).
     public func tamper(with data: [UInt8], at offset: Int) { flash.overwrite(data, at: offset) }
 
+    /// Makes the sector holding `offset` a worn-out one: it erases, but programming leaves it unchanged.
+    public func wearOut(sectorContaining offset: Int) { flash.wearOut(sectorContaining: offset) }
+
+    /// Erases the sectors covering the range (the running firmware's flash driver; the caller checks bounds).
+    func flashEraseSectors(address: Int, length: Int) { flash.eraseSectors(covering: address, length: length) }
+
+    /// Programs bytes with NOR semantics (the running firmware's flash driver; the caller checks bounds).
+    func flashProgram(_ bytes: [UInt8], address: Int) { flash.program(bytes, at: address) }
+
     // MARK: - Requests
 
     public func handle(frame: [UInt8]) -> Output {

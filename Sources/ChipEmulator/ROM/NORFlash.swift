@@ -5,6 +5,8 @@ public struct NORFlash: Sendable {
     public static let pageSize = 0x100
 
     public private(set) var contents: [UInt8]
+    /// Sectors that erase but no longer program (a worn-out part; `--fault bad-sector=ADDR`).
+    public private(set) var wornSectors: Set<Int> = []
 
     public init(size: Int) {
         contents = [UInt8](repeating: 0xFF, count: size)
@@ -37,10 +39,13 @@ public struct NORFlash: Sendable {
     public mutating func program(_ data: some Collection<UInt8>, at offset: Int) {
         var i = offset
         for byte in data {
-            contents[i] &= byte
+            if wornSectors.isEmpty || !wornSectors.contains(i / Self.sectorSize) { contents[i] &= byte }
             i += 1
         }
     }
+
+    /// From now on, programming the sector holding `offset` silently changes nothing.
+    public mutating func wearOut(sectorContaining offset: Int) { wornSectors.insert(offset / Self.sectorSize) }
 
     /// Changes bytes directly, as if by another writer (used to tamper with flash in tests).
     public mutating func overwrite(_ data: [UInt8], at offset: Int) {

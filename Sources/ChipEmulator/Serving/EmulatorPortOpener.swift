@@ -5,8 +5,10 @@ import Glibc
 #endif
 
 /// Opens every port `SystemPortOpener` does, plus `virtual://CHIP[?flash=FILE&size=4MB]`: a fresh emulated chip
-/// in this process whose flash is loaded from FILE (a missing file is a blank chip) and written back by
-/// `InProcessTransport.save()`.
+/// in this process whose flash is loaded from FILE (a missing file is a blank chip) and written back by the
+/// transport's `save()`. With role `.bootloader` the chip is in ROM download mode (`InProcessTransport`); with
+/// `.atCommands` it has booted the flash and the transport is its AT UART (`ATUARTTransport`), whose first bytes
+/// are what the module printed there while booting (`ready`).
 public struct EmulatorPortOpener: PortOpener {
     /// Faults every virtual chip opened here injects (`ESPFLASH_VIRTUAL_FAULTS` in the CLI).
     public var faults: FaultPlan
@@ -19,6 +21,10 @@ public struct EmulatorPortOpener: PortOpener {
     public static let optionKeys = ["flash", "size"]
 
     public func open(_ address: PortAddress, baudRate: Int = 115_200) throws(TransportError) -> any Transport {
+        try open(address, baudRate: baudRate, role: .bootloader)
+    }
+
+    public func open(_ address: PortAddress, baudRate: Int, role: PortRole) throws(TransportError) -> any Transport {
         guard case .virtual(let virtual) = address else { return try SystemPortOpener().open(address, baudRate: baudRate) }
         let spec = try VirtualChipSpec(virtual)
         var contents: [UInt8]?
@@ -27,9 +33,48 @@ public struct EmulatorPortOpener: PortOpener {
             contents = bytes
         }
         let device = EmulatedDevice(profile: spec.profile, flashSize: spec.flashSize, flashContents: contents)
-        let transport = InProcessTransport(session: EmulatorSession(device: device, faults: faults), portName: virtual.description)
-        transport.flashFile = spec.flashFile
-        return transport
+        switch role {
+        case .bootloader:
+            let transport = InProcessTransport(session: EmulatorSession(device: device, faults: faults), portName: virtual.description)
+            transport.flashFile = spec.flashFile
+            return transport
+        case .atCommands:
+            let module = EmulatedModule(device: device)
+            let session = ATLinkSession(module: module, faults: faults)
+            let transport = ATUARTTransport(session: session, portName: virtual.description, baudRate: baudRate,
+                                            bootOutput: module.bootOutputOnATUART)
+            transport.flashFile = spec.flashFile
+            return transport
+        }
+    }
+
+    /// Writes flash contents to `file` (temporary file + rename).
+    static func saveFlash(_ contents: [UInt8], to file: String) throws(TransportError) {
+        let temp = file + ".tmp-\(getpid())"
+        guard let f = fopen(temp, "wb") else { throw TransportError(.io, "cannot write \(file): \(errnoText())") }
+        let written = contents.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, f) }
+        let closed = fclose(f)
+        guard written == contents.count, closed == 0, rename(temp, file) == 0 else {
+            unlink(temp)
+            throw TransportError(.io, "cannot write \(file): \(errnoText())")
+        }
+    }
+
+    /// A virtual chip survives its link: the same chip is connected again (a new connection, as after a dropped
+    /// line). Other ports are closed and opened anew.
+    public func reopen(_ failed: any Transport, at address: PortAddress, baudRate: Int) throws(TransportError) -> any Transport {
+        guard let virtual = failed as? InProcessTransport else {
+            failed.close()
+            return try open(address, baudRate: baudRate)
+        }
+        virtual.reconnect()
+        return virtual
+    }
+
+    /// Saves a virtual chip's flash to its `flash=` file (either UART), then closes the port.
+    public func close(_ transport: any Transport) throws(TransportError) {
+        defer { transport.close() }
+        if let virtual = transport as? EmulatedFlashStore { try virtual.save() }
     }
 
     static func readFile(_ path: String) -> [UInt8]? {
@@ -76,18 +121,10 @@ public struct VirtualChipSpec: Sendable {
     }
 }
 
-extension InProcessTransport {
+extension InProcessTransport: EmulatedFlashStore {
     /// Writes the emulated flash back to the `flash=` file of its address (temp file + rename).
     public func save() throws(TransportError) {
         guard let file = flashFile else { return }
-        let temp = file + ".tmp-\(getpid())"
-        guard let f = fopen(temp, "wb") else { throw TransportError(.io, "cannot write \(file): \(errnoText())") }
-        let contents = device.flash.contents
-        let written = contents.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, f) }
-        let closed = fclose(f)
-        guard written == contents.count, closed == 0, rename(temp, file) == 0 else {
-            unlink(temp)
-            throw TransportError(.io, "cannot write \(file): \(errnoText())")
-        }
+        try EmulatorPortOpener.saveFlash(device.flash.contents, to: file)
     }
 }

@@ -4,6 +4,20 @@ import CSerialSupport
 import Glibc
 #endif
 
+/// One side of an emulated chip that a server can put on a TCP port or a pseudo-terminal: the ROM loader on UART0
+/// (`EmulatorSession`) or the AT firmware's UART (`ATLinkSession`).
+public protocol EmulatedLink: AnyObject {
+    /// A client connected (or the pty opened): start over; `send` takes what the chip says first.
+    func beginConnection(send: ([UInt8]) -> Bool)
+    /// Bytes from the client, which set its line to `lineBaud` (nil when unknown, as over TCP); replies go to `send`.
+    func receive(_ bytes: [UInt8], lineBaud: Int?, send: ([UInt8]) -> Bool) -> EmulatorSession.Action
+}
+
+extension EmulatorSession: EmulatedLink {
+    public func beginConnection(send: ([UInt8]) -> Bool) { beginConnection() }
+    public func receive(_ bytes: [UInt8], lineBaud: Int?, send: ([UInt8]) -> Bool) -> Action { receive(bytes, send: send) }
+}
+
 /// Serves an emulated chip on a TCP port (`socket://`) or a pseudo-terminal until `shouldStop` turns true.
 public final class EmulatorServer {
     public enum Endpoint: Sendable {
@@ -15,7 +29,7 @@ public final class EmulatorServer {
         public let description: String
     }
 
-    public let session: EmulatorSession
+    public let link: any EmulatedLink
     private var listenFD: Int32 = -1
     private var ptyMaster: Int32 = -1
     private var ptySlave: Int32 = -1
@@ -23,8 +37,15 @@ public final class EmulatorServer {
     public private(set) var connectString = ""
 
     public init(session: EmulatorSession) {
-        self.session = session
+        self.link = session
     }
+
+    public init(link: any EmulatedLink) {
+        self.link = link
+    }
+
+    /// Serialises this server's work with another's when two serve one chip (download UART and AT UART).
+    public var lock: DeviceLock?
 
     deinit {
         for fd in [listenFD, ptyMaster, ptySlave] where fd >= 0 { close(fd) }
@@ -84,7 +105,7 @@ public final class EmulatorServer {
     /// Serves clients until `shouldStop()` returns true (checked at least every 100 ms).
     public func run(shouldStop: () -> Bool) {
         if ptyMaster >= 0 {
-            session.beginConnection()
+            locked { link.beginConnection { Self.writeAll(ptyMaster, $0, isSocket: false) } }
             serve(fd: ptyMaster, shouldStop: shouldStop, isPTY: true)
             return
         }
@@ -95,7 +116,7 @@ public final class EmulatorServer {
             guard client >= 0 else { continue }
             var yes: Int32 = 1
             setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &yes, socklen_t(MemoryLayout<Int32>.size))
-            session.beginConnection()
+            locked { link.beginConnection { Self.writeAll(client, $0, isSocket: true) } }
             serve(fd: client, shouldStop: shouldStop, isPTY: false)
             close(client)
         }
@@ -117,11 +138,12 @@ public final class EmulatorServer {
                 if isPTY { Clock.sleep(seconds: 0.02); continue }
                 return
             }
-            let action = session.receive(Array(buffer[0..<n])) { wire in Self.writeAll(fd, wire) }
+            let baud = isPTY ? ptySpeedCode.flatMap(Self.baudRate(speedCode:)) : nil
+            let action = locked { link.receive(Array(buffer[0..<n]), lineBaud: baud) { wire in Self.writeAll(fd, wire, isSocket: !isPTY) } }
             if action == .disconnect {
                 if isPTY {
                     // A pty cannot be closed under the client; drop what is pending and keep serving.
-                    session.beginConnection()
+                    locked { link.beginConnection { Self.writeAll(fd, $0, isSocket: false) } }
                     continue
                 }
                 return
@@ -129,10 +151,30 @@ public final class EmulatorServer {
         }
     }
 
-    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+    private func locked<T>(_ body: () -> T) -> T {
+        guard let lock else { return body() }
+        return lock.withLock(body)
+    }
+
+    /// The bits per second of a termios speed code (B9600 …); nil for codes not listed.
+    static func baudRate(speedCode: UInt32) -> Int? {
+        let table: [(speed_t, Int)] = [
+            (speed_t(B9600), 9600), (speed_t(B19200), 19200), (speed_t(B38400), 38400), (speed_t(B57600), 57600),
+            (speed_t(B115200), 115_200), (speed_t(B230400), 230_400), (speed_t(B460800), 460_800),
+            (speed_t(B921600), 921_600), (speed_t(B1500000), 1_500_000), (speed_t(B2000000), 2_000_000),
+            (speed_t(B3000000), 3_000_000),
+        ]
+        return table.first { UInt32($0.0) == speedCode }?.1
+    }
+
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8], isSocket: Bool) -> Bool {
         var done = 0
         while done < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, bytes.count - done) }
+            // send(MSG_NOSIGNAL) on a socket: a client that hung up gives EPIPE, not a SIGPIPE that kills the server.
+            let n = bytes.withUnsafeBytes { buffer in
+                isSocket ? send(fd, buffer.baseAddress! + done, bytes.count - done, Int32(MSG_NOSIGNAL))
+                    : write(fd, buffer.baseAddress! + done, bytes.count - done)
+            }
             if n < 0 {
                 if errno == EINTR { continue }
                 if errno == EAGAIN {

@@ -15,6 +15,7 @@ public final class EmulatorSession {
     private var random: SeededGenerator
     private var decoder = SLIPDecoder()
     private var framesThisConnection = 0
+    private var framesTotal = 0
     private var rxFreeAt = 0.0
     private let log: ((String) -> Void)?
     private let started = Clock.now()
@@ -25,6 +26,7 @@ public final class EmulatorSession {
         self.modelledBaud = modelledBaud
         self.random = SeededGenerator(seed: faults.seed)
         self.log = log
+        for address in faults.badSectors where address < device.flash.size { device.wearOut(sectorContaining: address) }
     }
 
     /// A new client connected: the decoder and the per-connection fault counter start over.
@@ -51,6 +53,11 @@ public final class EmulatorSession {
             }
             statistics.framesIn += 1
             framesThisConnection += 1
+            framesTotal += 1
+            if let limit = faults.silentAfterFrames, framesTotal > limit {
+                log?(stamp() + " fault: silent-after \(limit) frames")
+                continue
+            }
             if random.chance(faults.corruptReceive), !frame.isEmpty {
                 let bit = Int(random.next() % UInt64(frame.count * 8))
                 frame[bit / 8] ^= 1 << UInt8(bit % 8)

@@ -1,3 +1,5 @@
+import ImageFormats
+
 /// Faults the emulator injects (`emulate --fault KIND=VALUE`), all random choices drawn from one seeded generator
 /// so that a run repeats exactly.
 public struct FaultPlan: Sendable, Equatable {
@@ -11,12 +13,18 @@ public struct FaultPlan: Sendable, Equatable {
     public var delayReplyMilliseconds = 0
     /// Close the connection after this many received frames (flash contents stay).
     public var disconnectAfterFrames: Int?
+    /// After this many received frames (over all connections) the chip never answers again, as one that crashed
+    /// or lost power.
+    public var silentAfterFrames: Int?
+    /// Flash addresses whose 4 KB sectors erase but no longer program (worn out): written data never verifies.
+    public var badSectors: [Int] = []
     public var seed: UInt64 = 1
 
     public init() {}
 
     public var isEmpty: Bool {
         corruptReceive == 0 && dropReply == 0 && truncateReply == 0 && delayReplyMilliseconds == 0 && disconnectAfterFrames == nil
+            && silentAfterFrames == nil && badSectors.isEmpty
     }
 
     /// Parses one `KIND=VALUE` into the plan; returns a message for a bad spec.
@@ -31,8 +39,13 @@ public struct FaultPlan: Sendable, Equatable {
         case "truncate-reply": guard let p = probability() else { return "truncate-reply takes a probability 0..1" }; truncateReply = p
         case "delay-reply": guard let ms = Int(value), ms >= 0 else { return "delay-reply takes milliseconds" }; delayReplyMilliseconds = ms
         case "disconnect-after": guard let n = Int(value), n > 0 else { return "disconnect-after takes a frame count > 0" }; disconnectAfterFrames = n
+        case "silent-after": guard let n = Int(value), n >= 0 else { return "silent-after takes a frame count" }; silentAfterFrames = n
+        case "bad-sector":
+            guard let address = IntegerText.sizeOrAddress(value), address >= 0 else { return "bad-sector takes a flash address" }
+            badSectors.append(address)
         case "seed": guard let s = UInt64(value) else { return "seed takes a non-negative integer" }; seed = s
-        default: return "unknown fault kind '\(kind)' (corrupt-rx, drop-reply, truncate-reply, delay-reply, disconnect-after, seed)"
+        default:
+            return "unknown fault kind '\(kind)' (corrupt-rx, drop-reply, truncate-reply, delay-reply, disconnect-after, silent-after, bad-sector, seed)"
         }
         return nil
     }

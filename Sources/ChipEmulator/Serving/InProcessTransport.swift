@@ -26,9 +26,10 @@ public final class InProcessTransport: Transport {
         guard !closed else { throw TransportError(.disconnected, "\(portName) is closed") }
         let action = session.receive(bytes) { wire in pending += wire; return true }
         if action == .disconnect {
-            // A fault closed the line: whatever was queued is lost, the next write starts a new connection.
+            // A fault closed the line: whatever was queued is lost, and the line stays down (as a dropped socket
+            // does) until the port is opened again (`reconnect()`, which `EmulatorPortOpener.reopen` calls).
             pending.removeAll()
-            session.beginConnection()
+            closed = true
             throw TransportError(.disconnected, "\(portName): connection closed by the device")
         }
     }
@@ -48,4 +49,11 @@ public final class InProcessTransport: Transport {
     public func setControlLines(dtr: Bool?, rts: Bool?) throws(TransportError) {}
     public func discardInput() throws(TransportError) { pending.removeAll() }
     public func close() { closed = true }
+
+    /// Connects the same chip again after a failure or a close: nothing pending, a new connection for the faults.
+    public func reconnect() {
+        closed = false
+        pending.removeAll()
+        session.beginConnection()
+    }
 }

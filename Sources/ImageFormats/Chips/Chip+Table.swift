@@ -3,13 +3,16 @@
 // and H4 inherit C6, S2/S3/C3/P4/E22 inherit ESP32, S31 inherits C5). The chips with `loader: nil` are read by the
 // image tools only (image-info, merge-bin): this tool's flasher and emulator do not drive their ROMs.
 
+/// `ESP32ROM.FLASH_SIZES`, inherited by every ESP32-family chip: the sizes of the one table that have a header code.
+private let esp32FlashSizes: [(name: String, code: UInt8)] = FlashSize.table.compactMap { size in size.headerCode.map { (size.name, $0) } }
+
 /// `ESP32ROM.FLASH_FREQUENCY`, inherited by S2, S3 and C3.
 private let esp32Frequencies: [(name: String, code: UInt8)] = [("80m", 0xF), ("40m", 0x0), ("26m", 0x1), ("20m", 0x2)]
 
 extension ChipFacts {
     public static let esp32 = ChipFacts(
         displayName: "ESP32", imageChipID: 0, imageFormat: .esp32, bootloaderOffset: 0x1000,
-        flashFrequencies: esp32Frequencies, flashSizes: FlashParameters.sizes,
+        flashFrequencies: esp32Frequencies, flashSizes: esp32FlashSizes,
         uf2FamilyID: 0x1C5F_21B0, iromMap: 0x400D_0000..<0x4040_0000, dromMap: 0x3F40_0000..<0x3F80_0000,
         features: ["Wi-Fi", "BT", "Dual Core"], loader: .esp32,
         memoryMap: [
@@ -32,7 +35,7 @@ extension ChipFacts {
 
     public static let esp32s2 = ChipFacts(
         displayName: "ESP32-S2", imageChipID: 2, imageFormat: .esp32, bootloaderOffset: 0x1000,
-        flashFrequencies: esp32Frequencies, flashSizes: FlashParameters.sizes,
+        flashFrequencies: esp32Frequencies, flashSizes: esp32FlashSizes,
         uf2FamilyID: 0xBFDD_4EEE, iromMap: 0x4008_0000..<0x40B8_0000, dromMap: 0x3F00_0000..<0x3F3F_0000,
         features: ["Wi-Fi", "Single Core"], loader: .esp32s2,
         memoryMap: [
@@ -52,7 +55,7 @@ extension ChipFacts {
 
     public static let esp32s3 = ChipFacts(
         displayName: "ESP32-S3", imageChipID: 9, imageFormat: .esp32, bootloaderOffset: 0x0,
-        flashFrequencies: esp32Frequencies, flashSizes: FlashParameters.sizes,
+        flashFrequencies: esp32Frequencies, flashSizes: esp32FlashSizes,
         uf2FamilyID: 0xC47E_5767, iromMap: 0x4200_0000..<0x4400_0000, dromMap: 0x3C00_0000..<0x3E00_0000,
         features: ["Wi-Fi", "BLE", "Dual Core"], loader: .esp32s3,
         memoryMap: [
@@ -73,7 +76,7 @@ extension ChipFacts {
     public static let esp32c2 = ChipFacts(
         displayName: "ESP32-C2", imageChipID: 12, imageFormat: .esp32, bootloaderOffset: 0x0,
         flashFrequencies: [("60m", 0xF), ("30m", 0x0), ("20m", 0x1), ("15m", 0x2)],
-        flashSizes: FlashParameters.sizes,
+        flashSizes: esp32FlashSizes,
         uf2FamilyID: 0x2B88_D29C, iromMap: 0x4200_0000..<0x4240_0000, dromMap: 0x3C00_0000..<0x3C40_0000,
         features: ["Wi-Fi", "BLE", "Single Core"], loader: .esp32c2,
         memoryMap: [
@@ -89,7 +92,7 @@ extension ChipFacts {
 
     public static let esp32c3 = ChipFacts(
         displayName: "ESP32-C3", imageChipID: 5, imageFormat: .esp32, bootloaderOffset: 0x0,
-        flashFrequencies: esp32Frequencies, flashSizes: FlashParameters.sizes,
+        flashFrequencies: esp32Frequencies, flashSizes: esp32FlashSizes,
         uf2FamilyID: 0xD42B_A06C,
         iromMap: 0x4200_0000..<0x4280_0000, dromMap: 0x3C00_0000..<0x3C80_0000,
         features: ["Wi-Fi", "BLE", "Single Core"], loader: .esp32c3,
@@ -110,7 +113,7 @@ extension ChipFacts {
     public static let esp32c5 = ChipFacts(
         displayName: "ESP32-C5", imageChipID: 23, imageFormat: .esp32, bootloaderOffset: 0x2000,
         flashFrequencies: [("80m", 0xF), ("40m", 0x0), ("20m", 0x2)],
-        flashSizes: FlashParameters.sizes,
+        flashSizes: esp32FlashSizes,
         uf2FamilyID: 0xF71C_0343, iromMap: 0x4200_0000..<0x4400_0000, dromMap: 0x4200_0000..<0x4400_0000,
         features: ["Wi-Fi 6 (dual band)", "BLE", "802.15.4", "Single Core"], loader: .esp32c5,
         memoryMap: [
@@ -131,7 +134,7 @@ extension ChipFacts {
     public static let esp32c6 = ChipFacts(
         displayName: "ESP32-C6", imageChipID: 13, imageFormat: .esp32, bootloaderOffset: 0x0,
         flashFrequencies: [("80m", 0x0), ("40m", 0x0), ("20m", 0x2)],
-        flashSizes: FlashParameters.sizes,
+        flashSizes: esp32FlashSizes,
         uf2FamilyID: 0x540D_DF62, iromMap: 0x4200_0000..<0x4280_0000, dromMap: 0x4280_0000..<0x4300_0000,
         features: ["Wi-Fi 6", "BLE", "802.15.4", "Single Core"], loader: .esp32c6,
         memoryMap: c6MemoryMap)
@@ -139,7 +142,7 @@ extension ChipFacts {
     public static let esp32h2 = ChipFacts(
         displayName: "ESP32-H2", imageChipID: 16, imageFormat: .esp32, bootloaderOffset: 0x0,
         flashFrequencies: [("48m", 0xF), ("24m", 0x0), ("16m", 0x1), ("12m", 0x2)],
-        flashSizes: FlashParameters.sizes,
+        flashSizes: esp32FlashSizes,
         uf2FamilyID: 0x3327_26F6, iromMap: 0x4200_0000..<0x4280_0000, dromMap: 0x4280_0000..<0x4300_0000,
         features: ["BLE", "802.15.4", "Single Core"], loader: .esp32h2,
         memoryMap: c6MemoryMap)
@@ -163,7 +166,7 @@ extension ChipFacts {
 
     public static let esp32c61 = ChipFacts(
         displayName: "ESP32-C61", imageChipID: 20, imageFormat: .esp32, bootloaderOffset: 0x0,
-        flashFrequencies: [("80m", 0xF), ("40m", 0x0), ("20m", 0x2)], flashSizes: FlashParameters.sizes,
+        flashFrequencies: [("80m", 0xF), ("40m", 0x0), ("20m", 0x2)], flashSizes: esp32FlashSizes,
         uf2FamilyID: 0x77D8_50C4, iromMap: 0x4200_0000..<0x4280_0000, dromMap: 0x4280_0000..<0x4300_0000,
         features: [], loader: nil,
         memoryMap: [
@@ -182,7 +185,7 @@ extension ChipFacts {
 
     public static let esp32e22 = ChipFacts(
         displayName: "ESP32-E22", imageChipID: 31, imageFormat: .esp32, bootloaderOffset: 0x0,
-        flashFrequencies: esp32Frequencies, flashSizes: FlashParameters.sizes,
+        flashFrequencies: esp32Frequencies, flashSizes: esp32FlashSizes,
         uf2FamilyID: 0x1C5F_21B0, iromMap: 0x3C00_0000..<0x4000_0000, dromMap: 0x3C00_0000..<0x4000_0000,
         features: [], loader: nil,
         memoryMap: [
@@ -200,7 +203,7 @@ extension ChipFacts {
 
     public static let esp32h21 = ChipFacts(
         displayName: "ESP32-H21", imageChipID: 25, imageFormat: .esp32, bootloaderOffset: 0x0,
-        flashFrequencies: [("48m", 0xF), ("24m", 0x0)], flashSizes: FlashParameters.sizes,
+        flashFrequencies: [("48m", 0xF), ("24m", 0x0)], flashSizes: esp32FlashSizes,
         uf2FamilyID: 0xB6DD_00AF, iromMap: 0x4200_0000..<0x4300_0000, dromMap: 0x4200_0000..<0x4300_0000,
         features: [], loader: nil,
         memoryMap: [
@@ -219,7 +222,7 @@ extension ChipFacts {
 
     public static let esp32p4 = ChipFacts(
         displayName: "ESP32-P4", imageChipID: 18, imageFormat: .esp32, bootloaderOffset: 0x2000,
-        flashFrequencies: esp32Frequencies, flashSizes: FlashParameters.sizes,
+        flashFrequencies: esp32Frequencies, flashSizes: esp32FlashSizes,
         uf2FamilyID: 0x3D30_8E94, iromMap: 0x4000_0000..<0x4C00_0000, dromMap: 0x4000_0000..<0x4C00_0000,
         features: [], loader: nil,
         memoryMap: [
@@ -238,7 +241,7 @@ extension ChipFacts {
 
     public static let esp32h4 = ChipFacts(
         displayName: "ESP32-H4", imageChipID: 28, imageFormat: .esp32, bootloaderOffset: 0x2000,
-        flashFrequencies: [("48m", 0xF), ("24m", 0x0)], flashSizes: FlashParameters.sizes,
+        flashFrequencies: [("48m", 0xF), ("24m", 0x0)], flashSizes: esp32FlashSizes,
         uf2FamilyID: 0x9E0B_AA8A, iromMap: 0x4200_0000..<0x4400_0000, dromMap: 0x4200_0000..<0x4400_0000,
         features: [], loader: nil,
         memoryMap: [
@@ -255,7 +258,7 @@ extension ChipFacts {
 
     public static let esp32s31 = ChipFacts(
         displayName: "ESP32-S31", imageChipID: 32, imageFormat: .esp32, bootloaderOffset: 0x2000,
-        flashFrequencies: [("80m", 0xF), ("40m", 0x0), ("20m", 0x2)], flashSizes: FlashParameters.sizes,
+        flashFrequencies: [("80m", 0xF), ("40m", 0x0), ("20m", 0x2)], flashSizes: esp32FlashSizes,
         uf2FamilyID: 0x3101_F7C1, iromMap: 0x4000_0000..<0x5400_0000, dromMap: 0x4000_0000..<0x5400_0000,
         features: [], loader: nil,
         memoryMap: [

@@ -1,12 +1,12 @@
 import Crypto
 
-/// The `-fm/-ff/-fs` values of merge-bin and write-flash; nil means `keep`.
+/// The `-fm/-ff/-fs` values of merge-bin and write-flash, parsed; nil means `keep`.
 public struct FlashSettings: Sendable, Hashable {
-    public var mode: String?
-    public var frequency: String?
-    public var size: String?
+    public var mode: FlashMode?
+    public var frequency: FlashFrequency?
+    public var size: FlashSize?
 
-    public init(mode: String? = nil, frequency: String? = nil, size: String? = nil) {
+    public init(mode: FlashMode? = nil, frequency: FlashFrequency? = nil, size: FlashSize? = nil) {
         self.mode = mode
         self.frequency = frequency
         self.size = size
@@ -38,28 +38,22 @@ public struct FlashSettings: Sendable, Hashable {
         do throws(FormatError) { parsed = try FirmwareImage(parsing: image, for: chip) } catch {
             return (image, .notAnImage("Image file at 0x\(String(address, radix: 16)) is not a valid \(chip.displayName) image, so not changing any flash settings."))
         }
-        var mode = image[2]
-        if let name = self.mode {
-            guard let code = FlashParameters.modeCode(name) else {
-                throw FormatError("flash.bad_mode", "flash mode '\(name)' is not one of qio, qout, dio, dout", at: SourceLocation(field: "flash_mode"))
-            }
-            mode = code
-        }
+        let mode = self.mode?.headerCode ?? image[2]
         var freq = image[3] & 0x0F
-        if let name = frequency {
-            guard let code = chip.flashFrequencyCode(name) else {
+        if let frequency {
+            guard let code = frequency.headerCode(for: chip) else {
                 throw FormatError("flash.bad_frequency",
-                                  "Flash frequency '\(name)' is not supported by this chip type. Supported frequencies: "
+                                  "Flash frequency '\(frequency)' is not supported by this chip type. Supported frequencies: "
                                   + chip.flashFrequencies.map(\.name).joined(separator: ", "),
                                   at: SourceLocation(field: "flash_freq"))
             }
             freq = code
         }
         var sizeCode = image[3] & 0xF0
-        if let name = size {
-            guard let code = chip.flashSizeCode(name) else {
+        if let size {
+            guard let code = chip.flashSizeCode(size.name) else {
                 throw FormatError("flash.bad_size",
-                                  "Flash size '\(name)' is not supported by this chip type. Supported sizes: "
+                                  "Flash size '\(size)' is not supported by this chip type. Supported sizes: "
                                   + chip.flashSizes.map(\.name).joined(separator: ", "),
                                   at: SourceLocation(field: "flash_size"))
             }

@@ -14,7 +14,7 @@ extension ImageInfo {
         lines.append("Segments: \(image.segments.count)")
         if let size = chip.flashSizeName(image.flashSizeCode) { lines.append("Flash size: \(size)") }
         if let freq = chip.flashFrequencyName(image.flashFrequencyCode) { lines.append("Flash freq: \(freq)") }
-        if let mode = FlashParameters.modeName(image.flashMode) { lines.append("Flash mode: \(mode.uppercased())") }
+        if let mode = FlashMode(headerCode: image.flashMode)?.rawValue { lines.append("Flash mode: \(mode.uppercased())") }
         if let ext = image.extendedHeader { extendedHeaderLines(ext, into: &lines) }
         lines.append("")
 

@@ -41,7 +41,7 @@ public struct ImageInfo: Sendable {
         if chip.flashFrequencyName(image.flashFrequencyCode) == nil {
             list.append(FormatWarning("Invalid flash frequency (0x\(String(image.flashFrequencyCode, radix: 16)))", at: SourceLocation(byteOffset: 3)))
         }
-        if FlashParameters.modeName(image.flashMode) == nil {
+        if FlashMode(headerCode: image.flashMode) == nil {
             list.append(FormatWarning("Invalid flash mode (\(image.flashMode))", at: SourceLocation(byteOffset: 2)))
         }
         return list

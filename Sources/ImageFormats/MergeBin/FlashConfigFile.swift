@@ -61,18 +61,19 @@ public struct FlashConfigFile: Sendable, Hashable {
                 if let given { return given }
                 return try needValue()
             }
+            let location = SourceLocation(line: line, field: option)
             if takes(["--flash_mode", "--flash-mode", "-fm"]) {
-                flash.mode = Self.keepIsNil(try optionValue())
+                flash.mode = try Self.mode(try optionValue(), at: location)
             } else if takes(["--flash_freq", "--flash-freq", "-ff"]) {
-                flash.frequency = Self.keepIsNil(try optionValue())
+                flash.frequency = try Self.frequency(try optionValue(), at: location)
             } else if takes(["--flash_size", "--flash-size", "-fs"]) {
                 let size = try optionValue()
                 if size == "detect" {
                     warnings.append(FormatWarning("--flash_size detect needs a connected chip; the bootloader's size is kept",
-                                                  at: SourceLocation(line: line, field: option)))
+                                                  at: location))
                     flash.size = nil
                 } else {
-                    flash.size = Self.keepIsNil(size)
+                    flash.size = try Self.size(size, at: location)
                 }
             } else if takes(["--chip", "-c"]) {
                 chip = try optionValue()
@@ -111,9 +112,9 @@ public struct FlashConfigFile: Sendable, Hashable {
             warnings = parsed.warnings
         }
         if let settings = root["flash_settings"] {
-            if case .string(let v)? = settings["flash_mode"] { flash.mode = Self.keepIsNil(v) }
-            if case .string(let v)? = settings["flash_freq"] { flash.frequency = Self.keepIsNil(v) }
-            if case .string(let v)? = settings["flash_size"] { flash.size = v == "detect" ? nil : Self.keepIsNil(v) }
+            if case .string(let v)? = settings["flash_mode"] { flash.mode = try Self.mode(v, at: SourceLocation(field: "flash_mode")) }
+            if case .string(let v)? = settings["flash_freq"] { flash.frequency = try Self.frequency(v, at: SourceLocation(field: "flash_freq")) }
+            if case .string(let v)? = settings["flash_size"], v != "detect" { flash.size = try Self.size(v, at: SourceLocation(field: "flash_size")) }
         }
         if case .string(let c)? = root["extra_esptool_args"]?["chip"] { chip = c }
         guard case .object(let files)? = root["flash_files"] else {
@@ -131,5 +132,31 @@ public struct FlashConfigFile: Sendable, Hashable {
         entries.sort { $0.address < $1.address }
     }
 
-    static func keepIsNil(_ value: String) -> String? { value == "keep" ? nil : value }
+    // `keep` is nil; any other name must be one esptool's command line takes.
+    static func mode(_ name: String, at location: SourceLocation) throws(FormatError) -> FlashMode? {
+        if name == "keep" { return nil }
+        guard let mode = FlashMode(name: name) else {
+            throw FormatError("config.bad_flash_mode", "flash mode '\(name)' is not one of keep, "
+                              + FlashMode.allCases.map(\.rawValue).joined(separator: ", "), at: location)
+        }
+        return mode
+    }
+
+    static func frequency(_ name: String, at location: SourceLocation) throws(FormatError) -> FlashFrequency? {
+        if name == "keep" { return nil }
+        guard let frequency = FlashFrequency(name: name) else {
+            throw FormatError("config.bad_flash_freq", "flash frequency '\(name)' is not one of keep, "
+                              + FlashFrequency.choices.map(\.name).joined(separator: ", "), at: location)
+        }
+        return frequency
+    }
+
+    static func size(_ name: String, at location: SourceLocation) throws(FormatError) -> FlashSize? {
+        if name == "keep" { return nil }
+        guard let size = FlashSize(name: name) else {
+            throw FormatError("config.bad_flash_size", "flash size '\(name)' is not one of keep, detect, "
+                              + FlashSize.choices.joined(separator: ", "), at: location)
+        }
+        return size
+    }
 }

@@ -29,6 +29,8 @@ public final class Bootloader {
     public let options: ConnectOptions
     /// Times the connection was re-established after a failure.
     public private(set) var reconnects = 0
+    /// The rate `changeBaudRate` was last asked for; restored after the port is reopened.
+    public private(set) var requestedBaudRate: Int?
 
     /// The ROM's FLASH_BEGIN block size (`ESPLoader.FLASH_WRITE_SIZE`).
     public static let romBlockSize = 0x400
@@ -88,8 +90,9 @@ public final class Bootloader {
                 return
             } catch {
                 last = error
+                if error.kind == .cancelled { throw error }
                 if case .transport(let kind) = error.kind {
-                    guard kind == .disconnected, connection.canReopen else { throw error }
+                    guard kind == .disconnected || kind == .io, connection.canReopen else { throw error }
                     try connection.reopen()
                 }
             }
@@ -139,21 +142,25 @@ public final class Bootloader {
         return info
     }
 
-    /// After a failed command: sync again on the same port, reopening it if it dropped, then restore the flash
-    /// setup (attach, size) in case the chip was reset.
+    /// After a failed command: sync again; if the port itself failed, open it again first (the opener decides how:
+    /// a new TCP connection, the same serial path once it is back); then restore the baud rate and the flash set-up
+    /// (attach, size) in case the chip was reset.
     public func reconnect() throws(LoaderError) {
         reconnects += 1
         do {
             try connection.sync()
         } catch {
-            // A TCP server drops the socket on some faults: a new connection reaches the same chip.
-            if connection.canReopen { try connection.reopen() }
+            if error.kind == .cancelled { throw error }
+            if case .transport = error.kind, connection.canReopen { try connection.reopen() }
             try Self.establishSync(connection, options: options)
         }
         try restoreSetup()
     }
 
     private func restoreSetup() throws(LoaderError) {
+        if let baud = requestedBaudRate, connection.transport.canChangeBaudRate, connection.transport.baudRate != baud {
+            try changeBaudRate(baud)
+        }
         if attached { try attachFlash() }
         if let size = configuredFlashSize { try setFlashSize(size) }
     }
@@ -169,7 +176,7 @@ public final class Bootloader {
 
     /// Chip revision (major, minor) where the eFuse fields are known here (`RevisionSource`): ESP32
     /// (`ESP32ROM.get_major_chip_version`), ESP32-C3 and ESP32-S3.
-    public func readRevision() throws(LoaderError) -> (major: Int, minor: Int)? {
+    public func readRevision() throws(LoaderError) -> ChipRevision? {
         switch loaderFacts.revision {
         case .esp32:
             let word3 = try connection.readRegister(ESP32Registers.efuseBlock0Word3)
@@ -177,11 +184,11 @@ public final class Bootloader {
             let apbDate = try connection.readRegister(ESP32Registers.apbControlDate)
             let bits = (apbDate >> 31 & 1) << 2 | (word5 >> 20 & 1) << 1 | (word3 >> 15 & 1)
             let major: Int = switch bits { case 1: 1; case 3: 2; case 7: 3; default: 0 }
-            return (major, Int(word5 >> 24 & 3))
+            return ChipRevision(major: major, minor: Int(word5 >> 24 & 3))
         case .block1(let word3Address, let word5Address):
             let word3 = try connection.readRegister(word3Address)
             let word5 = try connection.readRegister(word5Address)
-            return (Int(word5 >> 24 & 3), Int((word5 >> 23 & 1) << 3 | (word3 >> 18 & 7)))
+            return ChipRevision(major: Int(word5 >> 24 & 3), minor: Int((word5 >> 23 & 1) << 3 | (word3 >> 18 & 7)))
         case .notRead:
             return nil
         }
@@ -260,6 +267,7 @@ public final class Bootloader {
     @discardableResult
     public func changeBaudRate(_ baud: Int) throws(LoaderError) -> Bool {
         let transport = connection.transport
+        requestedBaudRate = baud
         guard transport.canChangeBaudRate, baud != transport.baudRate else { return false }
         var sent = baud
         switch loaderFacts.baudRateScaling {

@@ -3,8 +3,8 @@
 public final class LoaderConnection {
     public private(set) var transport: Transport
     public var timeouts: CommandTimeouts
-    /// Opens the port again after it dropped (TCP servers close the socket on faults); nil when it cannot be.
-    private let reopenTransport: (() throws(TransportError) -> Transport)?
+    /// Opens the port again after it failed (given the failed one, which it closes); nil when it cannot be.
+    private let reopenTransport: ((any Transport) throws(TransportError) -> any Transport)?
     private var decoder = SLIPDecoder()
     private var frames: [[UInt8]] = []
     /// Bytes written to the port (framed), over the whole session.
@@ -12,6 +12,8 @@ public final class LoaderConnection {
     public private(set) var bytesReceived = 0
     /// Called with a short line per request and reply, for `--trace`-style debugging.
     public var trace: ((String) -> Void)?
+    /// Checked before every command and while waiting for a reply: once set, commands throw `.cancelled`.
+    public var cancellation: CancellationFlag?
 
     /// esptool `ESPLoader.command`: at most this many frames are examined while waiting for a reply.
     static let maximumSkippedFrames = 100
@@ -19,7 +21,7 @@ public final class LoaderConnection {
     static let syncReplyCount = 8
 
     public init(transport: Transport, timeouts: CommandTimeouts? = nil,
-                reopen: (() throws(TransportError) -> Transport)? = nil) {
+                reopen: ((any Transport) throws(TransportError) -> any Transport)? = nil) {
         self.transport = transport
         self.timeouts = timeouts ?? (transport.answersImmediately ? .immediate : .standardTimeouts)
         self.reopenTransport = reopen
@@ -30,9 +32,13 @@ public final class LoaderConnection {
     /// Closes the port and opens it again.
     public func reopen() throws(LoaderError) {
         guard let reopenTransport else { throw LoaderError(.transport(.unsupported), command: "reopen", "\(transport.portName) cannot be reopened") }
-        transport.close()
-        do { transport = try reopenTransport() } catch { throw LoaderError(.transport(error.kind), command: "reopen", error.message) }
+        do { transport = try reopenTransport(transport) } catch { throw LoaderError(.transport(error.kind), command: "reopen", error.message) }
         resetReceiver()
+    }
+
+    /// Throws `.cancelled` once the job is cancelled.
+    func checkCancellation(_ command: String) throws(LoaderError) {
+        if let cancellation, cancellation.isCancelled { throw LoaderError.cancelled(command) }
     }
 
     public func close() { transport.close() }
@@ -70,6 +76,7 @@ public final class LoaderConnection {
     }
 
     func send(_ opcode: Opcode, _ data: [UInt8], checksum: UInt32 = 0) throws(LoaderError) {
+        try checkCancellation(opcode.description)
         let wire = SLIP.encode(CommandPacket(opcode, data: data, checksum: checksum).bytes)
         trace?("TX \(opcode) \(data.count) bytes")
         do { try transport.write(wire) } catch {
@@ -97,13 +104,15 @@ public final class LoaderConnection {
                     throw LoaderError(.unsupported, command: opcode.description, "the loader does not support this command")
                 }
             }
-            let remaining = deadline - Clock.now()
+            // With a cancellation flag, wait in short slices so that a cancel during a long wait (an erase) is seen.
+            let remaining = max(0, deadline - Clock.now())
             let chunk: [UInt8]
-            do { chunk = try transport.read(maxCount: 4096, timeout: max(0, remaining)) } catch {
+            do { chunk = try transport.read(maxCount: 4096, timeout: cancellation == nil ? remaining : min(remaining, 0.2)) } catch {
                 throw LoaderError(.transport(error.kind), command: opcode.description, error.message)
             }
             bytesReceived += chunk.count
             if chunk.isEmpty {
+                try checkCancellation(opcode.description)
                 if Clock.now() >= deadline {
                     resetReceiver()
                     throw LoaderError(.timeout, command: opcode.description, "no reply within \(formatSeconds(timeout))")

@@ -15,6 +15,10 @@ public struct LoaderError: Error, Sendable, CustomStringConvertible {
         case noSync
         /// The chip is not the one asked for, or not one this tool knows.
         case wrongChip
+        /// The flash does not hold what it should: an MD5 check failed after every attempt.
+        case mismatch
+        /// The job was cancelled (`CancellationFlag`, task cancellation).
+        case cancelled
     }
 
     public let kind: Kind
@@ -32,8 +36,10 @@ public struct LoaderError: Error, Sendable, CustomStringConvertible {
 
     /// Whether re-syncing and trying again can help: everything but a wrong chip. An "unsupported" reply to a
     /// command the chip has is what a request with a corrupted opcode gets, so it counts as recoverable too
-    /// (the attempts are bounded).
-    public var isRecoverable: Bool { kind != .wrongChip }
+    /// (the attempts are bounded). A wrong chip, a final MD5 mismatch and a cancellation are not.
+    public var isRecoverable: Bool { kind != .wrongChip && kind != .mismatch && kind != .cancelled }
+
+    static func cancelled(_ command: String) -> LoaderError { LoaderError(.cancelled, command: command, "cancelled") }
 
     static func failed(_ command: String, _ code: UInt8) -> LoaderError {
         LoaderError(.failed(code), command: command, "the loader reported failure 0x01\(hex2(code)) (\(RomError.name(code)))")

@@ -1,3 +1,5 @@
+import ImageFormats
+
 /// One file to put into flash.
 public struct FlashImage: Sendable {
     public var address: Int
@@ -40,7 +42,11 @@ public struct PlannedRegion: Sendable {
     public let address: Int
     public let data: [UInt8]
     public let segments: [Segment]
+    /// MD5 of `data` (what the flash must hold).
     public let md5: String
+    /// The file as given: its length and MD5.
+    public let fileSize: Int
+    public let fileMD5: String
 
     public var size: Int { data.count }
     public var end: Int { address + data.count }
@@ -57,6 +63,8 @@ public struct PlannedRegion: Sendable {
         if bytes.count % 4 != 0 { bytes += [UInt8](repeating: 0xFF, count: 4 - bytes.count % 4) }
         data = bytes
         md5 = md5Hex(bytes)
+        fileSize = image.data.count
+        fileMD5 = lead == 0 && bytes.count == image.data.count ? md5 : md5Hex(image.data)
         segments = Self.split(bytes, firstSector: address / Self.sectorSize, blankRunThreshold: blankRunThreshold)
     }
 
@@ -82,7 +90,7 @@ public struct PlannedRegion: Sendable {
             guard !image.data.isEmpty else { throw FlashPlanError(name: image.name, message: "the file is empty") }
             let region = PlannedRegion(index: i, image: image, blankRunThreshold: blankRunThreshold)
             if let flashSize, region.end > flashSize {
-                throw FlashPlanError(name: image.name, message: "ends at 0x\(hex(region.end)), past the end of the \(FlashSize.name(flashSize)) flash")
+                throw FlashPlanError(name: image.name, message: "ends at 0x\(hex(region.end)), past the end of the \(sizeName(flashSize)) flash")
             }
             regions.append(region)
         }
@@ -98,3 +106,14 @@ public struct PlannedRegion: Sendable {
 }
 
 func hex(_ value: Int) -> String { String(value, radix: 16) }
+
+/// `4MB` for a table size, else the byte count.
+func sizeName(_ bytes: Int) -> String { FlashSize(bytes: bytes)?.name ?? "\(bytes)-byte" }
+
+extension PlannedRegion {
+    /// The report entry of this region before anything happened to it.
+    var outcome: RegionOutcome {
+        RegionOutcome(index: index, name: name, address: requestedAddress, size: fileSize, md5: fileMD5,
+                      flashAddress: address, flashSize: size, flashMD5: md5)
+    }
+}

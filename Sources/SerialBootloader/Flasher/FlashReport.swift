@@ -1,7 +1,9 @@
-/// What a flashing run did to each region, for the final report (printed or as JSON).
-public struct RegionOutcome: Sendable {
-    public enum Status: String, Sendable {
-        /// Not reached (an earlier region failed).
+/// What a job did to one file, for the final report (printed, as JSON, or in a station's record). `address`,
+/// `size` and `md5` are the file's own; `flashAddress`, `flashSize` and `flashMD5` describe the bytes that went
+/// into flash (started at the 4 KB sector, padded, and with a patched header where `-fm/-ff/-fs` applied).
+public struct RegionOutcome: Sendable, Hashable {
+    public enum Status: String, Sendable, Hashable {
+        /// Not reached (an earlier region failed, or the job stopped first).
         case pending
         /// Flash already held these bytes (MD5 matched); nothing written.
         case skipped
@@ -9,6 +11,9 @@ public struct RegionOutcome: Sendable {
         case written
         /// Written, or skipped, and its flash MD5 matches after the run.
         case verified
+        /// verify: the flash holds something else.
+        case differs
+        /// Writing it failed or was cancelled part way; the flash may hold part of it.
         case failed
     }
 
@@ -17,8 +22,13 @@ public struct RegionOutcome: Sendable {
     public var address: Int
     public var size: Int
     public var md5: String
+    public var flashAddress: Int
+    public var flashSize: Int
+    public var flashMD5: String
+    /// The header was rewritten (`-fm/-ff/-fs`), so `flashMD5` is not the file's MD5 over the same bytes.
+    public var patched = false
     public var status: Status = .pending
-    /// Recoveries (re-sync and resume) this region needed.
+    /// Retries (re-sync and resume, block resends) this region needed; each was a `retry` event.
     public var retries = 0
     /// Bytes sent on the wire for this region, framing included.
     public var bytesSent = 0
@@ -27,8 +37,21 @@ public struct RegionOutcome: Sendable {
     public var compressedBytes = 0
     public var error: String?
 
+    public init(index: Int, name: String, address: Int, size: Int, md5: String, flashAddress: Int, flashSize: Int, flashMD5: String) {
+        self.index = index
+        self.name = name
+        self.address = address
+        self.size = size
+        self.md5 = md5
+        self.flashAddress = flashAddress
+        self.flashSize = flashSize
+        self.flashMD5 = flashMD5
+    }
+
     /// Whether the flash is known to hold the region now.
     public var isGood: Bool { status == .verified || status == .skipped }
+
+    public var info: RegionInfo { RegionInfo(index: index, name: name, address: address, size: size, md5: md5) }
 }
 
 public struct FlashReport: Sendable {
@@ -40,23 +63,11 @@ public struct FlashReport: Sendable {
     public var succeeded: Bool { regions.allSatisfy { $0.status == .verified || $0.status == .skipped || $0.status == .written } }
 }
 
-/// The run failed; `report` says which regions are in flash and which are not.
+/// The run failed in `stage` (`write`, or `verify` when an MD5 check failed); `report` says which regions are in
+/// flash and which are not.
 public struct FlashFailure: Error, Sendable, CustomStringConvertible {
     public let error: LoaderError
+    public let stage: JobStage
     public let report: FlashReport
     public var description: String { error.description }
-}
-
-/// Progress of a flashing run, for a progress bar or NDJSON.
-public enum FlashEvent: Sendable {
-    case regionStarted(index: Int, name: String, address: Int, size: Int)
-    case regionSkipped(index: Int, reason: String)
-    /// `done` of `total` bytes of the region are in flash (or known to be).
-    case progress(index: Int, done: Int, total: Int)
-    case recovering(index: Int, attempt: Int, reason: String)
-    case resumed(index: Int, address: Int)
-    case erasing(index: Int, address: Int, size: Int)
-    case regionWritten(index: Int)
-    case regionVerified(index: Int, md5: String)
-    case regionFailed(index: Int, reason: String)
 }

@@ -16,7 +16,7 @@ extension Flasher {
         }
         let md5 = try withRecovery(slot: -1) { () throws(LoaderError) in try self.loader.flashMD5(address: address, size: size) }
         guard md5 == md5Hex(out) else {
-            throw LoaderError(.badReply, command: "READ_FLASH_SLOW", "the data read (MD5 \(md5Hex(out))) differs from the flash MD5 \(md5)")
+            throw LoaderError(.mismatch, command: "READ_FLASH_SLOW", "the data read (MD5 \(md5Hex(out))) differs from the flash MD5 \(md5)")
         }
         return out
     }
@@ -34,16 +34,18 @@ extension Flasher {
     }
 
     /// Erases `[address, address+size)` with a FLASH_BEGIN that sends no data (the ROM has no erase command),
-    /// then checks by MD5 that it reads as 0xFF.
+    /// then checks by MD5 that it reads as 0xFF; up to three tries.
     public func erase(address: Int, size: Int) throws(LoaderError) {
         let erased = md5Hex([UInt8](repeating: 0xFF, count: size))
-        for _ in 0..<3 {
+        let attempts = 3
+        for attempt in 1...attempts {
             try withRecovery(slot: -1) { () throws(LoaderError) in
                 try self.loader.beginWrite(compressed: false, eraseSize: size, blocks: 0, address: address)
             }
             let md5 = try withRecovery(slot: -1) { () throws(LoaderError) in try self.loader.flashMD5(address: address, size: size) }
             if md5 == erased { return }
+            if attempt < attempts { try recordRecovery(slot: -1, reason: "0x\(hex(address))+0x\(hex(size)) does not read back as erased") }
         }
-        throw LoaderError(.badReply, command: "erase", "0x\(hex(address))+0x\(hex(size)) does not read back as erased")
+        throw LoaderError(.mismatch, command: "erase", "0x\(hex(address))+0x\(hex(size)) does not read back as erased")
     }
 }

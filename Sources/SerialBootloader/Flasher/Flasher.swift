@@ -24,20 +24,23 @@ public struct FlashOptions: Sendable {
 
 /// Writes regions through the ROM loader: compressed blocks, skipping what is already there, verifying by MD5,
 /// and recovering from lost or corrupted frames by re-syncing and resuming after the part that is already right.
-/// It prints nothing; progress goes to `onEvent`.
+/// It prints nothing; progress goes to `onEvent` (a subset of the job events). The jobs (`DeviceSession`) build
+/// on it; use it directly only for a `Bootloader` you connected yourself.
 public final class Flasher {
     public let loader: Bootloader
     public var options: FlashOptions
-    private let onEvent: (FlashEvent) -> Void
+    private let onEvent: (JobEvent) -> Void
     private var outcomes: [RegionOutcome] = []
     private var totalRetries = 0
     private var otherRetries = 0
-    /// Recoveries over the flasher's life (reads, erases and writes).
+    /// Retries over the flasher's life (reads, erases and writes): one per `retry` event it emitted.
     public var retries: Int { totalRetries }
     /// Uncompressed bytes of the current stream the ROM acknowledged (a hint for where to resume).
     private var acknowledged = 0
+    /// Whether the work in progress is writing or checking (a failure's stage).
+    private var phase = JobStage.write
 
-    public init(loader: Bootloader, options: FlashOptions = FlashOptions(), onEvent: @escaping (FlashEvent) -> Void = { _ in }) {
+    public init(loader: Bootloader, options: FlashOptions = FlashOptions(), onEvent: @escaping (JobEvent) -> Void = { _ in }) {
         self.loader = loader
         self.options = options
         self.onEvent = onEvent
@@ -50,7 +53,7 @@ public final class Flasher {
     public func write(_ regions: [PlannedRegion]) throws(FlashFailure) -> FlashReport {
         let started = Clock.now()
         let sentBefore = loader.connection.bytesSent
-        outcomes = regions.map { RegionOutcome(index: $0.index, name: $0.name, address: $0.address, size: $0.size, md5: $0.md5) }
+        outcomes = regions.map(\.outcome)
         let retriesBefore = totalRetries
         func report() -> FlashReport {
             FlashReport(regions: outcomes, bytesSent: loader.connection.bytesSent - sentBefore, retries: totalRetries - retriesBefore, seconds: Clock.now() - started)
@@ -63,22 +66,27 @@ public final class Flasher {
             }
             if options.verify {
                 // A frame corrupted on the way can make the ROM erase the wrong place: check every region once more.
+                onEvent(.stageStarted(.verify))
                 for (i, region) in regions.enumerated() {
                     current = i
+                    phase = .verify
                     let sent = loader.connection.bytesSent
                     let md5 = try withRecovery(slot: i) { () throws(LoaderError) in try self.loader.flashMD5(address: region.address, size: region.size) }
                     if md5 != region.md5 {
-                        onEvent(.recovering(index: region.index, attempt: outcomes[i].retries, reason: "region changed after it was verified"))
+                        try recordRecovery(slot: i, reason: "region changed after it was verified")
+                        phase = .write
                         try writeRegion(region, slot: i, repairing: true)
                     }
                     outcomes[i].bytesSent += loader.connection.bytesSent - sent
                 }
             }
         } catch {
-            outcomes[current].status = .failed
-            outcomes[current].error = error.description
-            onEvent(.regionFailed(index: regions[current].index, reason: error.description))
-            throw FlashFailure(error: error, report: report())
+            if !regions.isEmpty {
+                outcomes[current].status = .failed
+                outcomes[current].error = error.description
+                onEvent(.regionFailed(index: regions[current].index, reason: error.description))
+            }
+            throw FlashFailure(error: error, stage: phase, report: report())
         }
         return report()
     }
@@ -86,9 +94,8 @@ public final class Flasher {
     private func writeRegion(_ region: PlannedRegion, slot: Int, repairing: Bool = false) throws(LoaderError) {
         let sentBefore = loader.connection.bytesSent
         defer { outcomes[slot].bytesSent += loader.connection.bytesSent - sentBefore }
-        if !repairing {
-            onEvent(.regionStarted(index: region.index, name: region.name, address: region.address, size: region.size))
-        }
+        if !repairing { onEvent(.regionStarted(outcomes[slot].info)) }
+        phase = .write
         if options.skipUnchanged, !repairing {
             let md5 = try withRecovery(slot: slot) { () throws(LoaderError) in try self.loader.flashMD5(address: region.address, size: region.size) }
             if md5 == region.md5 {
@@ -110,15 +117,18 @@ public final class Flasher {
             outcomes[slot].status = .written
             onEvent(.regionWritten(index: region.index))
             guard options.verify else { return }
+            phase = .verify
             let md5 = try withRecovery(slot: slot) { () throws(LoaderError) in try self.loader.flashMD5(address: region.address, size: region.size) }
             if md5 == region.md5 {
                 outcomes[slot].status = .verified
                 onEvent(.regionVerified(index: region.index, md5: md5))
                 return
             }
-            try recordRecovery(slot: slot, reason: "flash MD5 \(md5) does not match \(region.md5) after writing")
+            if pass + 1 < passes { try recordRecovery(slot: slot, reason: "flash MD5 \(md5) does not match \(region.md5) after writing") }
+            phase = .write
         }
-        throw LoaderError(.badReply, command: "verify", "\(region.name): flash MD5 still differs after \(passes) passes")
+        phase = .verify
+        throw LoaderError(.mismatch, command: "verify", "\(region.name): the flash MD5 still differs from the file's after \(passes) writes")
     }
 
     private func writeSegment(_ segment: PlannedRegion.Segment, of region: PlannedRegion, slot: Int, checkFirst: Bool, progressBase: Int) throws(LoaderError) {
@@ -147,7 +157,7 @@ public final class Flasher {
                 try stream(bytes.dropFirst(resume), at: address + resume, slot: slot, progressBase: progressBase + resume, regionSize: region.size, regionIndex: region.index)
                 return
             } catch where error.isRecoverable {
-                try recordRecovery(slot: slot, reason: error.description)
+                try recordRecovery(slot: slot, reason: error.description, kind: error.kind)
                 try reconnectWithinBudget(slot: slot)
                 resume = try correctPrefix(of: bytes, at: address, hint: resume + acknowledged, slot: slot)
                 if resume >= bytes.count { return }
@@ -198,8 +208,7 @@ public final class Flasher {
                 } catch where error.kind == .failed(RomError.badChecksum.rawValue) && attempt < options.blockAttempts {
                     // The ROM rejected the block without using it: the same block can go again.
                     attempt += 1
-                    totalRetries += 1
-                    outcomes[slot].retries += 1
+                    try recordRecovery(slot: slot, reason: "block \(sequence) rejected (\(error.message)); sending it again")
                 }
             }
             acknowledged = min(plain.count, acknowledged + inflatedSize)
@@ -242,7 +251,9 @@ public final class Flasher {
     // MARK: - Recovery
 
     /// Counts a recovery against the region in `slot` (or, for -1, against the operation outside any region).
-    private func recordRecovery(slot: Int, reason: String) throws(LoaderError) {
+    /// When the budget is spent, the error thrown keeps `kind`, the kind of the last problem (a chip gone silent
+    /// stays `noSync`).
+    func recordRecovery(slot: Int, reason: String, kind: LoaderError.Kind = .badReply) throws(LoaderError) {
         totalRetries += 1
         let count: Int
         if slot >= 0 {
@@ -252,9 +263,9 @@ public final class Flasher {
             otherRetries += 1
             count = otherRetries
         }
-        onEvent(.recovering(index: slot >= 0 ? outcomes[slot].index : -1, attempt: count, reason: reason))
+        onEvent(.retry(index: slot >= 0 ? outcomes[slot].index : nil, attempt: count, reason: reason))
         if count > options.recoveriesPerRegion {
-            throw LoaderError(.badReply, command: "recover", "gave up after \(options.recoveriesPerRegion) recoveries; last problem: \(reason)")
+            throw LoaderError(kind, command: "recover", "gave up after \(options.recoveriesPerRegion) recoveries; last problem: \(reason)")
         }
     }
 
@@ -264,7 +275,7 @@ public final class Flasher {
                 try loader.reconnect()
                 return
             } catch where error.isRecoverable {
-                try recordRecovery(slot: slot, reason: "reconnect: \(error.description)")
+                try recordRecovery(slot: slot, reason: "reconnect: \(error.description)", kind: error.kind)
             }
         }
     }
@@ -275,7 +286,7 @@ public final class Flasher {
             do {
                 return try body()
             } catch where error.isRecoverable {
-                try recordRecovery(slot: slot, reason: error.description)
+                try recordRecovery(slot: slot, reason: error.description, kind: error.kind)
                 try reconnectWithinBudget(slot: slot)
             }
         }

@@ -4,10 +4,15 @@ import Glibc
 
 /// Blocking-with-timeout reads and complete writes on a file descriptor (socket or tty).
 enum FileDescriptorIO {
-    static func write(_ fd: Int32, _ bytes: [UInt8], port: String) throws(TransportError) {
+    /// Writes all of `bytes`. On a socket it uses send(MSG_NOSIGNAL): a peer that closed the connection gives
+    /// EPIPE (a `disconnected` error the job recovers from), never a SIGPIPE that would kill a library user's process.
+    static func write(_ fd: Int32, _ bytes: [UInt8], port: String, isSocket: Bool = false) throws(TransportError) {
         var done = 0
         while done < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, bytes.count - done) }
+            let n = bytes.withUnsafeBytes { buffer in
+                isSocket ? Glibc.send(fd, buffer.baseAddress! + done, bytes.count - done, Int32(MSG_NOSIGNAL))
+                    : Glibc.write(fd, buffer.baseAddress! + done, bytes.count - done)
+            }
             if n < 0 {
                 if errno == EINTR { continue }
                 if errno == EAGAIN {
@@ -37,7 +42,13 @@ enum FileDescriptorIO {
             if errno == EAGAIN || errno == EINTR { return [] }
             throw TransportError(errno == EIO || errno == ECONNRESET ? .disconnected : .io, "\(port): read failed: \(errnoText())")
         }
-        if n == 0 { throw TransportError(.disconnected, "\(port): the other side closed the connection") }
+        if n == 0 {
+            // A tty reads 0 bytes when nothing is there; with POLLHUP its device is gone (a USB port unplugged).
+            if pfd.revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 {
+                throw TransportError(.disconnected, "\(port): the device hung up")
+            }
+            throw TransportError(.disconnected, "\(port): the other side closed the connection")
+        }
         return Array(buffer[0..<n])
     }
 }

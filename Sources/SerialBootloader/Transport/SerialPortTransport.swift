@@ -12,7 +12,8 @@ public final class SerialPortTransport: Transport {
     public private(set) var baudRate: Int
     /// True once a control-line ioctl was refused (a pty has no modem lines): further requests are ignored.
     public private(set) var controlLinesUnsupported = false
-    let fd: Int32
+    /// -1 once closed.
+    private(set) var fd: Int32
 
     public init(path: String, baudRate: Int = 115_200) throws(TransportError) {
         portName = path
@@ -87,5 +88,10 @@ public final class SerialPortTransport: Transport {
 
     public func discardInput() throws(TransportError) { tcflush(fd, TCIFLUSH) }
 
-    public func close() { Glibc.close(fd) }
+    /// Closes the descriptor once; later calls do nothing (a number closed twice could be another port's by then).
+    public func close() {
+        guard fd >= 0 else { return }
+        Glibc.close(fd)
+        fd = -1
+    }
 }

@@ -8,7 +8,8 @@ public final class TCPTransport: Transport {
     public var canChangeBaudRate: Bool { false }
     public var hasControlLines: Bool { false }
     public private(set) var baudRate = 115_200
-    let fd: Int32
+    /// -1 once closed.
+    private(set) var fd: Int32
 
     /// Connects to `host:port` (IPv4 or a name resolved by getaddrinfo).
     public init(host: String, port: UInt16, portName: String? = nil, connectTimeout: Double = 5) throws(TransportError) {
@@ -35,6 +36,10 @@ public final class TCPTransport: Transport {
                     setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &yes, socklen_t(MemoryLayout<Int32>.size))
                     var ignore: Int32 = 1
                     setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &ignore, socklen_t(MemoryLayout<Int32>.size))
+                    #if os(macOS)
+                    // No MSG_NOSIGNAL there: the socket itself must not raise SIGPIPE.
+                    setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &ignore, socklen_t(MemoryLayout<Int32>.size))
+                    #endif
                     return fd
                 }
                 lastError = errnoText()
@@ -45,7 +50,7 @@ public final class TCPTransport: Transport {
         throw TransportError(.open, "cannot connect to \(name): \(lastError)")
     }
 
-    public func write(_ bytes: [UInt8]) throws(TransportError) { try FileDescriptorIO.write(fd, bytes, port: portName) }
+    public func write(_ bytes: [UInt8]) throws(TransportError) { try FileDescriptorIO.write(fd, bytes, port: portName, isSocket: true) }
 
     public func read(maxCount: Int, timeout: Double) throws(TransportError) -> [UInt8] {
         try FileDescriptorIO.read(fd, maxCount: maxCount, timeout: timeout, port: portName)
@@ -59,5 +64,10 @@ public final class TCPTransport: Transport {
         while !(try read(maxCount: 4096, timeout: 0)).isEmpty {}
     }
 
-    public func close() { Glibc.close(fd) }
+    /// Closes the socket once; later calls do nothing (a number closed twice could be another port's by then).
+    public func close() {
+        guard fd >= 0 else { return }
+        Glibc.close(fd)
+        fd = -1
+    }
 }

@@ -25,11 +25,19 @@ struct EmulateCommand: ParsableCommand {
             Faults (--fault KIND=VALUE, repeatable; seed=N makes runs repeat): corrupt-rx=P, drop-reply=P, \
             truncate-reply=P, delay-reply=MS, disconnect-after=N.
 
+            --at-listen HOST:PORT or --at-pty also serves the AT UART of the chip booted from --flash (ROM boot, \
+            bootloader, partition table, app; an image with at_customize.bin runs the emulated AT firmware at \
+            the baud rate and UART its factory_param gives). A TCP client powers the module on as it connects; \
+            AT+RST boots it again from the flash as it is then. On a pty the client's line speed must match the \
+            module's. The faults apply to the AT replies too (per reply instead of per frame). Flash written \
+            through either port is the same flash. --at-port-file receives the AT port.
+
             Examples:
               espflash-swift emulate --chip esp32 --listen 127.0.0.1:0 --port-file port.txt
               espflash-swift emulate --chip esp32c3 --pty --flash flash.bin --flash-size 4MB
               espflash-swift emulate --chip esp32s3 --listen 127.0.0.1:5555 --baud-model 921600 --flash-timing typical
               espflash-swift emulate --chip esp32 --listen 127.0.0.1:0 --fault corrupt-rx=0.01 --fault seed=7 --log frames.log
+              espflash-swift emulate --chip esp32 --flash chip.bin --at-pty --at-port-file at-port.txt
             """
     )
 
@@ -63,17 +71,39 @@ struct EmulateCommand: ParsableCommand {
     @Option(help: "Log every frame to this file.")
     var log: String?
 
+    @Option(name: .customLong("at-listen"), help: "Serve the AT UART of the chip booted from --flash on HOST:PORT.")
+    var atListen: String?
+
+    @Flag(name: .customLong("at-pty"), help: "Serve the AT UART on a new pseudo-terminal.")
+    var atPTY = false
+
+    @Option(name: .customLong("at-port-file"), help: "Write the connectable AT port here once ready.")
+    var atPortFile: String?
+
     func validate() throws {
         guard RomProfile.profile(for: chip) != nil else {
             throw ValidationError("the emulator plays \(RomProfile.emulatedChips.map(\.rawValue).joined(separator: ", ")), not \(chip)")
         }
-        if (listen == nil) == !pty { throw ValidationError("give exactly one of --listen HOST:PORT or --pty") }
+        if listen != nil && pty { throw ValidationError("give one of --listen HOST:PORT or --pty, not both") }
+        if atListen != nil && atPTY { throw ValidationError("give one of --at-listen HOST:PORT or --at-pty, not both") }
+        if listen == nil && !pty && atListen == nil && !atPTY {
+            throw ValidationError("give --listen HOST:PORT or --pty (download mode), and/or --at-listen HOST:PORT or --at-pty (the AT UART)")
+        }
         if let listen, Self.parseListen(listen) == nil { throw ValidationError("--listen takes HOST:PORT, like 127.0.0.1:0") }
+        if let atListen, Self.parseListen(atListen) == nil { throw ValidationError("--at-listen takes HOST:PORT, like 127.0.0.1:0") }
         let size = flashSize.value
         if size < 0x10000 || size & (size - 1) != 0 { throw ValidationError("--flash-size must be a power of two of at least 64KB") }
         if let baudModel, baudModel <= 0 { throw ValidationError("--baud-model must be positive") }
         var plan = FaultPlan()
         for spec in fault { if let problem = plan.add(spec) { throw ValidationError(problem) } }
+    }
+
+    private func open(_ server: EmulatorServer, tcp: String?) throws {
+        do throws(EmulatorServer.Failure) {
+            if let tcp, let (host, port) = Self.parseListen(tcp) { try server.open(.tcp(host: host, port: port)) } else { try server.open(.pty) }
+        } catch {
+            throw CommandFailure.io(error.description)
+        }
     }
 
     static func parseListen(_ text: String) -> (String, UInt16)? {
@@ -98,11 +128,27 @@ struct EmulateCommand: ParsableCommand {
             let logLine: ((String) -> Void)? = logFile.map { file in { line in fputs(line + "\n", file); fflush(file) } }
 
             let session = EmulatorSession(device: device, faults: plan, modelledBaud: baudModel, log: logLine)
-            let server = EmulatorServer(session: session)
-            do throws(EmulatorServer.Failure) {
-                if let listen, let (host, port) = Self.parseListen(listen) { try server.open(.tcp(host: host, port: port)) } else { try server.open(.pty) }
-            } catch {
-                throw CommandFailure.io(error.description)
+            let lock = DeviceLock()
+            var download: EmulatorServer?
+            if listen != nil || pty {
+                let server = EmulatorServer(session: session)
+                try open(server, tcp: listen)
+                download = server
+            }
+            var atServer: EmulatorServer?
+            var atSession: ATLinkSession?
+            if atListen != nil || atPTY {
+                let module = EmulatedModule(device: device)
+                let link = ATLinkSession(module: module, faults: plan, bootOnConnect: atListen != nil, log: logLine.map { f in { f("AT " + $0) } })
+                let server = EmulatorServer(link: link)
+                try open(server, tcp: atListen)
+                atServer = server
+                atSession = link
+                Console.write(2, module.notRunningReason.map { "AT UART: \($0)\n" } ?? "AT UART: AT firmware running on UART\(module.firmware!.uartPort) at \(module.firmware!.baudRate) baud\n")
+            }
+            if download != nil, atServer != nil {
+                download?.lock = lock
+                atServer?.lock = lock
             }
             // A parent may have started us with these blocked (test harnesses do): we rely on them to save.
             var wanted = sigset_t()
@@ -113,22 +159,42 @@ struct EmulateCommand: ParsableCommand {
             signal(SIGPIPE, SIG_IGN)
             signal(SIGINT) { _ in stopRequested = 1 }
             signal(SIGTERM) { _ in stopRequested = 1 }
-            // A parent may have spawned us with these blocked (Foundation's Process from a test runner does):
-            // unblock them, or kill/Ctrl-C would never reach the handler that saves the flash.
-            var stopSignals = sigset_t()
-            sigemptyset(&stopSignals)
-            sigaddset(&stopSignals, SIGINT)
-            sigaddset(&stopSignals, SIGTERM)
-            pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
-            if let portFile { try FileIO.writeAtomically(Array((server.connectString + "\n").utf8), to: portFile) }
-            Console.write(2, "emulating \(device.profile.chip.displayName) (\(flashSize.value / 1024) KB flash) on \(server.connectString)\n")
+            if let portFile, let first = download ?? atServer { try FileIO.writeAtomically(Array((first.connectString + "\n").utf8), to: portFile) }
+            if let atPortFile, let atServer { try FileIO.writeAtomically(Array((atServer.connectString + "\n").utf8), to: atPortFile) }
+            let endpoints = [download.map { "download mode on \($0.connectString)" }, atServer.map { "AT UART on \($0.connectString)" }].compactMap { $0 }
+            Console.write(2, "emulating \(device.profile.chip.displayName) (\(flashSize.value / 1024) KB flash): \(endpoints.joined(separator: ", "))\n")
 
-            server.run { stopRequested != 0 }
+            if let download, let atServer {
+                let thread = ServeThread { atServer.run { stopRequested != 0 } }
+                download.run { stopRequested != 0 }
+                thread.join()
+            } else {
+                (download ?? atServer)!.run { stopRequested != 0 }
+            }
 
             if let flash { try FileIO.writeAtomically(device.flash.contents, to: flash) }
-            let summary = session.statistics.summary
+            var summary = session.statistics.summary
+            if let atSession { summary += "\nAT " + atSession.statistics.summary }
             Console.write(2, summary + "\n")
             logLine?(summary)
         }
     }
+}
+
+/// A POSIX thread running one serve loop (the AT UART's, beside the download UART's).
+final class ServeThread {
+    private var thread = pthread_t()
+    private let body: () -> Void
+
+    init(_ body: @escaping () -> Void) {
+        self.body = body
+        let context = Unmanaged.passRetained(self).toOpaque()
+        pthread_create(&thread, nil, { raw in
+            let me = Unmanaged<ServeThread>.fromOpaque(raw!).takeRetainedValue()
+            me.body()
+            return nil
+        }, context)
+    }
+
+    func join() { pthread_join(thread, nil) }
 }

@@ -25,11 +25,7 @@ struct EraseRegionCommand: ParsableCommand {
     }
 
     func run() throws {
-        try reportingFailures {
-            let reporter = ProgressReporter(json: connection.json)
-            let session = try DeviceSession.open(connection, reporter: reporter)
-            try eraseAndReport(session: session, reporter: reporter, address: address.value, size: size.value)
-        }
+        try reportingFailures { try erase(DeviceCommandRun("erase-region", connection), .region(address: address.value, size: size.value)) }
     }
 }
 
@@ -47,26 +43,12 @@ struct EraseFlashCommand: ParsableCommand {
     @OptionGroup var connection: ConnectionOptions
 
     func run() throws {
-        try reportingFailures {
-            let reporter = ProgressReporter(json: connection.json)
-            let session = try DeviceSession.open(connection, reporter: reporter)
-            try eraseAndReport(session: session, reporter: reporter, address: 0, size: session.flashSize)
-        }
+        try reportingFailures { try erase(DeviceCommandRun("erase-flash", connection), .all) }
     }
 }
 
-private func eraseAndReport(session: DeviceSession, reporter: ProgressReporter, address: Int, size: Int) throws {
-    guard address + size <= session.flashSize else {
-        _ = session.failure(LoaderError(.badReply, command: "erase", ""), "")
-        throw CommandFailure.usage("\(hexAddress(address))+0x\(String(size, radix: 16)) is outside the \(FlashSize.name(session.flashSize)) flash")
-    }
-    let flasher = session.flasher()
-    reporter.event("erase", [("address", .int(address)), ("size", .int(size))])
-    do throws(LoaderError) { try flasher.erase(address: address, size: size) } catch {
-        reporter.event("result", session.resultFields(ok: false, retries: flasher.retries) + [("error", .string(error.description))])
-        throw session.failure(error, "erase")
-    }
-    reporter.event("result", session.resultFields(ok: true, retries: flasher.retries) + [("address", .int(address)), ("size", .int(size))])
-    reporter.say("Erased \(size) bytes at \(hexAddress(address)); it reads back as 0xFF")
-    try session.finish()
+private func erase(_ run: DeviceCommandRun, _ range: EraseRange) throws {
+    let (result, outcome) = try run.run { session throws(JobFailure) in try session.erase(range) }
+    run.succeed(outcome, [("address", .int(result.address)), ("size", .int(result.size))])
+    run.reporter.say("Erased \(result.size) bytes at \(hexAddress(result.address)); it reads back as 0xFF")
 }

@@ -91,17 +91,7 @@ extension FactoryParamCommand {
     }
 }
 
-struct ImageCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "image",
-        abstract: "Edit a whole flash image: put a new file into one of its partitions.",
-        discussion: """
-            Example:
-              espflash-swift image replace factory_WROOM-32.bin ble_data ble_data.bin
-            """,
-        subcommands: [Replace.self]
-    )
-
+extension ImageCommand {
     struct Replace: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "replace",

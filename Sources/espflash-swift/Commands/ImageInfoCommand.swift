@@ -42,7 +42,7 @@ struct ImageInfoCommand: ParsableCommand {
             ("magic", .int(image.version == 2 ? Int(FirmwareImage.esp8266V2Magic) : Int(FirmwareImage.magic))),
             ("segmentCount", .int(Int(image.segmentCount))),
             ("entryPoint", .int(Int(image.entryPoint))),
-            ("flashMode", .optional(FlashParameters.modeName(image.flashMode))),
+            ("flashMode", .optional(FlashMode(headerCode: image.flashMode)?.rawValue)),
             ("flashModeCode", .int(Int(image.flashMode))),
             ("flashSize", .optional(chip.flashSizeName(image.flashSizeCode))),
             ("flashSizeCode", .int(Int(image.flashSizeCode >> 4))),

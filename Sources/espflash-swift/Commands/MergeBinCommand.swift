@@ -73,9 +73,9 @@ struct MergeBinCommand: ParsableCommand {
             throw ValidationError("Address \"\(pairs[i])\" must be a number.")
         }
         if pairs.isEmpty && config == nil { throw ValidationError("give ADDR FILE pairs or --config FILE") }
-        try Self.checkChoice(flashMode, FlashParameters.modes.map(\.name), "--flash-mode")
-        try Self.checkChoice(flashFreq, FlashParameters.frequencyChoices, "--flash-freq")
-        try Self.checkChoice(flashSize, FlashParameters.sizeChoices, "--flash-size")
+        try Self.checkChoice(flashMode, FlashMode.allCases.map(\.rawValue), "--flash-mode")
+        try Self.checkChoice(flashFreq, FlashFrequency.choices.map(\.name), "--flash-freq")
+        try Self.checkChoice(flashSize, FlashSize.choices, "--flash-size")
         if let chip, Chip.named(chip) == nil {
             throw ValidationError("Invalid chip choice: '\(chip)' (choose from \(Chip.all.map(\.name).joined(separator: ", ")))")
         }
@@ -106,9 +106,9 @@ struct MergeBinCommand: ParsableCommand {
             for i in stride(from: 0, to: pairs.count, by: 2) {
                 inputs.append(MergeInput(address: IntegerText.sizeOrAddress(pairs[i])!, name: pairs[i + 1], bytes: try FileIO.read(pairs[i + 1])))
             }
-            if let flashMode { flash.mode = flashMode == "keep" ? nil : flashMode }
-            if let flashFreq { flash.frequency = flashFreq == "keep" ? nil : flashFreq }
-            if let flashSize { flash.size = flashSize == "keep" ? nil : flashSize }
+            if let flashMode { flash.mode = FlashMode(name: flashMode) }  // keep: nil
+            if let flashFreq { flash.frequency = FlashFrequency(name: flashFreq) }
+            if let flashSize { flash.size = FlashSize(name: flashSize) }
             guard let chipName else {
                 throw CommandFailure.usage("Specify the --chip argument (choose from \(Chip.all.map(\.name).joined(separator: ", "))).")
             }

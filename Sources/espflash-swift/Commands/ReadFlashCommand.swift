@@ -27,27 +27,16 @@ struct ReadFlashCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
-            let reporter = ProgressReporter(json: connection.json)
-            let session = try DeviceSession.open(connection, reporter: reporter)
-            let length = size.uppercased() == "ALL" ? session.flashSize - address.value : FlashNumber(argument: size)!.value
-            guard length > 0, address.value + length <= session.flashSize else {
-                _ = session.failure(LoaderError(.badReply, command: "read-flash", ""), "")
-                throw CommandFailure.usage("0x\(String(address.value, radix: 16))+\(length) is outside the \(FlashSize.name(session.flashSize)) flash")
+            let run = DeviceCommandRun("read-flash", connection)
+            try run.arguments { try FileIO.checkOutputPath(output) }
+            let length: ReadLength = size.uppercased() == "ALL" ? .toEnd : .bytes(FlashNumber(argument: size)!.value)
+            let (result, outcome) = try run.run { session throws(JobFailure) in
+                try session.read(address: address.value, length: length, name: output)
             }
-            let flasher = session.flasher()
-            reporter.handle(.regionStarted(index: 0, name: output, address: address.value, size: length))
-            let data: [UInt8]
-            do throws(LoaderError) {
-                data = try flasher.read(address: address.value, size: length) { reporter.progress(index: 0, done: $0, total: length) }
-            } catch {
-                reporter.event("result", session.resultFields(ok: false, retries: flasher.retries) + [("error", .string(error.description))])
-                throw session.failure(error, "read-flash")
-            }
-            try FileIO.writeAtomically(data, to: output)
-            reporter.event("result", session.resultFields(ok: true, retries: flasher.retries)
-                           + [("address", .int(address.value)), ("size", .int(length)), ("md5", .string(md5Hex(data))), ("output", .string(output))])
-            reporter.say("Read \(length) bytes at \(hexAddress(address.value)) into \(output) (MD5 \(md5Hex(data)))")
-            try session.finish()
+            try run.arguments(stage: .finish) { try FileIO.writeAtomically(result.data, to: output) }
+            run.succeed(outcome, [("address", .int(result.address)), ("size", .int(result.data.count)), ("md5", .string(result.md5)),
+                                  ("output", .string(output))])
+            run.reporter.say("Read \(result.data.count) bytes at \(hexAddress(result.address)) into \(output) (MD5 \(result.md5))")
         }
     }
 }

@@ -17,6 +17,11 @@ struct WriteFlashCommand: ParsableCommand {
             -fm/-ff/-fs rewrite the bootloader header as esptool and merge-bin do: only a file at the chip's \
             bootloader offset that parses as an image; an appended SHA-256 is recomputed.
 
+            The chip guard: every file that is an image, and the bootloader and apps inside a merged factory image, \
+            must name the connected chip and allow its revision; otherwise nothing is written and the exit is 2 \
+            (--force writes anyway). Ctrl-C or SIGTERM stop the write at the next block and report every region \
+            (exit 130 or 143).
+
             Examples:
               espflash-swift write-flash -p /dev/ttyUSB0 -b 921600 0x1000 bootloader.bin 0x8000 partitions.bin 0x10000 app.bin
               espflash-swift write-flash -p virtual://esp32 0x0 factory_4MB.bin
@@ -38,6 +43,9 @@ struct WriteFlashCommand: ParsableCommand {
     @Flag(name: [.customShort("e"), .customLong("erase-all")], help: "Erase the whole flash first.")
     var eraseAll = false
 
+    @Flag(help: "Write images built for another chip or chip revision anyway (the chip guard only warns).")
+    var force = false
+
     @Option(name: [.customLong("fm", withSingleDash: true), .customLong("flash-mode")], help: "Bootloader header flash mode: keep, qio, qout, dio, dout.")
     var flashMode = "keep"
 
@@ -52,84 +60,36 @@ struct WriteFlashCommand: ParsableCommand {
 
     func validate() throws {
         _ = try AddressFilePairs.parse(pairs)
-        if flashMode != "keep", !FlashParameters.modes.contains(where: { $0.name == flashMode }) {
-            throw ValidationError("-fm takes keep, qio, qout, dio or dout")
+        if flashMode != "keep", FlashMode(name: flashMode) == nil { throw ValidationError("-fm takes keep, qio, qout, dio or dout") }
+        if flashFreq != "keep", FlashFrequency(name: flashFreq) == nil {
+            throw ValidationError("-ff takes keep or one of " + FlashFrequency.choices.map(\.name).joined(separator: ", "))
         }
     }
 
     func run() throws {
         try reportingFailures {
-            let images = try AddressFilePairs.load(try AddressFilePairs.parse(pairs))
-            let reporter = ProgressReporter(json: connection.json)
-            let session = try DeviceSession.open(connection, reporter: reporter, size: flashSize.choice)
-
-            var headerSize: Int?
-            switch flashSize.choice {
-            case .keep: headerSize = nil
-            case .detect: headerSize = session.flashSize
-            case .explicit(let bytes): headerSize = bytes
+            let run = DeviceCommandRun("write-flash", connection)
+            let images = try run.arguments {
+                let images = try AddressFilePairs.load(try AddressFilePairs.parse(pairs))
+                try DeviceSession.checkImages(images)
+                return images
             }
-            let settings = FlashSettings(mode: flashMode == "keep" ? nil : flashMode, frequency: flashFreq == "keep" ? nil : flashFreq,
-                                         size: headerSize.map(FlashSize.name))
-            var patched = images
-            // esptool leaves the header alone under secure boot or secure download mode: a signed bootloader
-            // must not change, and in secure download mode the flash cannot be read back to check it.
-            let security = session.loader.securityInfo
-            let mayPatch = !(security?.secureBootEnabled ?? false) && !(security?.secureDownloadMode ?? false)
-            if !mayPatch && (settings.mode != nil || settings.frequency != nil || settings.size != nil) {
-                Console.warning("secure boot or secure download mode is on: -fm/-ff/-fs are ignored, images are written unchanged")
+            var options = WriteOptions()
+            options.transfer.compress = !noCompress
+            options.transfer.verify = !noVerify
+            options.transfer.skipUnchanged = !noSkip
+            options.eraseAll = eraseAll
+            options.force = force
+            options.flashMode = FlashMode(name: flashMode)
+            options.flashFrequency = FlashFrequency(name: flashFreq)
+            let (result, outcome) = try run.run(flashSize: flashSize.choice) { session throws(JobFailure) in
+                try session.write(images, options: options)
             }
-            for i in patched.indices where mayPatch {
-                let result: (bytes: [UInt8], outcome: FlashSettings.PatchOutcome)
-                do throws(FormatError) { result = try settings.patch(patched[i].data, at: patched[i].address, chip: session.chip) } catch {
-                    throw CommandFailure(exitCode: ExitStatus.badInput, message: "\(patched[i].name): \(error.message)", help: error.help)
-                }
-                switch result.outcome {
-                case .notApplicable:
-                    break
-                case .notAnImage(let why):
-                    Console.warning(why)
-                case .patched(let parameters, _, _):
-                    patched[i].data = result.bytes
-                    reporter.say("Flash parameters of \(patched[i].name) set to 0x\(String(format2: UInt8(parameters >> 8)))\(String(format2: UInt8(parameters & 0xFF)))")
-                }
-            }
-            var options = FlashOptions()
-            options.compress = !noCompress
-            options.verify = !noVerify
-            options.skipUnchanged = !noSkip && !eraseAll
-            let regions: [PlannedRegion]
-            do throws(FlashPlanError) { regions = try PlannedRegion.plan(patched, flashSize: session.flashSize, blankRunThreshold: options.blankRunThreshold) } catch {
-                throw CommandFailure(exitCode: ExitStatus.badInput, message: error.description)
-            }
-            let flasher = session.flasher(options)
-            if eraseAll {
-                reporter.say("Erasing the whole flash (\(FlashSize.name(session.flashSize)))")
-                do throws(LoaderError) { try flasher.erase(address: 0, size: session.flashSize) } catch { throw session.failure(error, "erase-all") }
-            }
-            do throws(FlashFailure) {
-                let report = try flasher.write(regions)
-                reporter.event("result", session.resultFields(ok: true, retries: flasher.retries) + [("regions", report.regionsJSON())])
-                let written = report.regions.filter { $0.status != .skipped }.count
-                reporter.say("Done: \(written) region(s) written, \(report.regions.count - written) already in flash; "
-                             + "\(report.bytesSent) bytes sent, \(report.retries) retries, \(formatSecondsValue(report.seconds)) s")
-            } catch {
-                reporter.event("result", session.resultFields(ok: false, retries: flasher.retries)
-                               + [("error", .string(error.error.description)), ("regions", error.report.regionsJSON())])
-                _ = session.failure(error.error, "write-flash")  // saves a virtual chip's flash, closes the port
-                let lines = error.report.regionLines().joined(separator: "\n")
-                throw CommandFailure(exitCode: ExitStatus.operationFailed,
-                                     message: "write-flash failed: \(error.error.description)\n" + lines,
-                                     help: "run the same command again: regions already in flash are skipped")
-            }
-            try session.finish()
+            run.succeed(outcome, [("regions", .array(result.regions.map(\.json)))])
+            let written = result.regions.filter { $0.status != .skipped }.count
+            run.reporter.say(result.regions.map(\.reportLine).joined(separator: "\n"))
+            run.reporter.say("Done: \(written) region(s) written, \(result.regions.count - written) already in flash; "
+                             + "\(outcome.bytesSent) bytes sent, \(outcome.retries) retries, \(formatSecondsValue(outcome.seconds)) s")
         }
-    }
-}
-
-extension String {
-    init(format2 byte: UInt8) {
-        let s = String(byte, radix: 16)
-        self = s.count == 1 ? "0" + s : s
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ImageFormats
 import SerialBootloader
 
 /// `ADDR FILE [ADDR FILE ...]` as write-flash and verify-flash take them.
@@ -24,39 +25,57 @@ enum AddressFilePairs {
 
 /// `-fs`: `keep`, `detect` or a size such as `4MB`.
 struct FlashSizeArgument: ExpressibleByArgument {
-    var choice: DeviceSession.SizeChoice
+    var choice: FlashSizeChoice
 
     init?(argument: String) {
-        switch argument.lowercased() {
-        case "keep": choice = .keep
-        case "detect": choice = .detect
-        default:
-            guard let bytes = FlashSize.parse(argument) else { return nil }
-            choice = .explicit(bytes)
+        guard let choice = FlashSizeChoice(argument: argument) else { return nil }
+        self.choice = choice
+    }
+
+    static var allValueStrings: [String] { ["keep", "detect"] + FlashSize.choices }
+}
+
+extension FlashMode: ExpressibleByArgument {
+    public init?(argument: String) { self.init(name: argument) }
+}
+
+extension FlashFrequency: ExpressibleByArgument {
+    public init?(argument: String) { self.init(name: argument) }
+    public static var allValueStrings: [String] { FlashFrequency.choices.map(\.name) }
+}
+
+extension RegionOutcome {
+    /// One line of the per-region report.
+    var reportLine: String {
+        let state: String = switch status {
+        case .verified: "written and verified"
+        case .skipped: "already in flash (MD5 matched), verified"
+        case .written: "written, not verified"
+        case .differs: "DIFFERS" + (error.map { ": \($0)" } ?? "")
+        case .failed: "FAILED" + (error.map { ": \($0)" } ?? "")
+        case .pending: "not written"
         }
+        return "  \(hexAddress(address)) \(name) (\(size) bytes): \(state)"
+    }
+
+    var json: JSONValue {
+        .object([("index", .int(index)), ("file", .string(name)), ("address", .int(address)), ("size", .int(size)),
+                 ("md5", .string(md5)), ("status", .string(status.rawValue)), ("retries", .int(retries)),
+                 ("bytes_sent", .int(bytesSent)), ("compressed_size", .int(compressedBytes)),
+                 ("flash_address", .int(flashAddress)), ("flash_size", .int(flashSize)), ("flash_md5", .string(flashMD5)),
+                 ("patched", .bool(patched)), ("error", .optional(error))])
     }
 }
 
-extension FlashReport {
-    /// The per-region lines of the final report.
-    func regionLines() -> [String] {
-        regions.map { r in
-            let state: String = switch r.status {
-            case .verified: "written and verified"
-            case .skipped: "already in flash (MD5 matched), verified"
-            case .written: "written, not verified"
-            case .failed: "FAILED" + (r.error.map { ": \($0)" } ?? "")
-            case .pending: "not written"
-            }
-            return "  \(hexAddress(r.address)) \(r.name) (\(r.size) bytes): \(state)"
+extension JobFailure {
+    /// Exit codes of CLI.md: bad input 2, a port that cannot be opened 74, a cancelled run 128 + the signal
+    /// (130 Ctrl-C, 143 SIGTERM; 1 without one), anything the device did 1.
+    var exitCode: Int32 {
+        switch reason {
+        case .invalidInput, .incompatibleImage: ExitStatus.badInput
+        case .portUnavailable: ExitStatus.ioError
+        case .cancelled: Interruption.signal.map { 128 + $0 } ?? ExitStatus.operationFailed
+        case .noResponse, .wrongChip, .deviceError, .verificationFailed: ExitStatus.operationFailed
         }
-    }
-
-    func regionsJSON() -> JSONValue {
-        .array(regions.map { r in
-            .object([("index", .int(r.index)), ("file", .string(r.name)), ("address", .int(r.address)), ("size", .int(r.size)),
-                     ("md5", .string(r.md5)), ("status", .string(r.status.rawValue)), ("retries", .int(r.retries)),
-                     ("bytes_sent", .int(r.bytesSent)), ("compressed_size", .int(r.compressedBytes))])
-        })
     }
 }

@@ -88,13 +88,10 @@ enum FileIO {
 
     private struct WriteError: Error { var code: Int32 }
 
-    /// Writes `content` through a temporary file in the same folder and a rename, so a reader never sees
-    /// a partial file and an existing file is replaced only by a complete one. There is deliberately no fsync
-    /// before the rename: rename(2) is atomic for other processes whether or not the data has reached the disk,
-    /// which is all the "no partial output" rule (CLI.md) needs. An fsync would add durability across a power
-    /// cut (without it a crash soon after the rename can leave an empty file on some filesystems), at the price of
-    /// waiting for the disk on every output.
-    private static func writeAtomically(to path: String, content: (Int32) throws -> Void) throws {
+    /// Fails (I/O error) unless `path` can become a file: its folder exists and it does not name a folder. Commands
+    /// that produce output only after long work (read-flash) check this first.
+    @discardableResult
+    static func checkOutputPath(_ path: String) throws -> (directory: String, fileName: String) {
         let slash = path.lastIndex(of: "/")
         let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
         let fileName = slash.map { String(path[path.index(after: $0)...]) } ?? path
@@ -103,6 +100,17 @@ enum FileIO {
             throw CommandFailure.io("cannot write \(path): folder \(directory) does not exist")
         }
         guard !fileName.isEmpty else { throw CommandFailure.io("cannot write \(path): it names a folder") }
+        return (directory, fileName)
+    }
+
+    /// Writes `content` through a temporary file in the same folder and a rename, so a reader never sees
+    /// a partial file and an existing file is replaced only by a complete one. There is deliberately no fsync
+    /// before the rename: rename(2) is atomic for other processes whether or not the data has reached the disk,
+    /// which is all the "no partial output" rule (CLI.md) needs. An fsync would add durability across a power
+    /// cut (without it a crash soon after the rename can leave an empty file on some filesystems), at the price of
+    /// waiting for the disk on every output.
+    private static func writeAtomically(to path: String, content: (Int32) throws -> Void) throws {
+        let (directory, fileName) = try checkOutputPath(path)
         var template = Array((directory + "/." + fileName + ".tmp-XXXXXX").utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw CommandFailure.io("cannot write \(path): \(String(cString: strerror(errno)))") }

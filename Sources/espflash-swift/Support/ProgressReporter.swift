@@ -3,12 +3,15 @@ import SerialBootloader
 import Glibc
 #endif
 
-/// Shows a device command's progress: NDJSON events with `--json`, a bar per region on a terminal, plain lines
-/// otherwise. Human text goes to stdout like esptool's; errors stay on stderr.
-final class ProgressReporter {
+/// Renders a device job's events: NDJSON lines with `--json` (every line carries `"schema": 1`), a bar per region
+/// on a terminal, plain lines otherwise. Human text goes to stdout like esptool's; notes, warnings and errors go to
+/// stderr. Used from the one thread that runs the job (hence unchecked Sendable for the job's event sink).
+final class ProgressReporter: @unchecked Sendable {
     let json: Bool
     let terminal: Bool
-    private var regionNames: [Int: (name: String, address: Int, size: Int)] = [:]
+    /// The NDJSON schema version every event carries.
+    static let schema = 1
+    private var regions: [Int: RegionInfo] = [:]
     private var regionStarted: [Int: Double] = [:]
     private var lastShown: [Int: Int] = [:]
     private var barOpen = false
@@ -21,7 +24,7 @@ final class ProgressReporter {
     /// One NDJSON line (only with --json).
     func event(_ name: String, _ fields: [(String, JSONValue)]) {
         guard json else { return }
-        Console.out(JSONValue.object([("event", .string(name))] + fields).rendered(pretty: false) + "\n")
+        Console.out(JSONValue.object([("event", .string(name)), ("schema", .int(Self.schema))] + fields).rendered(pretty: false) + "\n")
     }
 
     /// A line of text (only without --json).
@@ -31,49 +34,72 @@ final class ProgressReporter {
         Console.out(text + "\n")
     }
 
-    func note(_ text: String) {
+    /// A note or warning: stderr in both modes, and a `note` event with --json.
+    func note(_ text: String, warning: Bool = false) {
+        event("note", [("level", .string(warning ? "warning" : "info")), ("message", .string(text))])
         closeBar()
-        Console.write(2, "note: " + text + "\n")
+        Console.write(2, (warning ? "warning: " : "note: ") + text + "\n")
     }
 
     private func closeBar() {
         if barOpen { Console.out("\n"); barOpen = false }
     }
 
-    func handle(_ e: FlashEvent) {
+    func handle(_ e: JobEvent) {
         switch e {
-        case .regionStarted(let index, let name, let address, let size):
-            regionNames[index] = (name, address, size)
-            regionStarted[index] = monotonicSeconds()
-            lastShown[index] = -1
-            event("region_start", [("index", .int(index)), ("file", .string(name)), ("address", .int(address)), ("size", .int(size))])
-            say("\(hexAddress(address)) \(name): \(size) bytes")
+        case .stageStarted(let stage):
+            event("stage", [("stage", .string(stage.rawValue))])
+        case .connected(let info):
+            event("connect", Self.deviceFields(info) + [("baud", .int(info.baudRate))])
+            say("Connected to \(info.chip.displayName) on \(info.port), MAC \(info.macText), flash \(info.flashSize)")
+        case .note(let text, let isWarning):
+            note(text, warning: isWarning)
+        case .portReopened(let port):
+            event("port_reopened", [("port", .string(port))])
+            if !json { closeBar(); Console.write(2, "note: \(port) was opened again\n") }
+        case .headerPatched(let index, let parameters):
+            event("header_patched", [("index", .int(index)), ("parameters", .string(hex4(Int(parameters))))])
+            say("Flash parameters of \(regions[index]?.name ?? "region \(index)") set to \(hex4(Int(parameters)))")
+        case .regionStarted(let info):
+            regions[info.index] = info
+            regionStarted[info.index] = monotonicSeconds()
+            lastShown[info.index] = -1
+            event("region_start", [("index", .int(info.index)), ("file", .string(info.name)), ("address", .int(info.address)),
+                                   ("size", .int(info.size)), ("md5", .optional(info.md5))])
+            say("\(hexAddress(info.address)) \(info.name): \(info.size) bytes")
         case .regionSkipped(let index, let reason):
             event("region_skip", [("index", .int(index)), ("reason", .string(reason))])
             say("\(label(index)): skipped, \(reason)")
         case .progress(let index, let done, let total):
             progress(index: index, done: done, total: total)
-        case .recovering(let index, let attempt, let reason):
-            event("retry", [("index", index >= 0 ? .int(index) : .null), ("attempt", .int(attempt)), ("reason", .string(reason))])
-            if !json { closeBar(); Console.write(2, "warning: \(index >= 0 ? label(index) + ": " : "")\(reason); re-syncing (retry \(attempt))\n") }
-        case .resumed(let index, let address):
-            event("resume", [("index", .int(index)), ("address", .int(address))])
-            say("\(label(index)): resuming at \(hexAddress(address))")
         case .erasing(let index, let address, let size):
-            event("erase", [("index", .int(index)), ("address", .int(address)), ("size", .int(size))])
+            event("erase", [("index", index.map(JSONValue.int) ?? .null), ("address", .int(address)), ("size", .int(size))])
         case .regionWritten(let index):
             event("region_written", [("index", .int(index))])
         case .regionVerified(let index, let md5):
             event("region_verified", [("index", .int(index)), ("md5", .string(md5))])
             let seconds = monotonicSeconds() - (regionStarted[index] ?? monotonicSeconds())
-            say("\(label(index)): written and verified in \(formatDuration(seconds)) (MD5 \(md5))")
+            say("\(label(index)): verified in \(formatDuration(seconds)) (MD5 \(md5))")
         case .regionFailed(let index, let reason):
             event("region_failed", [("index", .int(index)), ("reason", .string(reason))])
+            if !json { closeBar(); Console.write(2, "error: \(label(index)): \(reason)\n") }
+        case .retry(let index, let attempt, let reason):
+            event("retry", [("index", index.map(JSONValue.int) ?? .null), ("attempt", .int(attempt)), ("reason", .string(reason))])
+            if !json { closeBar(); Console.write(2, "warning: \(index.map { label($0) + ": " } ?? "")\(reason); re-syncing (retry \(attempt))\n") }
+        case .resumed(let index, let address):
+            event("resume", [("index", .int(index)), ("address", .int(address))])
+            say("\(label(index)): resuming at \(hexAddress(address))")
         }
     }
 
+    /// The chip facts every `connect` event and result line carry.
+    static func deviceFields(_ info: DeviceInfo) -> [(String, JSONValue)] {
+        [("port", .string(info.port)), ("chip", .string(info.chip.rawValue)), ("revision", .optional(info.revision?.description)),
+         ("mac", .string(info.macText)), ("flash_id", .string(hexAddress(Int(info.flashID)))), ("flash_size", .int(info.flashSize.bytes))]
+    }
+
     private func label(_ index: Int) -> String {
-        guard let r = regionNames[index] else { return "region \(index)" }
+        guard let r = regions[index] else { return "region \(index)" }
         return "\(hexAddress(r.address)) \(r.name)"
     }
 
@@ -105,9 +131,21 @@ func hexAddress(_ value: Int) -> String {
     return "0x" + String(repeating: "0", count: max(0, 8 - h.count)) + h
 }
 
+/// `0x0220`.
+func hex4(_ value: Int) -> String {
+    let h = String(value, radix: 16)
+    return "0x" + String(repeating: "0", count: max(0, 4 - h.count)) + h
+}
+
 func formatDuration(_ seconds: Double) -> String {
     if seconds < 10 { return String(Int(seconds * 10) / 10) + "." + String(Int(seconds * 10) % 10) + " s" }
     return "\(Int(seconds)) s"
+}
+
+func formatSecondsValue(_ s: Double) -> String {
+    let ms = Int((s * 1000).rounded())
+    let frac = String(ms % 1000)
+    return "\(ms / 1000)." + String(repeating: "0", count: 3 - frac.count) + frac
 }
 
 func monotonicSeconds() -> Double {

@@ -1,0 +1,171 @@
+import ImageFormats
+
+/// A connected, identified and set-up chip on one port, and the jobs that run on it: `write`, `verify`, `read`,
+/// `erase`, `finish`. Each job emits `JobEvent`s to the context's sink and returns a typed result, or throws a
+/// `JobFailure` naming its stage, with the per-region report. A session belongs to one thread at a time (it is not
+/// `Sendable`); sessions on different ports share nothing and run concurrently. Call `close()` when done (the
+/// opener then releases the port; an emulated chip saves its flash).
+public final class DeviceSession {
+    public let request: ConnectRequest
+    public let info: DeviceInfo
+    public let bootloader: Bootloader
+    /// Retries of this session so far: one per `retry` event it emitted.
+    public private(set) var retries = 0
+    let context: JobContext
+    let started = Clock.now()
+    private var closed = false
+    private lazy var flasher = Flasher(loader: bootloader) { [unowned self] in self.emit($0) }
+
+    private init(request: ConnectRequest, context: JobContext, bootloader: Bootloader, info: DeviceInfo, retries: Int) {
+        self.request = request
+        self.context = context
+        self.bootloader = bootloader
+        self.info = info
+        self.retries = retries
+    }
+
+    /// Bytes written to the port since it was opened, framing included.
+    public var bytesSent: Int { bootloader.connection.bytesSent }
+    public var seconds: Double { Clock.now() - started }
+
+    // MARK: - Connect
+
+    /// The connect job: opens the port (stage `open`), resets and syncs per `before`, detects the chip and checks
+    /// it against `request.chip`, changes the baud rate, attaches the flash, reads its id, sets its size (stage
+    /// `connect`), and reads the MAC, revision and crystal. Emits `connected` at the end.
+    public static func connect(_ request: ConnectRequest, context: JobContext = JobContext()) throws(JobFailure) -> DeviceSession {
+        if context.cancellation.isCancelled { throw JobFailure(stage: .open, reason: .cancelled, message: "cancelled") }
+        context.onEvent(.stageStarted(.open))
+        let transport: any Transport
+        do { transport = try request.opener.open(request.port, baudRate: ConnectRequest.initialBaudRate) } catch {
+            throw JobFailure(stage: .open, reason: .portUnavailable, message: error.message)
+        }
+        context.onEvent(.stageStarted(.connect))
+        let connection = LoaderConnection(transport: transport, reopen: reopener(request, context))
+        connection.cancellation = context.cancellation
+        let loader: Bootloader
+        do throws(LoaderError) {
+            loader = try Bootloader.connect(connection, options: ConnectOptions(before: request.before, attempts: request.connectAttempts,
+                                                                                 expectedChip: request.chip))
+        } catch {
+            release(connection.transport, request, context)
+            var failure = JobFailure(error, stage: .connect)
+            failure.message = "cannot connect on \(request.port.description): \(error.description)"
+            if error.kind == .noSync { failure.help = "is the chip in download mode (hold BOOT, tap EN)? try --before or --connect-attempts" }
+            throw failure
+        }
+        var retries = 0
+        let info: DeviceInfo
+        do throws(LoaderError) {
+            info = try setUp(loader, request) { event in
+                if case .retry = event { retries += 1 }
+                context.onEvent(event)
+            }
+        } catch {
+            release(connection.transport, request, context)
+            throw JobFailure(error, stage: .connect)
+        }
+        context.onEvent(.connected(info))
+        return DeviceSession(request: request, context: context, bootloader: loader, info: info, retries: retries)
+    }
+
+    /// Baud rate, flash attach, id and size, MAC, revision, crystal: retried like the flashing commands, since a
+    /// lost reply here should cost a re-sync, not the run.
+    private static func setUp(_ loader: Bootloader, _ request: ConnectRequest, emit: (JobEvent) -> Void) throws(LoaderError) -> DeviceInfo {
+        let transport = { loader.connection.transport }
+        for attempt in 1...max(1, request.setupAttempts) {
+            do throws(LoaderError) {
+                if request.baudRate != ConnectRequest.initialBaudRate, request.baudRate != transport().baudRate {
+                    if !(try loader.changeBaudRate(request.baudRate)), !transport().canChangeBaudRate, attempt == 1 {
+                        emit(.note("\(transport().portName) cannot change its baud rate; staying at \(transport().baudRate)", isWarning: false))
+                    }
+                }
+                try loader.attachFlash()
+                let id = try loader.readFlashID()
+                let detected = FlashSize.detected(fromJEDEC: id)
+                let size: FlashSize
+                switch request.flashSize {
+                case .fixed(let chosen): size = chosen
+                case .keep, .detect:
+                    size = detected ?? FlashSize(name: "4MB")!
+                    if detected == nil, attempt == 1 {
+                        emit(.note("flash size not detected (RDID 0x\(String(id, radix: 16))); assuming 4MB", isWarning: true))
+                    }
+                }
+                try loader.setFlashSize(size.bytes)
+                let mac = try loader.readMAC()
+                let revision = try loader.readRevision()
+                let crystal = try loader.readCrystalMHz()
+                return DeviceInfo(port: request.port.description, chip: loader.chip, revision: revision, crystalMHz: crystal, mac: mac,
+                                  flashID: id, detectedFlashSize: detected, flashSize: size, baudRate: transport().baudRate,
+                                  securityInfo: loader.securityInfo)
+            } catch where error.isRecoverable && attempt < request.setupAttempts {
+                emit(.retry(index: nil, attempt: attempt, reason: error.description))
+                do throws(LoaderError) { try loader.reconnect() } catch where error.isRecoverable {
+                    // The next attempt's commands say what is wrong.
+                }
+            }
+        }
+        throw LoaderError(.noSync, command: "connect", "set-up did not complete")  // not reached: the last attempt throws
+    }
+
+    /// Opens the port again after it failed, for up to `reopenTimeout` seconds (a USB port takes a moment to
+    /// come back under its path), through the request's opener.
+    static func reopener(_ request: ConnectRequest, _ context: JobContext) -> (any Transport) throws(TransportError) -> any Transport {
+        { (failed: any Transport) throws(TransportError) -> any Transport in
+            let deadline = Clock.now() + request.reopenTimeout
+            while true {
+                do throws(TransportError) {
+                    let transport = try request.opener.reopen(failed, at: request.port, baudRate: ConnectRequest.initialBaudRate)
+                    context.onEvent(.portReopened(port: transport.portName))
+                    return transport
+                } catch {
+                    if Clock.now() >= deadline || context.cancellation.isCancelled { throw error }
+                    Clock.sleep(seconds: 0.2)
+                }
+            }
+        }
+    }
+
+    private static func release(_ transport: any Transport, _ request: ConnectRequest, _ context: JobContext) {
+        do { try request.opener.close(transport) } catch {
+            context.onEvent(.note(error.message, isWarning: true))
+        }
+    }
+
+    // MARK: - Finish
+
+    /// The finish job: `--after` (hard reset pulses EN; soft reset runs the app; no-reset leaves the ROM loader).
+    public func finish(_ after: AfterAction) throws(JobFailure) {
+        emit(.stageStarted(.finish))
+        do throws(LoaderError) { try bootloader.finish(after) } catch {
+            throw JobFailure(error, stage: .finish)
+        }
+    }
+
+    /// Releases the port through the opener (an emulated chip saves its flash file). A failure to save is a warning
+    /// event. Calling it again does nothing.
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        Self.release(bootloader.connection.transport, request, context)
+    }
+
+    deinit { close() }
+
+    // MARK: - Shared by the jobs
+
+    func emit(_ event: JobEvent) {
+        if case .retry = event { retries += 1 }
+        context.onEvent(event)
+    }
+
+    /// Starts `stage`, or fails it at once when the job was cancelled.
+    func begin(_ stage: JobStage, regions: [RegionOutcome] = []) throws(JobFailure) {
+        if context.cancellation.isCancelled { throw JobFailure(stage: stage, reason: .cancelled, message: "cancelled", regions: regions) }
+        emit(.stageStarted(stage))
+    }
+
+    /// The operations recover from lost frames by re-syncing; a flasher is kept per session for its resume state.
+    var operations: Flasher { flasher }
+}
