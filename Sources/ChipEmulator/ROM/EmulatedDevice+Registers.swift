@@ -12,8 +12,8 @@ extension EmulatedDevice {
     /// What READ_REG answers; nil where the address is not mapped (the chip crashes instead of answering).
     func readRegister(_ address: UInt32) -> UInt32? {
         if address == Chip.magicRegister { return profile.magicValue }
-        if address == profile.chip.spi.cmd { return 0 }  // commands complete at once
-        if case .uartDivider(let register) = profile.chip.crystal, address == register {
+        if address == profile.loader.spi.cmd { return 0 }  // commands complete at once
+        if case .uartDivider(let register) = profile.loader.crystal, address == register {
             // APB clock (40 MHz crystal) over the current baud rate: esptool estimates the crystal from this.
             return UInt32(40_000_000 / baudRate)
         }
@@ -25,14 +25,14 @@ extension EmulatedDevice {
     func writeRegisters(_ writes: [LoaderRequest.RegisterWrite]) -> Bool {
         for w in writes {
             guard storeWord(w.address, value: w.value, mask: w.mask) else { return false }
-            if w.address == profile.chip.spi.cmd, w.value & w.mask & Self.spiCommandUser != 0 { runSPICommand() }
+            if w.address == profile.loader.spi.cmd, w.value & w.mask & Self.spiCommandUser != 0 { runSPICommand() }
         }
         return true
     }
 
     /// Runs the command set up in USR/USR1/USR2/ADDR/MOSI_DLEN/MISO_DLEN/W0…, leaving the answer in W0.
     private func runSPICommand() {
-        let spi = profile.chip.spi
+        let spi = profile.loader.spi
         let usr = registers[spi.usr] ?? 0
         let command = UInt8((registers[spi.usr2] ?? 0) & 0xFF)
         var address: UInt32?

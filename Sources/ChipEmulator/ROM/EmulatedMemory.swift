@@ -48,7 +48,8 @@ struct EmulatedMemoryMap: Sendable {
         case .esp32: esp32
         case .esp32s3: esp32s3
         case .esp32c3: esp32c3
-        case .esp32s2, .esp32c2, .esp32c6, .esp32c5, .esp32h2: nil
+        case .esp8266, .esp32s2, .esp32c2, .esp32c6, .esp32c61, .esp32c5, .esp32e22, .esp32h2, .esp32h21, .esp32p4, .esp32h4,
+             .esp32s31: nil
         }
     }
 
@@ -89,7 +90,7 @@ struct EmulatedMemoryMap: Sendable {
 extension EmulatedDevice {
     /// A ROM word: seeded by chip and address, so every read of it, in every run, gives the same value.
     static func romWord(_ chip: Chip, _ address: UInt32) -> UInt32 {
-        var x = UInt64(address) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(chip.imageChipID) &* 0xBF58_476D_1CE4_E5B9
+        var x = UInt64(address) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(chip.imageChipID ?? 0xFFFF) &* 0xBF58_476D_1CE4_E5B9
         x = (x ^ (x >> 30)) &* 0xBF58_476D_1CE4_E5B9
         x = (x ^ (x >> 27)) &* 0x94D0_49BB_1331_11EB
         return UInt32(truncatingIfNeeded: x ^ (x >> 31))

@@ -32,7 +32,7 @@ public struct RAMImage: Sendable, Hashable {
         } else if bytes.first == FirmwareImage.magic {
             let image = try FirmwareImage(parsing: bytes)
             self.init(segments: image.segments.map { Segment(address: $0.loadAddress, data: $0.data) }, entry: image.entryPoint,
-                      chipID: image.extendedHeader.chipID)
+                      chipID: image.extendedHeader?.chipID)
         } else {
             throw FormatError("ram.not_an_image", "neither an ESP image (first byte 0xE9) nor an ELF file",
                               at: SourceLocation(byteOffset: 0), help: "load-ram takes what elf2image writes, or the ELF itself")

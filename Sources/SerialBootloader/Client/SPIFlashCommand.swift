@@ -48,7 +48,7 @@ extension Bootloader {
             throw LoaderError(.failed(RomError.invalidParameter.rawValue), command: name,
                               "at most 32 bits can be read and 64 bytes written by one SPI command")
         }
-        let spi = chip.spi
+        let spi = loaderFacts.spi
         let savedUSR = try connection.readRegister(spi.usr)
         let savedUSR2 = try connection.readRegister(spi.usr2)
         let dataBits = command.data.count * 8

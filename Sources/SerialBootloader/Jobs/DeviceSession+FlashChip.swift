@@ -59,7 +59,7 @@ extension DeviceSession {
     /// reason `device_error` and says so.
     public func readSecurityInfo() throws(JobFailure) -> SecurityInfo {
         try begin(.read)
-        if info.chip.securityInfo == .unsupported {
+        if bootloader.loaderFacts.securityInfo == .unsupported {
             throw JobFailure(stage: .read, reason: .deviceError, message: "the \(info.chip.displayName) ROM has no GET_SECURITY_INFO command",
                              help: "board-info shows what this chip reports")
         }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import ImageFormats
 
 struct MergeBinCommand: ParsableCommand {
@@ -152,7 +151,7 @@ struct MergeBinCommand: ParsableCommand {
                 case .notApplicable: break
                 case .notAnImage(let why): Console.warning(why)
                 case .patched(let parameters, let changed, let digest):
-                    if changed { Console.out("Flash parameters set to 0x\(String(format: "%04x", parameters)) in \(p.name).\n") }
+                    if changed { Console.out("Flash parameters set to 0x\(String(repeating: "0", count: max(0, 4 - String(parameters, radix: 16).count)) + String(parameters, radix: 16)) in \(p.name).\n") }
                     if digest { Console.out("SHA digest in image updated.\n") }
                 }
             }

@@ -5,8 +5,8 @@ import SerialBootloader
 import Glibc
 #endif
 
-/// `--chip`: a chip of the table (`Chip`), or `auto` to detect it. `ESP32-C3` and `esp32_c3` are accepted as
-/// esptool accepts them.
+/// `--chip`: a chip whose ROM loader this tool drives (`Chip.flasherChips`), or `auto` to detect it. `ESP32-C3` and
+/// `esp32_c3` are accepted as esptool accepts them.
 struct ChipArgument: ExpressibleByArgument {
     /// nil for `auto`.
     let chip: Chip?
@@ -18,14 +18,14 @@ struct ChipArgument: ExpressibleByArgument {
     init?(argument: String) {
         if argument.lowercased() == "auto" {
             chip = nil
-        } else if let chip = Chip.named(argument) {
+        } else if let chip = Chip.named(argument), chip.loader != nil {
             self.chip = chip
         } else {
             return nil
         }
     }
 
-    static var allValueStrings: [String] { ["auto"] + Chip.allValueStrings }
+    static var allValueStrings: [String] { ["auto"] + Chip.flasherChips.map(\.rawValue) }
 
     var defaultValueDescription: String { chip?.rawValue ?? "auto" }
 }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import ImageFormats
 import SerialBootloader
 
@@ -61,10 +60,8 @@ struct FlashConfigInput {
 
     /// The config's `ADDR FILE` pairs with paths as they can be opened from here.
     var pairs: [(address: Int, path: String)] {
-        let base = URL(fileURLWithPath: path).deletingLastPathComponent()
-        return file.entries.map { entry in
-            (entry.address, entry.path.hasPrefix("/") ? entry.path : base.appendingPathComponent(entry.path).path)
-        }
+        let base = PathText.parent(path)
+        return file.entries.map { entry in (entry.address, entry.path.hasPrefix("/") ? entry.path : PathText.join(base, entry.path)) }
     }
 
     /// The chip it names (flasher_args.json), when it names one this tool knows.
