@@ -59,7 +59,7 @@ struct EsptoolAdvancedConformanceTests {
         let esptool = try #require(try ToolEnvironment.executable("esptool"))
         let dir = try CLI.temporaryDirectory()
         let (emulator, port) = try BackgroundProcess.emulator(chip: "esp32", flashFile: dir + "/flash.bin", extra: ["--log", dir + "/frames.log"])
-        let ran = try runTool(esptool, ["-p", port, "--no-stub", "--before", "no-reset", "load-ram", CLI.fixture("images/helloworld-esp32.bin")],
+        let ran = try runTool(esptool, ["-p", port, "--no-stub", "--before", "no-reset", "load-ram", CLI.fixture("images/ram_helloworld/helloworld-esp32.bin")],
                               mergingStderr: true)
         #expect(ran.status == 0, "\(ran.stdout)")
         #expect(ran.stdout.contains("executing at 0x4008c008"), "\(ran.stdout)")

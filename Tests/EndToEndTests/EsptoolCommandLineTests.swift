@@ -217,7 +217,7 @@ struct EsptoolCommandLineTests {
             (["read-flash", "-p", unopenable, "-fs", "1MB", "0xFF000", "0x2000", dir + "/out.bin"], 2, "past the end of the 1MB flash"),
             (["dump-mem", "-p", unopenable, "0x40000000", "64k", dir + "/missing/iram0.bin"], 74, "does not exist"),
             (["write-flash", "-p", unopenable, "0x0", big, "0x1000", big], 2, "sector"),
-            (["load-ram", "-p", unopenable, "--chip", "esp32c3", CLI.fixture("images/helloworld-esp32.bin")], 2, "is an ESP32 image"),
+            (["load-ram", "-p", unopenable, "--chip", "esp32c3", CLI.fixture("images/ram_helloworld/helloworld-esp32.bin")], 2, "is an ESP32 image"),
         ]
         for (arguments, code, message) in cases {
             let run = try CLI.run(arguments + ["--json"])

@@ -88,11 +88,11 @@ struct EsptoolDocsLinesTests {
         for (name, size) in randomFiles { try writeFile(random(size), project + "/" + name) }
         // The bootloader the docs flash at 0x0 before an app at 0x1000 must fit one sector: esptool's RAM hello-world
         // image for the ESP32 (a valid ESP32 image, 128 bytes).
-        try FileManager.default.copyItem(atPath: CLI.fixture("images/helloworld-esp32.bin"), toPath: project + "/bootloader.bin")
+        try FileManager.default.copyItem(atPath: CLI.fixture("images/ram_helloworld/helloworld-esp32.bin"), toPath: project + "/bootloader.bin")
         try FileManager.default.createDirectory(atPath: project + "/test/images", withIntermediateDirectories: true)
         // load-ram's example names esptool's ESP8266 hello-world; the emulated chip is an ESP32, so its ESP32 sibling
         // from the same esptool folder stands in under the documented name.
-        try FileManager.default.copyItem(atPath: CLI.fixture("images/helloworld-esp32.bin"), toPath: project + "/test/images/helloworld-esp8266.bin")
+        try FileManager.default.copyItem(atPath: CLI.fixture("images/ram_helloworld/helloworld-esp32.bin"), toPath: project + "/test/images/helloworld-esp8266.bin")
         try FileManager.default.copyItem(atPath: CLI.fixture("images/app_esp32_esp-at.bin"), toPath: project + "/my_esp_app.bin")
         try FileManager.default.copyItem(atPath: project + "/build/partition_table/partition-table.bin", toPath: project + "/partition-table.bin")
         for (name, seed) in [("my_app.bin", "11"), ("new_app.bin", "12"), ("old_app.bin", "13")] {

@@ -94,7 +94,7 @@ struct MemoryAndFlashChipJobTests {
     @Test("load-ram: every segment lands in RAM, the chip runs the entry point and stops answering its loader")
     func loadRAM() throws {
         let opener = ChipOpener(.esp32)
-        let image = try RAMImage(parsing: Array(try Data(contentsOf: packageRoot.appendingPathComponent("Fixtures/images/helloworld-esp32.bin"))))
+        let image = try RAMImage(parsing: Array(try Data(contentsOf: packageRoot.appendingPathComponent("Fixtures/images/ram_helloworld/helloworld-esp32.bin"))))
         let result = try Self.run(opener) { session throws(JobFailure) in try session.loadRAM(image, name: "helloworld-esp32.bin") }.result.get()
         #expect(result.entry == 0x4008_C008)
         #expect(result.segments.map(\.address) == [0x3FFC_0000, 0x4008_C000])
@@ -114,7 +114,7 @@ struct MemoryAndFlashChipJobTests {
         let opener = ChipOpener(.esp32c3)
         let outside = RAMImage(segments: [.init(address: 0x4200_0000, data: [1, 2, 3, 4])], entry: 0x4200_0000)
         #expect(Self.run(opener) { session throws(JobFailure) in try session.loadRAM(outside, name: "x") }.failure?.reason == .invalidInput)
-        let esp32 = try RAMImage(parsing: Array(try Data(contentsOf: packageRoot.appendingPathComponent("Fixtures/images/helloworld-esp32.bin"))))
+        let esp32 = try RAMImage(parsing: Array(try Data(contentsOf: packageRoot.appendingPathComponent("Fixtures/images/ram_helloworld/helloworld-esp32.bin"))))
         let wrong = Self.run(opener) { session throws(JobFailure) in try session.loadRAM(esp32, name: "esp32.bin") }
         #expect(wrong.failure?.reason == .incompatibleImage)
         // Forced, the ESP32 addresses are not the C3's RAM: the guard of segment addresses still stops it.
@@ -122,7 +122,7 @@ struct MemoryAndFlashChipJobTests {
         // The emulated ROM answers MEM_BEGIN outside RAM with "invalid RAM binary address" (0x0F).
         let chip = try EmulatedChip(.esp32c3)
         #expect(throws: LoaderError.self) { try chip.loader.loadSegment(address: 0x4200_0000, data: [0, 0, 0, 0]) }
-        let c3 = try RAMImage(parsing: Array(try Data(contentsOf: packageRoot.appendingPathComponent("Fixtures/images/helloworld-esp32c3.bin"))))
+        let c3 = try RAMImage(parsing: Array(try Data(contentsOf: packageRoot.appendingPathComponent("Fixtures/images/ram_helloworld/helloworld-esp32c3.bin"))))
         #expect(throws: Never.self) { try chip.loader.loadSegment(address: c3.segments[0].address, data: c3.segments[0].data) }
     }
 
