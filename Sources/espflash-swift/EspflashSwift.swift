@@ -19,7 +19,7 @@ struct EspflashSwift: ParsableCommand {
             PartitionTableCommand.self, NVSCommand.self, FactoryParamCommand.self, BLEServiceCommand.self,
             PKICommand.self, MergeBinCommand.self, ImageInfoCommand.self, EmulateCommand.self,
             BoardInfoCommand.self, WriteFlashCommand.self, ReadFlashCommand.self, VerifyFlashCommand.self,
-            EraseRegionCommand.self, EraseFlashCommand.self, ImageCommand.self, ATCommand.self,
+            EraseRegionCommand.self, EraseFlashCommand.self, ImageCommand.self, ATCommand.self, StationCommand.self,
         ]
     )
 
