@@ -15,14 +15,15 @@ import Glibc
 /// `DIR/MAC.bin` whenever a port to it is closed, and a module whose file is there already starts with that flash
 /// (the same module placed again). `fault=KIND:VALUE` takes `emulate --fault`'s kinds and applies to the download
 /// UART of every module on the line (random choices seeded per module); `baud-model` and `flash-timing` are
-/// `emulate`'s `--baud-model` and `--flash-timing`.
+/// `emulate`'s `--baud-model` and `--flash-timing`; `swap=MS` is how long the next module takes to be put in place
+/// (opening the port waits for it).
 public final class LinePorts: Sendable {
     private let lines = Mutex<[String: LinePortBox]>([:])
 
     public init() {}
 
     /// The options a line port takes.
-    public static let optionKeys = ["line", "flash-dir", "fault", "baud-model", "flash-timing", "size"]
+    public static let optionKeys = ["line", "flash-dir", "fault", "baud-model", "flash-timing", "size", "swap"]
 
     /// Whether `address` names a line port.
     public static func isLine(_ address: PortAddress) -> Bool {
@@ -32,6 +33,7 @@ public final class LinePorts: Sendable {
 
     func open(_ address: VirtualPortAddress, baudRate: Int, role: PortRole, faults: FaultPlan) throws(TransportError) -> any Transport {
         let line = try line(for: address, faults: faults)
+        line.waitForModule()
         return line.withModule { module in
             switch role {
             case .bootloader:
@@ -92,6 +94,8 @@ struct LineSpec: Sendable {
     let modelledBaud: Int?
     let timing: FlashTiming
     let flashSize: Int
+    /// Seconds until the next module is in place.
+    let swapSeconds: Double
 
     init(_ address: VirtualPortAddress, faults base: FaultPlan) throws(TransportError) {
         guard let profile = RomProfile.profile(for: address.chip) else {
@@ -105,6 +109,7 @@ struct LineSpec: Sendable {
         var baud: Int?
         var timing = FlashTiming.none
         var size = 4 << 20
+        var swap = 0.0
         for option in address.options {
             switch option.key {
             case "line":
@@ -127,6 +132,9 @@ struct LineSpec: Sendable {
                     throw bad("size '\(option.value)' must be a power of two like 4MB")
                 }
                 size = s
+            case "swap":
+                guard let ms = Int(option.value), ms >= 0 else { throw bad("swap takes milliseconds") }
+                swap = Double(ms) / 1000
             default:
                 throw bad("unknown option '\(option.key)' for a line port (" + LinePorts.optionKeys.joined(separator: ", ") + ")")
             }
@@ -139,6 +147,7 @@ struct LineSpec: Sendable {
         self.modelledBaud = baud
         self.timing = timing
         self.flashSize = size
+        self.swapSeconds = swap
     }
 }
 
@@ -169,6 +178,7 @@ final class LinePort: @unchecked Sendable {
     private let lock = Mutex<Void>(())
     private var number = 0
     private var module: LineModule
+    private var readyAt = 0.0
 
     init(spec: LineSpec) {
         self.spec = spec
@@ -179,8 +189,15 @@ final class LinePort: @unchecked Sendable {
         lock.withLock { _ in body(module) }
     }
 
+    /// Waits (on the caller's thread) until the next module is in place.
+    func waitForModule() {
+        let ready = lock.withLock { _ in readyAt }
+        Clock.sleep(seconds: ready - Clock.now())
+    }
+
     func advance() {
         lock.withLock { _ in
+            readyAt = Clock.now() + spec.swapSeconds
             number += 1
             module = LineModule(spec: spec, number: number)
         }

@@ -152,7 +152,7 @@ struct ModuleRun {
             do throws(StoreError) { try await context.store.track(attempt) } catch { throw .store(error) }
             try await test(info: info, images: images, clock: clock)
         }
-        clock.enter(.done)
+        clock.stop()
     }
 
     // MARK: - Stages
