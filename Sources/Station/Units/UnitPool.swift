@@ -36,6 +36,12 @@ public struct UnitPool: Sendable {
     /// Columns `factory_param.FIELD` override FIELD of the module's factory_param.
     public static let factoryParamPrefix = "factory_param."
 
+    public init(name: String, columns: [String], units: [Unit]) {
+        self.name = name
+        self.columns = columns
+        self.units = units
+    }
+
     public static func parse(_ text: String, idColumn: String, name: String, file: String) throws(RecipeError) -> UnitPool {
         let records = PythonCSV.records(text).filter { !$0.isBlank && !$0.isAllEmpty }
         guard let header = records.first else { throw RecipeError(file: file, line: 1, "the values file is empty; its first row names the columns") }
