@@ -121,7 +121,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["espflash-swift", "TestSupport"]
+            dependencies: ["espflash-swift", "TestSupport", "Station", "ImageFormats"]
         ),
     ]
 )
