@@ -87,4 +87,19 @@ struct LineStationTests {
         let yields = StageYield.compute(records)
         #expect(yields.first { $0.stage == .check }?.failed == byPort[ports[3]]?.count)
     }
+
+    @Test("release = \"failed\": a failed module's unit goes back to the pool and the next module gets it")
+    func releasePolicy() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let recipe = try StationFixture.write(to: directory, units: 5, ports: ["virtual://esp32?line=3&size=1MB&fault=bad-sector:0x30000"],
+                                              unitExtra: "release = \"failed\"", recipeExtra: "[retries]\nwrite = 0")
+        let plan = try Self.plan(recipe, directory: directory)
+        let store = try SQLiteStationStore(path: directory + "/station.db")
+        _ = try await StationRunner(try Self.configuration(plan, store: store, limit: 3)).run(cancellation: CancellationFlag()) { _ in }
+        let records = try await store.records(RecordQuery())
+        #expect(records.count == 3 && records.allSatisfy { $0.result == .failed && $0.unitReleased && $0.unit == StationFixture.serial(0) })
+        #expect(Set(records.compactMap(\.mac)).count == 3)
+        #expect(try await store.units(pool: "units").allSatisfy { $0.mac == nil })
+    }
 }

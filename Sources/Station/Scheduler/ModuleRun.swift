@@ -329,8 +329,10 @@ extension ReleasePolicy {
         case .unwritten:
             if record.stage.order < StationStage.erase.order { return true }
             guard [.erase, .write, .verify].contains(record.stage) else { return false }
-            // Nothing of the unit's own reached the flash (a skipped region means the flash held it already).
-            return record.files.filter { unitFiles.contains($0.name) }.allSatisfy { $0.status == "pending" }
+            // Nothing of the unit's own reached the flash (a skipped region means the flash held it already). A
+            // module abandoned by a killed station has no file states: it may have been written.
+            let own = record.files.filter { unitFiles.contains($0.name) }
+            return !own.isEmpty && own.allSatisfy { $0.status == "pending" }
         }
     }
 }
