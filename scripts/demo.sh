@@ -12,6 +12,7 @@ cd "$(dirname "$0")/.."
 missing=()
 pkg-config --exists zlib 2>/dev/null || [[ -f /usr/include/zlib.h ]] || missing+=(zlib1g-dev pkg-config)
 [[ -f /usr/include/libdeflate.h ]] || missing+=(libdeflate-dev)
+[[ -f /usr/include/sqlite3.h ]] || missing+=(libsqlite3-dev)
 if ((${#missing[@]})); then
   sudo=; [[ $(id -u) -eq 0 ]] || sudo=sudo
   $sudo apt-get update -qq >&2 && $sudo apt-get install -y -qq "${missing[@]}" >&2
