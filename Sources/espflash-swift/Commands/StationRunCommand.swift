@@ -96,9 +96,12 @@ struct StationRunCommand: ParsableCommand {
             throw CommandFailure.usage("no ports: add [[port]] tables to \(recipe) or give --port PORT")
         }
         var result: [StationPort] = []
+        let folder = DirectoryFiles.folder(of: recipe)
         for (i, spec) in specs.enumerated() {
             let port: StationPort
-            do { port = try StationPort(path: spec.path, atPath: spec.atPath) } catch {
+            // A recipe's paths are relative to the recipe, `--port`'s to where the command runs.
+            let path = Self.flashDirectory(in: spec.path, relativeTo: ports.isEmpty ? folder : ".")
+            do { port = try StationPort(path: path, atPath: spec.atPath) } catch {
                 throw CommandFailure(exitCode: ExitStatus.badInput, message: "\(recipe)\(spec.line.map { ":\($0)" } ?? ""): key 'port[\(i)].path': \(error.description)")
             }
             if plan.recipe.test.at, port.atAddress == nil {
@@ -109,6 +112,19 @@ struct StationRunCommand: ParsableCommand {
             result.append(port)
         }
         return result
+    }
+
+    /// A line port's `flash-dir` made relative to `folder`, and the folder created when it is missing.
+    static func flashDirectory(in path: String, relativeTo folder: String) -> String {
+        guard path.hasPrefix("virtual://"), let query = path.firstIndex(of: "?") else { return path }
+        let options = path[path.index(after: query)...].split(separator: "&").map { option -> String in
+            guard option.hasPrefix("flash-dir=") else { return String(option) }
+            var dir = String(option.dropFirst("flash-dir=".count))
+            if !dir.hasPrefix("/"), folder != "." { dir = folder + "/" + dir }
+            mkdir(dir, 0o755)
+            return "flash-dir=" + dir
+        }
+        return String(path[...query]) + options.joined(separator: "&")
     }
 
     /// A recipe error as the CLI reports it: files named as the user can find them (relative to where they run).
