@@ -18,7 +18,7 @@ if ((${#missing[@]})); then
   $sudo apt-get update -qq >&2 && $sudo apt-get install -y -qq "${missing[@]}" >&2
 fi
 
-swift build -c release >&2
+swift build -c release --static-swift-stdlib >&2
 tool=.build/release/espflash-swift
 ex=Fixtures/esp-at/worked-example
 in=Fixtures/merge/combine/in

@@ -8,8 +8,8 @@ extension EmulatedDevice {
 
     func readRegister(_ address: UInt32) -> UInt32 {
         if address == Chip.magicRegister { return profile.magicValue }
-        if address == profile.chip.spi.cmd { return 0 }  // commands complete at once
-        if case .uartDivider(let register) = profile.chip.crystal, address == register {
+        if address == profile.loader.spi.cmd { return 0 }  // commands complete at once
+        if case .uartDivider(let register) = profile.loader.crystal, address == register {
             // APB clock (40 MHz crystal) over the current baud rate: esptool estimates the crystal from this.
             return UInt32(40_000_000 / baudRate)
         }
@@ -21,13 +21,13 @@ extension EmulatedDevice {
         for w in writes {
             let old = registers[w.address] ?? 0
             registers[w.address] = (old & ~w.mask) | (w.value & w.mask)
-            if w.address == profile.chip.spi.cmd, w.value & w.mask & Self.spiCommandUser != 0 { runSPICommand() }
+            if w.address == profile.loader.spi.cmd, w.value & w.mask & Self.spiCommandUser != 0 { runSPICommand() }
         }
     }
 
     /// Runs the command set up in USR/USR1/USR2/ADDR/MISO_DLEN, leaving the answer in W0.
     private func runSPICommand() {
-        let spi = profile.chip.spi
+        let spi = profile.loader.spi
         let command = (registers[spi.usr2] ?? 0) & 0xFFFF
         let usr1 = registers[spi.usr1] ?? 0
         let addressBits = Int(usr1 >> 26) + 1

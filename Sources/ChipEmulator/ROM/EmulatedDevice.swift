@@ -48,8 +48,8 @@ public final class EmulatedDevice {
         self.mac = mac ?? [0x24, 0x0A, 0xC4, 0x5E, 0x00, UInt8(RomProfile.emulatedChips.firstIndex(of: profile.chip)! + 1)]
         registers = profile.fixedRegisters
         let m = self.mac
-        registers[profile.chip.macWords.low] = UInt32(m[2]) << 24 | UInt32(m[3]) << 16 | UInt32(m[4]) << 8 | UInt32(m[5])
-        registers[profile.chip.macWords.high] = UInt32(m[0]) << 8 | UInt32(m[1])
+        registers[profile.loader.macWords.low] = UInt32(m[2]) << 24 | UInt32(m[3]) << 16 | UInt32(m[4]) << 8 | UInt32(m[5])
+        registers[profile.loader.macWords.high] = UInt32(m[0]) << 8 | UInt32(m[1])
     }
 
     /// Changes flash bytes behind the loader's back (for tests of verification).
@@ -140,7 +140,7 @@ public final class EmulatedDevice {
     private func begin(_ opcode: Opcode, _ begin: LoaderRequest.FlashBegin) -> Output {
         var out = Output()
         // The ESP32 ROM takes exactly 4 words; later ROMs also take the 5th (`encrypted`), which esptool always sends.
-        guard profile.chip.flashBeginWords == 5 || begin.encrypted == nil else {
+        guard profile.loader.flashBeginWords == 5 || begin.encrypted == nil else {
             out.replies = [reply(opcode, error: .invalidMessage)]
             return out
         }

@@ -6,7 +6,9 @@ import ImageFormats
 /// addresses come from the table.
 public struct RomProfile: Sendable {
     public let chip: Chip
-    /// What the magic register (`Chip.magicRegister`) holds: one of `chip.magicValues`.
+    /// The chip's ROM-loader row of the table, which the emulated ROM follows.
+    public let loader: LoaderFacts
+    /// What the magic register (`Chip.magicRegister`) holds: one of `loader.magicValues`.
     public let magicValue: UInt32
     /// Registers with fixed values esptool reads while identifying the chip.
     public let fixedRegisters: [UInt32: UInt32]
@@ -17,7 +19,8 @@ public struct RomProfile: Sendable {
         case .esp32: esp32
         case .esp32s3: esp32s3
         case .esp32c3: esp32c3
-        case .esp32s2, .esp32c2, .esp32c6, .esp32c5, .esp32h2: nil
+        case .esp8266, .esp32s2, .esp32c2, .esp32c6, .esp32c61, .esp32c5, .esp32e22, .esp32h2, .esp32h21, .esp32p4, .esp32h4,
+             .esp32s31: nil
         }
     }
 
@@ -26,14 +29,14 @@ public struct RomProfile: Sendable {
 
     /// GET_SECURITY_INFO's chip id; nil where the reply has none or the ROM lacks the command.
     public var securityInfoChipID: UInt32? {
-        switch chip.securityInfo {
-        case .withChipID: UInt32(chip.imageChipID)
+        switch loader.securityInfo {
+        case .withChipID: chip.imageChipID.map(UInt32.init)
         case .unsupported, .withoutChipID: nil
         }
     }
 
     static let esp32 = RomProfile(
-        chip: .esp32, magicValue: 0x00F0_1D83,
+        chip: .esp32, loader: .esp32, magicValue: 0x00F0_1D83,
         fixedRegisters: [
             // Chip revision v3.0: BLK0 word3 bit 15, word5 bit 20 and APB_CTL_DATE bit 31 all set.
             ESP32Registers.efuseBlock0Word3: 1 << 15,
@@ -45,7 +48,7 @@ public struct RomProfile: Sendable {
             ESP32Registers.efuseBlock0Word4: 100,
         ])
 
-    static let esp32s3 = RomProfile(chip: .esp32s3, magicValue: 0x0000_0009, fixedRegisters: [:])
+    static let esp32s3 = RomProfile(chip: .esp32s3, loader: .esp32s3, magicValue: 0x0000_0009, fixedRegisters: [:])
 
-    static let esp32c3 = RomProfile(chip: .esp32c3, magicValue: 0x1B31_506F, fixedRegisters: [:])
+    static let esp32c3 = RomProfile(chip: .esp32c3, loader: .esp32c3, magicValue: 0x1B31_506F, fixedRegisters: [:])
 }

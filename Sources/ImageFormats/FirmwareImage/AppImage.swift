@@ -37,6 +37,10 @@ public enum AppImage {
     /// setting the chip does not have.
     public static func make(_ options: Options) throws(FormatError) -> [UInt8] {
         let chip = options.chip
+        guard chip.imageFormat == .esp32, chip.imageChipID != nil else {
+            throw FormatError("app.bad_chip", "make-app writes ESP32-family images; \(chip.displayName) images have another layout",
+                              at: SourceLocation(field: "chip"))
+        }
         let description = try descriptor(options)
         var generator = SeededGenerator(seed: options.seed)
         let drom = description + filler(dataSize, &generator, text: true)
@@ -80,7 +84,7 @@ public enum AppImage {
                               at: SourceLocation(field: "flash_size"))
         }
         var out: [UInt8] = [FirmwareImage.magic, UInt8(segments.count), mode.headerCode, sizeCode | frequencyCode] + le32(entry)
-        out += [FirmwareImage.wpPinDisabled, 0, 0, 0] + le16(chip.imageChipID)
+        out += [FirmwareImage.wpPinDisabled, 0, 0, 0] + le16(chip.imageChipID ?? 0)
         // The legacy revision byte holds the minor revision on the ESP32-C3, the major one elsewhere.
         let legacy = chip == .esp32c3 ? options.minimumRevision.minor : options.minimumRevision.major
         out += [UInt8(clamping: legacy)] + le16(UInt16(clamping: options.minimumRevision.full))

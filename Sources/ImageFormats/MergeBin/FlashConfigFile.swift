@@ -1,4 +1,3 @@
-import Foundation
 
 /// A file that lists what to flash where, read for `merge-bin --config`:
 /// - esp-at `download.config` (one line: flash options then `ADDR FILE` pairs; reference/esp-at.md §6.1),
@@ -102,32 +101,30 @@ public struct FlashConfigFile: Sendable, Hashable {
 
     /// ESP-IDF `flasher_args.json`.
     init(json bytes: [UInt8]) throws(FormatError) {
-        let object: Any
-        do { object = try JSONSerialization.jsonObject(with: Data(bytes)) } catch {
-            throw FormatError("config.bad_json", "not valid JSON: \(error.localizedDescription)")
-        }
-        guard let root = object as? [String: Any] else {
+        let root = try JSONText.parse(bytes[...], code: "config.bad_json")
+        guard case .object = root else {
             throw FormatError("config.bad_json", "flasher_args.json must hold a JSON object")
         }
-        if let args = root["write_flash_args"] as? [String] {
+        if case .array(let items)? = root["write_flash_args"] {
+            let args = items.compactMap { if case .string(let s) = $0 { s } else { nil } }
             let parsed = try FlashConfigFile(arguments: args.joined(separator: " "))
             flash = parsed.flash
             warnings = parsed.warnings
         }
-        if let settings = root["flash_settings"] as? [String: Any] {
-            if let v = settings["flash_mode"] as? String { flash.mode = try Self.mode(v, at: SourceLocation(field: "flash_mode")) }
-            if let v = settings["flash_freq"] as? String { flash.frequency = try Self.frequency(v, at: SourceLocation(field: "flash_freq")) }
-            if let v = settings["flash_size"] as? String, v != "detect" { flash.size = try Self.size(v, at: SourceLocation(field: "flash_size")) }
+        if let settings = root["flash_settings"] {
+            if case .string(let v)? = settings["flash_mode"] { flash.mode = try Self.mode(v, at: SourceLocation(field: "flash_mode")) }
+            if case .string(let v)? = settings["flash_freq"] { flash.frequency = try Self.frequency(v, at: SourceLocation(field: "flash_freq")) }
+            if case .string(let v)? = settings["flash_size"], v != "detect" { flash.size = try Self.size(v, at: SourceLocation(field: "flash_size")) }
         }
-        if let extra = root["extra_esptool_args"] as? [String: Any], let c = extra["chip"] as? String { chip = c }
-        guard let files = root["flash_files"] as? [String: Any] else {
+        if case .string(let c)? = root["extra_esptool_args"]?["chip"] { chip = c }
+        guard case .object(let files)? = root["flash_files"] else {
             throw FormatError("config.no_files", "flasher_args.json has no \"flash_files\" object", at: SourceLocation(field: "flash_files"))
         }
         for (key, value) in files {
             guard case .value(let address) = IntegerText.python(key), address >= 0 else {
                 throw FormatError("config.bad_address", "'\(key)' is not a flash address", at: SourceLocation(field: "flash_files"))
             }
-            guard let path = value as? String else {
+            guard case .string(let path) = value else {
                 throw FormatError("config.missing_file", "flash_files entry \(key) is not a file name", at: SourceLocation(field: "flash_files"))
             }
             entries.append(Entry(address: address, path: path, line: nil))

@@ -20,6 +20,8 @@ public struct ConnectOptions: Sendable {
 public final class Bootloader {
     public let connection: LoaderConnection
     public private(set) var chip: Chip
+    /// How this chip's ROM loader is driven (from the chip table).
+    public let loaderFacts: LoaderFacts
     public private(set) var securityInfo: SecurityInfo?
     /// The size sent with SPI_SET_PARAMS (the ROM assumes 2 MB until then).
     public private(set) var configuredFlashSize: Int?
@@ -35,9 +37,10 @@ public final class Bootloader {
     /// READ_FLASH_SLOW returns this many bytes per command (`ESP32ROM.read_flash_slow` `BLOCK_LEN`).
     public static let readBlockSize = 64
 
-    init(connection: LoaderConnection, chip: Chip, securityInfo: SecurityInfo?, options: ConnectOptions) {
+    init(connection: LoaderConnection, chip: Chip, loaderFacts: LoaderFacts, securityInfo: SecurityInfo?, options: ConnectOptions) {
         self.connection = connection
         self.chip = chip
+        self.loaderFacts = loaderFacts
         self.securityInfo = securityInfo
         self.options = options
     }
@@ -61,7 +64,10 @@ public final class Bootloader {
         if let expected = options.expectedChip, expected != chip {
             throw LoaderError(.wrongChip, command: "connect", "this chip is \(chip.displayName), not \(expected.displayName); wrong --chip argument?")
         }
-        return Bootloader(connection: connection, chip: chip, securityInfo: info, options: options)
+        guard let loaderFacts = chip.loader else {
+            throw LoaderError(.wrongChip, command: "connect", "\(chip.displayName) is not a chip this tool's flasher drives")
+        }
+        return Bootloader(connection: connection, chip: chip, loaderFacts: loaderFacts, securityInfo: info, options: options)
     }
 
     static func establishSync(_ connection: LoaderConnection, options: ConnectOptions) throws(LoaderError) {
@@ -110,6 +116,9 @@ public final class Bootloader {
         if let id = info?.chipID, let chip = Chip.withSecurityInfoChipID(id) { return (chip, info) }
         let magic = try connection.readRegister(Chip.magicRegister)
         guard let chip = Chip.withMagicValue(magic) else {
+            if let id = info?.chipID, let known = Chip.imageOnlyChip(securityInfoChipID: id) {
+                throw LoaderError(.wrongChip, command: "detect chip", "this is an \(known.displayName), which this tool's flasher does not drive (its image tools read its images)")
+            }
             throw LoaderError(.wrongChip, command: "detect chip", "unknown chip (magic 0x\(String(magic, radix: 16)), chip id \(info?.chipID.map(String.init) ?? "none"))")
         }
         return (chip, info)
@@ -160,15 +169,15 @@ public final class Bootloader {
 
     /// The base MAC from the eFuse words (esptool `read_mac`).
     public func readMAC() throws(LoaderError) -> [UInt8] {
-        let low = try connection.readRegister(chip.macWords.low)
-        let high = try connection.readRegister(chip.macWords.high)
+        let low = try connection.readRegister(loaderFacts.macWords.low)
+        let high = try connection.readRegister(loaderFacts.macWords.high)
         return [UInt8(high >> 8 & 0xFF), UInt8(high & 0xFF), UInt8(low >> 24), UInt8(low >> 16 & 0xFF), UInt8(low >> 8 & 0xFF), UInt8(low & 0xFF)]
     }
 
     /// Chip revision (major, minor) where the eFuse fields are known here (`RevisionSource`): ESP32
     /// (`ESP32ROM.get_major_chip_version`), ESP32-C3 and ESP32-S3.
     public func readRevision() throws(LoaderError) -> ChipRevision? {
-        switch chip.revision {
+        switch loaderFacts.revision {
         case .esp32:
             let word3 = try connection.readRegister(ESP32Registers.efuseBlock0Word3)
             let word5 = try connection.readRegister(ESP32Registers.efuseBlock0Word5)
@@ -187,7 +196,7 @@ public final class Bootloader {
 
     /// Crystal frequency in MHz: fixed per chip, or estimated from the UART divider (esptool `get_crystal_freq`).
     public func readCrystalMHz() throws(LoaderError) -> Int? {
-        switch chip.crystal {
+        switch loaderFacts.crystal {
         case .fixed(let megahertz):
             return megahertz
         case .uartDivider(let register):
@@ -205,7 +214,7 @@ public final class Bootloader {
     /// (`ESP32ROM.get_chip_spi_pads`). The ROM takes four more zero bytes than the stub.
     public func attachFlash() throws(LoaderError) {
         var config: UInt32 = 0
-        switch chip.flashPins {
+        switch loaderFacts.flashPins {
         case .defaultPins:
             break
         case .esp32Efuse:
@@ -221,7 +230,7 @@ public final class Bootloader {
     /// Runs one SPI flash command through the controller registers and returns up to 32 bits it read
     /// (esptool `run_spiflash_command`, shared/reference/esptool.md §6).
     public func runSPIFlashCommand(_ command: UInt8, readBits: Int) throws(LoaderError) -> UInt32 {
-        let spi = chip.spi
+        let spi = loaderFacts.spi
         let savedUSR = try connection.readRegister(spi.usr)
         let savedUSR2 = try connection.readRegister(spi.usr2)
         let usrCommand: UInt32 = 1 << 31, usrMISO: UInt32 = 1 << 28
@@ -261,7 +270,7 @@ public final class Bootloader {
         requestedBaudRate = baud
         guard transport.canChangeBaudRate, baud != transport.baudRate else { return false }
         var sent = baud
-        switch chip.baudRateScaling {
+        switch loaderFacts.baudRateScaling {
         case .none:
             break
         case .esp32ROMClock:
@@ -313,7 +322,7 @@ public final class Bootloader {
     /// FLASH_BEGIN or FLASH_DEFL_BEGIN: the ROM erases `[address, address + eraseSize)` before answering.
     public func beginWrite(compressed: Bool, eraseSize: Int, blocks: Int, address: Int) throws(LoaderError) {
         let begin = LoaderRequest.FlashBegin(size: UInt32(eraseSize), blockCount: UInt32(blocks), blockSize: UInt32(Self.romBlockSize),
-                                             offset: UInt32(address), encrypted: chip.flashBeginWords == 5 ? 0 : nil)  // 0: not encrypted
+                                             offset: UInt32(address), encrypted: loaderFacts.flashBeginWords == 5 ? 0 : nil)  // 0: not encrypted
         try connection.send(compressed ? .flashDeflBegin(begin) : .flashBegin(begin), timeout: timeouts.erase(bytes: eraseSize))
     }
 

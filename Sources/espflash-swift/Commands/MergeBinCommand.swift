@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import ImageFormats
 
 struct MergeBinCommand: ParsableCommand {
@@ -98,9 +97,9 @@ struct MergeBinCommand: ParsableCommand {
                 Console.warnings(parsed.warnings, file: config)
                 flash = parsed.flash
                 if chipName == nil { chipName = parsed.chip }
-                let base = URL(fileURLWithPath: config).deletingLastPathComponent()
+                let base = PathText.parent(config)
                 for entry in parsed.entries {
-                    let path = entry.path.hasPrefix("/") ? entry.path : base.appendingPathComponent(entry.path).path
+                    let path = entry.path.hasPrefix("/") ? entry.path : PathText.join(base, entry.path)
                     inputs.append(MergeInput(address: entry.address, name: entry.path, bytes: try FileIO.read(path)))
                 }
             }
@@ -151,7 +150,7 @@ struct MergeBinCommand: ParsableCommand {
                 case .notApplicable: break
                 case .notAnImage(let why): Console.warning(why)
                 case .patched(let parameters, let changed, let digest):
-                    if changed { Console.out("Flash parameters set to 0x\(String(format: "%04x", parameters)) in \(p.name).\n") }
+                    if changed { Console.out("Flash parameters set to 0x\(String(repeating: "0", count: max(0, 4 - String(parameters, radix: 16).count)) + String(parameters, radix: 16)) in \(p.name).\n") }
                     if digest { Console.out("SHA digest in image updated.\n") }
                 }
             }

@@ -1,5 +1,9 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import ImageFormats
 
 struct PKICommand: ParsableCommand {
@@ -93,11 +97,14 @@ struct PKICommand: ParsableCommand {
                   espflash-swift pki inspect server_cert.bin
                   espflash-swift pki inspect client_cert.bin --json
                   espflash-swift pki inspect client_cert.bin --extract out/
+                  espflash-swift pki inspect factory_WROOM-32.bin --partition server_cert
                 """
         )
 
-        @Argument(help: "PKI bin file.")
+        @Argument(help: "PKI bin file, or a whole flash image with --offset/--partition.")
         var input: String
+
+        @OptionGroup var region: RegionOptions
 
         @Flag(name: .customLong("json"), help: "Print one JSON document.")
         var json = false
@@ -107,19 +114,15 @@ struct PKICommand: ParsableCommand {
 
         func run() throws {
             try reportingFailures {
-                let decoded = try InputFile.decode(input, with: PKIBundle.decode)
+                let (decoded, input) = try InputFile.decode(input, region: region, with: PKIBundle.decode)
                 let described = decoded.bundle.describe()
                 Console.warnings(decoded.warnings, file: input)
                 for w in described.warnings { Console.warning("\(input): \(w.message)") }
                 var files: [String?] = Array(repeating: nil, count: decoded.bundle.items.count)
                 if let extract {
-                    do {
-                        try FileManager.default.createDirectory(atPath: extract, withIntermediateDirectories: true)
-                    } catch {
-                        throw CommandFailure.io("cannot create folder \(extract): \(error.localizedDescription)")
-                    }
+                    try FileIO.createDirectory(extract)
                     for (n, (item, content)) in zip(decoded.bundle.items, described.contents).enumerated() {
-                        let path = URL(fileURLWithPath: extract).appendingPathComponent(Self.fileName(item, content)).path
+                        let path = PathText.join(extract, Self.fileName(item, content))
                         try FileIO.writeAtomically(item.content, to: path)
                         files[n] = path
                     }
@@ -144,11 +147,7 @@ struct PKICommand: ParsableCommand {
             return "\(stem)_\(item.id).\(ext)"
         }
 
-        static func date(_ date: Date) -> String {
-            let formatter = ISO8601DateFormatter()
-            formatter.formatOptions = [.withInternetDateTime]
-            return formatter.string(from: date)
-        }
+        static func date(_ date: Date) -> String { date.formatted(.iso8601) }
 
         static func json(_ decoded: PKIBundle.Decoded, _ contents: [PKIContent], files: [String?]) -> JSONValue {
             let items = zip(decoded.bundle.items, contents).enumerated().map { n, pair -> JSONValue in

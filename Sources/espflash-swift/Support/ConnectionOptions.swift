@@ -5,7 +5,7 @@ import SerialBootloader
 import Glibc
 #endif
 
-/// `--chip`: a chip of the table (`Chip`), or `auto` to detect it.
+/// `--chip`: a chip whose ROM loader this tool drives (`Chip.flasherChips`), or `auto` to detect it.
 struct ChipArgument: ExpressibleByArgument {
     /// nil for `auto`.
     let chip: Chip?
@@ -17,14 +17,14 @@ struct ChipArgument: ExpressibleByArgument {
     init?(argument: String) {
         if argument == "auto" {
             chip = nil
-        } else if let chip = Chip(argument: argument) {
+        } else if let chip = Chip(argument: argument), chip.loader != nil {
             self.chip = chip
         } else {
             return nil
         }
     }
 
-    static var allValueStrings: [String] { ["auto"] + Chip.allValueStrings }
+    static var allValueStrings: [String] { ["auto"] + Chip.flasherChips.map(\.rawValue) }
 
     var defaultValueDescription: String { chip?.rawValue ?? "auto" }
 }
