@@ -24,7 +24,7 @@ struct EspflashSwift: ParsableCommand {
             EraseRegionCommand.self, EraseFlashCommand.self, ReadMACCommand.self, FlashIDCommand.self, ChipIDCommand.self,
             GetSecurityInfoCommand.self, ReadMemCommand.self, WriteMemCommand.self, DumpMemCommand.self,
             ReadFlashStatusCommand.self, WriteFlashStatusCommand.self, ReadFlashSFDPCommand.self, LoadRAMCommand.self,
-            RunCommand.self, ListPortsCommand.self, VersionCommand.self, ImageCommand.self, ATCommand.self,
+            RunCommand.self, ListPortsCommand.self, VersionCommand.self, ImageCommand.self, ATCommand.self, StationCommand.self,
         ]
     )
 

@@ -12,6 +12,8 @@ import Glibc
 public struct EmulatorPortOpener: PortOpener {
     /// Faults every virtual chip opened here injects (`ESPFLASH_VIRTUAL_FAULTS` in the CLI).
     public var faults: FaultPlan
+    /// The `virtual://CHIP?line=SEED` ports opened through this opener (and its copies), with their modules.
+    public let lines = LinePorts()
 
     public init(faults: FaultPlan = FaultPlan()) {
         self.faults = faults
@@ -26,6 +28,7 @@ public struct EmulatorPortOpener: PortOpener {
 
     public func open(_ address: PortAddress, baudRate: Int, role: PortRole) throws(TransportError) -> any Transport {
         guard case .virtual(let virtual) = address else { return try SystemPortOpener().open(address, baudRate: baudRate) }
+        if virtual.value("line") != nil { return try lines.open(virtual, baudRate: baudRate, role: role, faults: faults) }
         let spec = try VirtualChipSpec(virtual)
         var contents: [UInt8]?
         if let file = spec.flashFile, access(file, F_OK) == 0 {
