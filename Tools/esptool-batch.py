@@ -3,8 +3,8 @@
 
 Usage: esptool-batch.py CASES.json RESULTS.json
 CASES.json is a list of {"id": str, "argv": [str, ...], "cwd": str (optional)}. RESULTS.json receives
-{id: {"ok": bool, "error": str}}. esptool's own output is discarded. Used by the differential tests, which would
-otherwise start Python once per case.
+{id: {"ok": bool, "error": str, "exit": int, "stdout": str, "stderr": str}} (what esptool printed, its version
+banner included). Used by the differential tests, which would otherwise start Python once per case.
 """
 import contextlib
 import io
@@ -16,15 +16,19 @@ import esptool
 
 
 def run(argv):
-    sink = io.StringIO()
+    out, err = io.StringIO(), io.StringIO()
+
+    def result(ok, code, error):
+        return {"ok": ok, "exit": code, "error": error, "stdout": out.getvalue(), "stderr": err.getvalue()}
     try:
-        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             esptool.main(argv)
-        return {"ok": True, "error": ""}
+        return result(True, 0, "")
     except SystemExit as e:
-        return {"ok": e.code in (0, None), "error": f"exit {e.code}: {sink.getvalue()[-400:]}"}
+        code = 0 if e.code is None else e.code if isinstance(e.code, int) else 1
+        return result(code == 0, code, f"exit {e.code}: {(out.getvalue() + err.getvalue())[-400:]}")
     except BaseException as e:  # esptool's FatalError and anything else it raises
-        return {"ok": False, "error": f"{type(e).__name__}: {e}"}
+        return result(False, 2, f"{type(e).__name__}: {e}")
 
 
 def main():

@@ -7,8 +7,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 runs=${1:-10}
 # The statically linked build, as a production line would deploy it (no shared Swift runtime to load).
-swift build -c release --static-swift-stdlib --scratch-path "$root/.build-static" --package-path "$root" >&2
-bin=$root/.build-static/release/espflash-swift
+swift build -c release --static-swift-stdlib --package-path "$root" >&2
+bin=$root/.build/release/espflash-swift
 venv=${ESPFLASH_VENV:-$("$root/scripts/python-env.sh")}
 esptool=$venv/bin/esptool
 

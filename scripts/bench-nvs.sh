@@ -16,8 +16,8 @@ devices=${1:-1000}
 runs=${RUNS:-5}
 venv=${ESPFLASH_VENV:-$("$root/scripts/python-env.sh")}
 # The statically linked build, as a production line would deploy it (no shared Swift runtime to load).
-swift build -c release --static-swift-stdlib --scratch-path "$root/.build-static" --package-path "$root" >&2
-bin=$root/.build-static/release/espflash-swift
+swift build -c release --static-swift-stdlib --package-path "$root" >&2
+bin=$root/.build/release/espflash-swift
 idf_repo=${ESP_IDF_REPO:-/work/.mirror/espressif+esp-idf/repo}
 work=$(mktemp -d ${BENCH_TMPDIR:+-p "$BENCH_TMPDIR"})
 trap 'rm -rf "$work"' EXIT

@@ -14,8 +14,8 @@ if [[ -z $gen ]]; then
   git -C "$mirror" show v5.5:components/partition_table/gen_esp32part.py > "$gen"
 fi
 # The statically linked build, as a production line would deploy it (no shared Swift runtime to load).
-swift build -c release --static-swift-stdlib --scratch-path .build-static >&2
-bin=.build-static/release/espflash-swift
+swift build -c release --static-swift-stdlib >&2
+bin=.build/release/espflash-swift
 work=$(mktemp -d)
 cat > "$work/ten.csv" <<'CSV'
 # Name,   Type, SubType, Offset,  Size, Flags

@@ -64,7 +64,7 @@ import TestSupport
             let board = EmulatedBoard(device: device, wiring: .usbSerialJTAG, startInDownloadMode: true, at: 0)
             #expect(device.watchdogArmed && board.nextDeadline == 2)
             let host = RawHost(device: device)
-            let wdt = try #require(Chip.esp32s3.usbSerialJTAG)
+            let wdt = try #require(Chip.esp32s3.loader?.usbSerialJTAG)
             // Without the key the write is ignored.
             #expect(host.ok(.writeReg, RawHost.words([wdt.rtcWatchdogConfig0, 0, 0xFFFF_FFFF, 0])))
             #expect(device.watchdogArmed)

@@ -59,7 +59,7 @@ import Testing
         #expect(try CLI.run(["merge-bin", "--chip", "esp32", "-o", "/tmp/x.bin", "0x1000"]).exitCode == 64)
         #expect(try CLI.run(["merge-bin", "--chip", "esp32", "-o", "/tmp/x.bin", "zz", "a.bin"]).exitCode == 64)
         #expect(try CLI.run(["merge-bin", "--chip", "esp32", "-o", "/tmp/x.bin", "-fm", "fast", "0x0", "a"]).exitCode == 64)
-        #expect(try CLI.run(["merge-bin", "--chip", "esp8266", "-o", "/tmp/x.bin", "0x0", "a"]).exitCode == 64)
+        #expect(try CLI.run(["merge-bin", "--chip", "esp9000", "-o", "/tmp/x.bin", "0x0", "a"]).exitCode == 64)
         let noChip = try CLI.run(["merge-bin", "-o", "/tmp/x.bin", "0x0", CLI.fixture("images/esp32s3_header.bin")])
         #expect(noChip.exitCode == 64)
         #expect(noChip.stderr.contains("--chip"))

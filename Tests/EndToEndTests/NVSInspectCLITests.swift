@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 @Suite struct NVSInspectCLITests {
-    @Test(arguments: ["nvs/nvs_all_types.bin", "nvs/nvs_v1.bin", "esp-at-mfg_nvs/mfg_nvs_pip0.3.0-gen_24K.bin", "mfg/out/bin/dev-2.bin"])
+    @Test(arguments: ["nvs/nvs_all_types.bin", "nvs/nvs_v1.bin", "nvs/wifi/nvs_station_data.bin", "nvs/wifi/nvs_ap_data.bin", "esp-at-mfg_nvs/mfg_nvs_pip0.3.0-gen_24K.bin", "mfg/out/bin/dev-2.bin"])
     func csvOutputRegeneratesTheImage(_ path: String) throws {
         let dir = try CLI.temporaryDirectory()
         let r = try CLI.run(["nvs", "inspect", CLI.fixture(path), "--csv"])
@@ -15,6 +15,14 @@ import Testing
         let g = try CLI.run(["nvs", "generate", dir + "/back.csv", dir + "/back.bin", String(header[5]), "--version", String(header[7])])
         #expect(g.exitCode == 0, "\(g.stderr)")
         #expect(try CLI.read(dir + "/back.bin") == expected)
+    }
+
+    @Test func entriesThatCannotRoundTripAreNamedOnStderrAndInTheCSV() throws {
+        let r = try CLI.run(["nvs", "inspect", CLI.fixture("nvs/wifi/ap_hex_ssid.bin"), "--csv"])
+        #expect(r.exitCode == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("does not regenerate the image byte for byte"), "\(r.stderr)")
+        #expect(r.stderr.contains("'ap.pmk_info'") && r.stderr.contains("PBKDF2"))
+        #expect(r.stdoutText.contains("#   page 0 entry") && r.stdoutText.contains("'ap.pmk_info'"), "\(r.stdoutText)")
     }
 
     @Test func textAndJSONOfAnEncryptedImage() throws {

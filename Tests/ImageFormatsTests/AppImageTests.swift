@@ -12,7 +12,12 @@ struct AppImageTests {
         #expect(try AppImage.make(options) == (try Fixtures.bytes("images/app_esp32_esp-at.bin")))
     }
 
-    @Test("a valid image for every chip: checksum, digest, descriptor, code aligned to its MMU page", arguments: Chip.allCases)
+    @Test func theESP8266HasNoSuchImages() {
+        #expect(throws: FormatError("app.bad_chip", "")) { try AppImage.make(AppImage.Options(chip: .esp8266)) }
+    }
+
+    @Test("a valid image for every ESP32-family chip: checksum, digest, descriptor, code aligned to its MMU page",
+          arguments: Chip.allCases.filter { $0.imageFormat == .esp32 })
     func validForEveryChip(_ chip: Chip) throws {
         var options = AppImage.Options(chip: chip)
         options.version = "v3.1.0.0"
@@ -28,7 +33,7 @@ struct AppImageTests {
         #expect(bytes.count == info.image.dataLength + 32)
         #expect(info.app?.projectName == "esp-at")
         #expect(info.app?.version == "v3.1.0.0")
-        #expect(info.image.extendedHeader.minRevisionFull == 102)
+        #expect(info.image.extendedHeader?.minRevisionFull == 102)
         #expect(FlashMode(headerCode: info.image.flashMode) == .dio)
         #expect(FlashSize(headerCode: info.image.flashSizeCode)?.name == "4MB")
         // Flash-mapped code: its data's file offset is congruent to its address modulo 64 KB.

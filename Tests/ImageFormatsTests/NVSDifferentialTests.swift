@@ -44,7 +44,8 @@ import Testing
         let ran = try runTool(python, [driver, root + "/manifest.tsv"])
         try #require(ran.status == 0, "the reference driver failed: \(ran.stderr)")
 
-        var compared = 0, refusedByBoth = 0, encrypted = 0
+        var compared = 0, refusedByBoth = 0, encrypted = 0, filled = 0, wifi = 0
+        var roundTrip = ""
         for c in cases {
             let dir = root + "/" + c.name
             let reference = FileManager.default.contents(atPath: dir + "/ref.bin").map(Array.init)
@@ -61,6 +62,16 @@ import Testing
                 let same = mine == theirs
                 #expect(same, "\(c.name): bytes differ (size \(c.size), v\(c.version.number), encrypted \(c.encrypted))")
                 compared += 1
+                // The reference image's `nvs inspect --csv`, to be generated again by the reference tool below.
+                let plain = c.encrypted ? NVSEncryption.decrypt(theirs, keys: keys) : theirs
+                let export = try NVSImage(plain).csv()
+                #expect(export.regenerates, "\(c.name): \(export.notReproduced)")
+                try Data(export.text.utf8).write(to: URL(fileURLWithPath: dir + "/export.csv"))
+                try Data(plain).write(to: URL(fileURLWithPath: dir + "/plain.bin"))
+                roundTrip += [dir, "export.csv", "again.bin", "0x" + String(plain.count, radix: 16), String(export.formatVersion), "-"]
+                    .joined(separator: "\t") + "\n"
+                if c.csv.contains("_fill(") { filled += 1 }
+                if c.csv.contains("ap.authmode") || c.csv.contains("sta.ssid") { wifi += 1 }
                 if c.encrypted {
                     encrypted += 1
                     let roundTrip = NVSEncryption.decrypt(mine, keys: keys) == NVSEncryption.decrypt(theirs, keys: keys)
@@ -74,8 +85,24 @@ import Testing
                 Issue.record("\(c.name): the reference generator failed but we succeeded: \(referenceError ?? "?")")
             }
         }
+        // Round trip through the reference tool: its own image, exported as CSV, generated again by it.
+        try Data(roundTrip.utf8).write(to: URL(fileURLWithPath: root + "/roundtrip.tsv"))
+        let again = try runTool(python, [driver, root + "/roundtrip.tsv"])
+        try #require(again.status == 0, "the reference driver failed: \(again.stderr)")
+        var roundTrips = 0
+        for line in roundTrip.split(separator: "\n") {
+            let dir = String(line.split(separator: "\t")[0])
+            let regenerated = FileManager.default.contents(atPath: dir + "/again.bin")
+            let failure = FileManager.default.contents(atPath: dir + "/again.bin.failed").map { String(decoding: $0, as: UTF8.self) }
+            #expect(regenerated != nil && regenerated == FileManager.default.contents(atPath: dir + "/plain.bin"),
+                    "\(dir): the exported CSV does not regenerate the image with esp-idf-nvs-partition-gen \(failure ?? "")")
+            roundTrips += 1
+        }
+        #expect(roundTrips == compared)
         #expect(compared >= 280, "only \(compared) cases were compared")
         #expect(encrypted >= 80)
+        #expect(filled >= 60, "only \(filled) compared cases had blob_fill/blob_sz_fill rows")
+        #expect(wifi >= 20, "only \(wifi) compared cases had Wi-Fi rows")
         #expect(refusedByBoth >= 1, "the generator should also produce some too-large cases")
     }
 
@@ -127,7 +154,24 @@ import Testing
                 let text = randomText(bytes: length, rng: &rng)
                 lines.append("\(key()),data,string,\(PythonCSV.quoted(text))")
                 entries += 2 + Array(text.utf8).count / 32
-            case 65..<85:
+            case 65..<72:
+                // blob_fill(N;0xHH) / blob_sz_fill(N;0xHH): the text padded to N bytes (ESP-IDF's Wi-Fi examples).
+                let n = rng.next(4) == 0 ? rng.next(version == .v1 ? 1900 : 3000) : rng.next(70)
+                let text = randomText(bytes: rng.next(25) == 0 ? n + 1 + rng.next(3) : rng.next(n + 1), rng: &rng)
+                let fill = String(format2: rng.byte())
+                let sized = rng.next(2) == 0
+                let value = rng.next(10) == 0 ? "" : PythonCSV.quoted(text)
+                lines.append("\(key()),data,\(sized ? "blob_sz_fill" : "blob_fill")(\(n);0x\(fill)),\(value)")
+                entries += 3 + (n + 4) / 32 + n / 4000
+            case 72..<74:
+                // The Wi-Fi keys whose rows make the generator add hidden entries (sta.* once, ap.pmk_info each time).
+                let wifi = ["sta.ssid,data,blob_sz_fill(32;0x00),", "sta.pswd,data,blob_fill(64;0x00),",
+                            "ap.ssid,data,blob_sz_fill(32;0x00),", "ap.passwd,data,blob_fill(64;0x00),", "ap.authmode,data,u8,"]
+                let row = wifi[rng.next(wifi.count)]
+                let value = row.hasPrefix("ap.authmode") ? String(rng.next(4)) : randomText(bytes: 1 + rng.next(20), rng: &rng, asciiOnly: true)
+                lines.append(row + (row.hasPrefix("ap.authmode") ? value : PythonCSV.quoted(value)))
+                entries += 20
+            case 74..<85:
                 let maxBytes = version == .v1 ? 1984 : 9000
                 let length = rng.next(5) == 0 ? rng.next(maxBytes + 1) : rng.next(200)
                 let bytes = (0..<length).map { _ in rng.byte() }

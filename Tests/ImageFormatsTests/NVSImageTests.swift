@@ -68,3 +68,49 @@ import Testing
         #expect(image.csv().warnings.contains { $0.contains("erased") })
     }
 }
+
+/// Images with Wi-Fi entries, where esp-idf-nvs-partition-gen adds entries of its own (Fixtures/nvs/wifi).
+@Suite struct NVSWiFiRoundTripTests {
+    @Test(arguments: ["nvs_station_data", "nvs_ap_data"])
+    func espIdfWiFiExamplesRoundTrip(_ name: String) throws {
+        let reference = try Fixtures.bytes("nvs/wifi/\(name).bin")
+        // The generator builds the example CSV as 0.3.0 does (blob_fill/blob_sz_fill, hidden entries).
+        let built = try NVSGenerator.generate(csv: try Fixtures.bytes("nvs/wifi/\(name).csv"), size: 0x6000) { _ throws(FormatError) in [] }
+        #expect(built.image == reference)
+        let export = try NVSImage(reference).csv()
+        #expect(export.regenerates, "\(export.notReproduced)")
+        #expect(export.notReproduced.isEmpty && export.warnings.isEmpty, "\(export.warnings)")
+        let ssidKey = name.contains("station") ? "sta.ssid" : "ap.ssid"
+        #expect(export.text.contains("\(ssidKey),data,blob_sz_fill(32;0x00),myssid\n"), "\(export.text)")
+        #expect(export.text.contains(",data,blob_fill(64;0x00),mypassword\n"))
+        for derived in ["sta.apinfo", "sta.pmk", "sta.apsw", "ap.pmk_info"] { #expect(!export.text.contains(derived)) }
+        let again = try NVSGenerator.generate(csv: Array(export.text.utf8), size: reference.count) { _ throws(FormatError) in [] }
+        #expect(again.image == reference)
+    }
+
+    @Test func aPMKDerivedFromHexTextIsNamedAsNotReproduced() throws {
+        let export = try NVSImage(try Fixtures.bytes("nvs/wifi/ap_hex_ssid.bin")).csv()
+        #expect(!export.regenerates)
+        #expect(export.notReproduced.count == 1)
+        let line = export.notReproduced.first ?? ""
+        #expect(line.contains("'ap.pmk_info'") && line.contains("PBKDF2"), "\(export.notReproduced)")
+    }
+
+    @Test func aStationPMKChangedByTheDeviceIsNamedAsNotReproduced() throws {
+        var bytes = try Fixtures.bytes("nvs/wifi/nvs_station_data.bin")
+        let image = try NVSImage(bytes)
+        let chunk = try #require(image.pages.flatMap(\.items).first { $0.key == "sta.pmk" && $0.type == .blobData })
+        // A device storing a real PMK: new data, new data CRC, new entry CRC.
+        let payload = [UInt8](repeating: 0x5A, count: 32)
+        bytes.replaceSubrange((chunk.address + 32)..<(chunk.address + 64), with: payload)
+        let crc = NVSChecksum.checksum(payload[...])
+        bytes.replaceSubrange((chunk.address + 28)..<(chunk.address + 32), with: withUnsafeBytes(of: crc.littleEndian, Array.init))
+        let entryCRC = NVSChecksum.entry(bytes[chunk.address..<(chunk.address + 32)])
+        bytes.replaceSubrange((chunk.address + 4)..<(chunk.address + 8), with: withUnsafeBytes(of: entryCRC.littleEndian, Array.init))
+        let changed = try NVSImage(bytes)
+        #expect(changed.problems.isEmpty, "\(changed.problems)")
+        let export = changed.csv()
+        #expect(!export.regenerates)
+        #expect(export.notReproduced.contains { $0.contains("'sta.pmk'") && $0.contains("derived entry") }, "\(export.notReproduced)")
+    }
+}

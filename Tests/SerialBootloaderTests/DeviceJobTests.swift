@@ -31,8 +31,8 @@ struct DeviceJobTests {
         #expect(written.regions.map(\.address) == images.map(\.address))
         #expect(written.regions.map(\.md5) == images.map { md5Hex($0.data) })
         #expect(opener.flash == Self.expected(images))
-        // Each segment is checked as it is written: no separate verify pass unless one had to be written again.
-        #expect(log.stages == [.open, .connect, .check, .write])
+        // Each segment is checked as it is written; the verify stage hashes again only if one had to be rewritten.
+        #expect(log.stages == [.open, .connect, .check, .write, .verify])
 
         #expect(try session.verify(images).regions.allSatisfy { $0.status == .verified })
         let read = try session.read(address: 0x10000, length: .bytes(80_000))

@@ -17,10 +17,10 @@ struct LoaderConnectionTests {
         let profile = RomProfile.profile(for: chip)!
         #expect(try loader.readCrystalMHz() == profile.defaultCrystalMHz)
         #expect(try loader.readRevision() == profile.revision)
-        switch chip.securityInfo {
+        switch chip.loader!.securityInfo {
         case .unsupported: #expect(loader.securityInfo == nil)
         case .withoutChipID: #expect(loader.securityInfo != nil && loader.securityInfo?.chipID == nil)
-        case .withChipID: #expect(loader.securityInfo?.chipID == UInt32(chip.imageChipID))
+        case .withChipID: #expect(loader.securityInfo?.chipID == chip.imageChipID.map(UInt32.init))
         }
         var unfused = SecurityState()
         unfused.manualEncryptDisabled = false

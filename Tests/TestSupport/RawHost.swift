@@ -27,7 +27,7 @@ public struct RawHost {
     }
 
     public func begin(_ opcode: Opcode = .flashBegin, size: UInt32, blocks: UInt32 = 1, blockSize: UInt32 = 0x400, offset: UInt32) -> [ResponsePacket] {
-        let five = device.profile.chip.flashBeginWords == 5
+        let five = device.profile.loader.flashBeginWords == 5
         return send(opcode, Self.words([size, blocks, blockSize, offset] + (five ? [0] : [])))
     }
 

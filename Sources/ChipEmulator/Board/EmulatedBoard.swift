@@ -99,6 +99,13 @@ public final class EmulatedBoard {
         }
     }
 
+    /// The ROM left its loader for the app (FLASH_END asking to run user code, esptool's `--after soft-reset`): it
+    /// boots the flash as after a software reset, and loader frames are no longer taken.
+    public func loaderRanUserCode(at time: Double) {
+        guard state == .downloadMode else { return }
+        leaveReset(.flash, reason: .software, at: time)
+    }
+
     /// The next moment something happens without the host doing anything.
     public var nextDeadline: Double? {
         [circuit.nextEvent, watchdogDeadline].compactMap { $0 }.min()

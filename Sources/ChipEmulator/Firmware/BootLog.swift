@@ -32,7 +32,7 @@ struct BootLog {
         banner(chip)
         let mode = switch chip {
         case .esp32: "boot:0x3 (DOWNLOAD_BOOT(UART0/UART1/SDIO_REI_REO_V2))"
-        case _ where chip.usbSerialJTAG != nil: "boot:0x0 (DOWNLOAD(USB/UART0))"
+        case _ where chip.loader?.usbSerialJTAG != nil: "boot:0x0 (DOWNLOAD(USB/UART0))"
         default: "boot:0x0 (DOWNLOAD(UART0/UART1))"
         }
         line(reset.romReason(chip) + "," + mode)

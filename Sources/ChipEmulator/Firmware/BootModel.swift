@@ -171,8 +171,9 @@ public enum BootModel {
         do throws(FormatError) { image = try FirmwareImage(parsing: Array(flash[offset..<end])) } catch {
             return .failure("is not a valid image: \(error.message)")
         }
-        guard image.extendedHeader.chipID == chip.imageChipID else {
-            return .failure("is for chip id \(image.extendedHeader.chipID), this chip is \(chip.displayName) (id \(chip.imageChipID))")
+        let chipID = image.extendedHeader?.chipID ?? 0  // ESP32-family images always have the extended header
+        guard chipID == chip.imageChipID else {
+            return .failure("is for chip id \(chipID), this chip is \(chip.displayName) (id \(chip.imageChipID.map(String.init) ?? "none"))")
         }
         guard image.checksumIsValid else {
             return .failure("has a bad checksum (stored 0x\(String(image.storedChecksum, radix: 16)), computed 0x\(String(image.computedChecksum, radix: 16)))")

@@ -22,9 +22,9 @@ public final class EmulatedDevice {
     public let crystalMHz: Int
     /// The UART rate the ROM really runs at after CHANGE_BAUDRATE; nil while it auto-bauds (after reset it follows
     /// whatever rate the host's SYNC comes at).
-    public private(set) var baudRate: Int?
+    public internal(set) var baudRate: Int?
     /// Flash size the ROM works with: 2 MB until SPI_SET_PARAMS says otherwise, as on the real ROM.
-    public private(set) var configuredFlashSize = 2 * 1024 * 1024
+    public internal(set) var configuredFlashSize = 2 * 1024 * 1024
     /// Bytes hashed by SPI_FLASH_MD5 since power-on (the cost a benchmark reports).
     public private(set) var hashedBytes = 0
     /// A flasher stub runs instead of the ROM loader until the next reset.
@@ -35,10 +35,17 @@ public final class EmulatedDevice {
     /// The host's line rate where the link knows it (a pty's or RFC 2217 server's setting): what the ROM auto-bauds to.
     public var lineBaudHint: Int?
 
+    /// Memory and registers by word address (see `EmulatedMemoryMap`).
     var registers: [UInt32: UInt32] = [:]
     var write: WriteSession?
-    var ram: [UInt32: [UInt8]] = [:]
-    var memSession: (address: UInt32, cursor: Int)?
+    var memSession: MemSession?
+    /// The SPI flash chip's command side (status registers, SFDP).
+    var spiFlash: SPIFlashModel
+    /// Set once the chip left its loader (MEM_END with an entry point, FLASH_END asking to run the app): it no
+    /// longer answers loader commands until it is reset.
+    public internal(set) var running: RunningCode?
+    /// Times a READ_REG or WRITE_REG of an unmapped address crashed the chip back into its loader.
+    public internal(set) var crashes = 0
 
     enum WriteSession {
         case plain(cursor: Int)
@@ -68,6 +75,7 @@ public final class EmulatedDevice {
         self.mac = mac ?? [0x24, 0x0A, 0xC4, 0x5E, 0x00, profile.macSuffix]
         crystalMHz = configuration.crystalMHz ?? profile.defaultCrystalMHz
         stubRunning = configuration.stubRunning
+        spiFlash = SPIFlashModel(size: flashSize)
         registers = bootRegisters()
     }
 
@@ -75,16 +83,16 @@ public final class EmulatedDevice {
     /// through USB leaves them (running) or a power-on reset does (stopped).
     private func bootRegisters() -> [UInt32: UInt32] {
         var r = profile.fixedRegisters(crystal: crystalMHz)
-        let chip = profile.chip
+        let loader = profile.loader
         let m = mac
-        r[chip.macWords.low] = UInt32(m[2]) << 24 | UInt32(m[3]) << 16 | UInt32(m[4]) << 8 | UInt32(m[5])
-        r[chip.macWords.high] = (r[chip.macWords.high] ?? 0) & 0xFFFF_0000 | UInt32(m[0]) << 8 | UInt32(m[1])
-        let fuses = chip.security
+        r[loader.macWords.low] = UInt32(m[2]) << 24 | UInt32(m[3]) << 16 | UInt32(m[4]) << 8 | UInt32(m[5])
+        r[loader.macWords.high] = (r[loader.macWords.high] ?? 0) & 0xFFFF_0000 | UInt32(m[0]) << 8 | UInt32(m[1])
+        let fuses = loader.security
         func set(_ field: EfuseField, _ value: UInt32) { r[field.address] = field.inserting(value, into: r[field.address] ?? 0) }
         if configuration.flashEncryption { set(fuses.cryptCount, 1) }
         if configuration.secureBoot { set(fuses.secureBoot, 1) }
         if configuration.manualEncryptDisabled { set(fuses.manualEncryptDisabled, 1) }
-        if let wdt = chip.usbSerialJTAG {
+        if let wdt = loader.usbSerialJTAG {
             // After a power-on or EN reset the watchdogs are quiet; a reset through USB-Serial/JTAG keeps the RTC
             // domain, and with it the watchdog the app's bootloader armed.
             let running = configuration.usbSerialJTAG
@@ -101,15 +109,17 @@ public final class EmulatedDevice {
         configuredFlashSize = 2 * 1024 * 1024
         write = nil
         memSession = nil
-        ram = [:]
+        running = nil
         stubRunning = false
-        registers = bootRegisters()
+        // RAM keeps its contents across a reset, as SRAM does; registers and eFuse shadows start over.
+        let ram = registers.filter { memoryMap?.isRAM($0.key, size: 4) ?? false }
+        registers = ram.merging(bootRegisters()) { $1 }
     }
 
     /// Whether the RTC watchdog or the super watchdog would reset the chip (the RTC watchdog enabled, or the super
     /// watchdog not set to feed itself).
     public var watchdogArmed: Bool {
-        guard let wdt = profile.chip.usbSerialJTAG else { return false }
+        guard let wdt = profile.loader.usbSerialJTAG else { return false }
         let rtc = (registers[wdt.rtcWatchdogConfig0] ?? 0) & USBSerialJTAGFacts.rtcWatchdogEnable != 0
         let swd = (registers[wdt.superWatchdogConfig] ?? 0) & wdt.superWatchdogAutoFeed == 0
         return rtc || swd
@@ -131,6 +141,7 @@ public final class EmulatedDevice {
 
     public func handle(frame: [UInt8]) -> Output {
         guard let packet = CommandPacket(frame: frame) else { return Output() }  // the ROM ignores non-requests
+        guard running == nil else { return Output() }  // the loader is no longer running
         var out = Output()
         if configuration.secureDownloadMode, !Self.secureDownloadModeCommands.contains(where: { $0.rawValue == packet.opcode }) {
             out.replies = unsupported()
@@ -153,9 +164,10 @@ public final class EmulatedDevice {
             // The ROM answers a SYNC eight times; a flasher stub does too, with value 0.
             out.replies = Array(repeating: reply(opcode, value: stubRunning ? 0 : Self.syncValue), count: 8)
         case .readRegister(let address):
-            out.replies = [reply(opcode, value: readRegister(address))]
+            guard let value = readRegister(address) else { return crash() }
+            out.replies = [reply(opcode, value: value)]
         case .writeRegister(let writes):
-            writeRegisters(writes)
+            guard writeRegisters(writes) else { return crash() }
             out.replies = [reply(opcode)]
         case .getSecurityInfo:
             guard let info = securityInfo else { out.replies = unsupported(); break }
@@ -176,9 +188,10 @@ public final class EmulatedDevice {
             out = self.begin(opcode, begin)
         case .flashData(let block), .flashDeflData(let block):
             out = data(opcode, block)
-        case .flashEnd, .flashDeflEnd:
+        case .flashEnd(let runUserCode), .flashDeflEnd(let runUserCode):
             write = nil
             out.replies = [reply(opcode)]
+            if runUserCode { running = .flashApplication }  // the ROM leaves the loader and boots the flash
         case .spiFlashMD5(let offset, let size):
             let (answer, seconds) = md5(offset, size)
             out.replies = [answer]
@@ -187,18 +200,11 @@ public final class EmulatedDevice {
             guard length <= 64, Int(offset) + 64 <= flash.size else { out.replies = [reply(opcode, error: .flashReadLengthError)]; break }
             out.replies = [reply(opcode, data: read(Int(offset), 64))]
         case .memBegin(let begin):
-            memSession = (begin.address, 0)
-            ram[begin.address] = []
-            out.replies = [reply(opcode)]
+            out.replies = [memBegin(begin)]
         case .memData(let block):
-            guard let session = memSession else { out.replies = [reply(opcode, error: .failedToAct)]; break }
-            ram[session.address, default: []] += block.payload
-            memSession = (session.address, session.cursor + block.payload.count)
-            out.replies = [reply(opcode)]
-        case .memEnd:
-            // Accepted and stored, never executed: the emulated chip stays in its loader.
-            memSession = nil
-            out.replies = [reply(opcode)]
+            out.replies = [memData(block)]
+        case .memEnd(let end):
+            out.replies = [memEnd(end)]
         case .eraseFlash, .eraseRegion, .readFlash, .runUserCode:
             out.replies = unsupported()  // stub-only commands
         }
@@ -210,7 +216,7 @@ public final class EmulatedDevice {
     private func begin(_ opcode: Opcode, _ begin: LoaderRequest.FlashBegin) -> Output {
         var out = Output()
         // The ESP32 ROM takes exactly 4 words; later ROMs also take the 5th (`encrypted`), which esptool always sends.
-        guard profile.chip.flashBeginWords == 5 || begin.encrypted == nil else {
+        guard profile.loader.flashBeginWords == 5 || begin.encrypted == nil else {
             out.replies = [reply(opcode, error: .invalidMessage)]
             return out
         }
@@ -332,7 +338,7 @@ public final class EmulatedDevice {
     var securityInfo: SecurityInfo? {
         let flags: UInt32 = (configuration.secureBoot ? 1 : 0) | (configuration.secureDownloadMode ? 1 << 2 : 0)
         let count: UInt8 = configuration.flashEncryption ? 1 : 0
-        switch profile.chip.securityInfo {
+        switch profile.loader.securityInfo {
         case .unsupported: return nil
         case .withoutChipID: return SecurityInfo(flags: flags, flashCryptCount: count)
         case .withChipID: return SecurityInfo(flags: flags, flashCryptCount: count, chipID: profile.securityInfoChipID, ecoVersion: 0)

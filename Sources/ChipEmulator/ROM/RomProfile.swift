@@ -7,7 +7,9 @@ import ImageFormats
 /// the table; the values here are one plausible chip of each family.
 public struct RomProfile: Sendable {
     public let chip: Chip
-    /// What the magic register (`Chip.magicRegister`) holds: one of `chip.magicValues`.
+    /// The chip's ROM-loader row of the table, which the emulated ROM follows.
+    public let loader: LoaderFacts
+    /// What the magic register (`Chip.magicRegister`) holds: one of `loader.magicValues`.
     public let magicValue: UInt32
     /// The silicon revision the eFuse words report (written through the table's revision fields).
     public let revision: ChipRevision
@@ -31,6 +33,7 @@ public struct RomProfile: Sendable {
         case .esp32c6: esp32c6
         case .esp32c5: esp32c5
         case .esp32h2: esp32h2
+        case .esp8266, .esp32c61, .esp32e22, .esp32h21, .esp32p4, .esp32h4, .esp32s31: nil
         }
     }
 
@@ -39,8 +42,8 @@ public struct RomProfile: Sendable {
 
     /// GET_SECURITY_INFO's chip id; nil where the reply has none or the ROM lacks the command.
     public var securityInfoChipID: UInt32? {
-        switch chip.securityInfo {
-        case .withChipID: UInt32(chip.imageChipID)
+        switch loader.securityInfo {
+        case .withChipID: chip.imageChipID.map(UInt32.init)
         case .unsupported, .withoutChipID: nil
         }
     }
@@ -63,7 +66,7 @@ public struct RomProfile: Sendable {
     /// ESP32's crystal calibration, the ESP32-C5's expected crystal.
     func fixedRegisters(crystal: Int) -> [UInt32: UInt32] {
         var registers: [UInt32: UInt32] = [:]
-        switch chip.revision {
+        switch loader.revision {
         case .esp32:
             // Revision v3.x: BLK0 word3 bit 15, word5 bit 20 and APB_CTL_DATE bit 31 all set; minor in word5 24–25.
             registers[ESP32Registers.efuseBlock0Word3] = revision.major >= 1 ? 1 << 15 : 0
@@ -81,33 +84,33 @@ public struct RomProfile: Sendable {
                 minor >>= part.width
             }
         }
-        if case .romExpectedCrystal(let register) = chip.baudRateScaling {
+        if case .romExpectedCrystal(let register) = loader.baudRateScaling {
             registers[register] = UInt32(Self.c5ROMExpectedCrystal) << 24
         }
         return registers
     }
 
-    static let esp32 = RomProfile(chip: .esp32, magicValue: 0x00F0_1D83, revision: ChipRevision(major: 3, minor: 0),
+    static let esp32 = RomProfile(chip: .esp32, loader: .esp32, magicValue: 0x00F0_1D83, revision: ChipRevision(major: 3, minor: 0),
                                   defaultCrystalMHz: 40, crystals: [40, 26], macSuffix: 1, banner: ["ets Jun  8 2016 00:22:57", ""])
-    static let esp32s2 = RomProfile(chip: .esp32s2, magicValue: 0x0000_07C6, revision: ChipRevision(major: 1, minor: 0),
+    static let esp32s2 = RomProfile(chip: .esp32s2, loader: .esp32s2, magicValue: 0x0000_07C6, revision: ChipRevision(major: 1, minor: 0),
                                     defaultCrystalMHz: 40, crystals: [40], macSuffix: 4,
                                     banner: ["ESP-ROM:esp32s2-rc4-20191025", "Build:Oct 25 2019"])
-    static let esp32s3 = RomProfile(chip: .esp32s3, magicValue: 0x0000_0009, revision: ChipRevision(major: 0, minor: 0),
+    static let esp32s3 = RomProfile(chip: .esp32s3, loader: .esp32s3, magicValue: 0x0000_0009, revision: ChipRevision(major: 0, minor: 0),
                                     defaultCrystalMHz: 40, crystals: [40], macSuffix: 2,
                                     banner: ["ESP-ROM:esp32s3-20210327", "Build:Mar 27 2021"])
-    static let esp32c3 = RomProfile(chip: .esp32c3, magicValue: 0x1B31_506F, revision: ChipRevision(major: 0, minor: 0),
+    static let esp32c3 = RomProfile(chip: .esp32c3, loader: .esp32c3, magicValue: 0x1B31_506F, revision: ChipRevision(major: 0, minor: 0),
                                     defaultCrystalMHz: 40, crystals: [40], macSuffix: 3,
                                     banner: ["ESP-ROM:esp32c3-api1-20210207", "Build:Feb  7 2021"])
-    static let esp32c2 = RomProfile(chip: .esp32c2, magicValue: 0x7C41_A06F, revision: ChipRevision(major: 1, minor: 0),
+    static let esp32c2 = RomProfile(chip: .esp32c2, loader: .esp32c2, magicValue: 0x7C41_A06F, revision: ChipRevision(major: 1, minor: 0),
                                     defaultCrystalMHz: 26, crystals: [26, 40], macSuffix: 5,
                                     banner: ["ESP-ROM:esp8684-api2-20220127", "Build:Jan 27 2022"])
-    static let esp32c6 = RomProfile(chip: .esp32c6, magicValue: 0x2CE0_806F, revision: ChipRevision(major: 0, minor: 1),
+    static let esp32c6 = RomProfile(chip: .esp32c6, loader: .esp32c6, magicValue: 0x2CE0_806F, revision: ChipRevision(major: 0, minor: 1),
                                     defaultCrystalMHz: 40, crystals: [40], macSuffix: 6,
                                     banner: ["ESP-ROM:esp32c6-20220919", "Build:Sep 19 2022"])
-    static let esp32c5 = RomProfile(chip: .esp32c5, magicValue: 0x63E1_406F, revision: ChipRevision(major: 1, minor: 0),
+    static let esp32c5 = RomProfile(chip: .esp32c5, loader: .esp32c5, magicValue: 0x63E1_406F, revision: ChipRevision(major: 1, minor: 0),
                                     defaultCrystalMHz: 48, crystals: [48, 40], macSuffix: 7,
                                     banner: ["ESP-ROM:esp32c5-eco2-20250121", "Build:Jan 21 2025"])
-    static let esp32h2 = RomProfile(chip: .esp32h2, magicValue: 0xD7B7_3E80, revision: ChipRevision(major: 0, minor: 1),
+    static let esp32h2 = RomProfile(chip: .esp32h2, loader: .esp32h2, magicValue: 0xD7B7_3E80, revision: ChipRevision(major: 0, minor: 1),
                                     defaultCrystalMHz: 32, crystals: [32], macSuffix: 8,
                                     banner: ["ESP-ROM:esp32h2-20221101", "Build:Nov  1 2022"])
 }

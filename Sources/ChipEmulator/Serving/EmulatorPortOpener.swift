@@ -12,6 +12,8 @@ import Glibc
 public struct EmulatorPortOpener: PortOpener {
     /// Faults every virtual chip opened here injects (`ESPFLASH_VIRTUAL_FAULTS` in the CLI).
     public var faults: FaultPlan
+    /// The `virtual://CHIP?line=SEED` ports opened through this opener (and its copies), with their modules.
+    public let lines = LinePorts()
 
     public init(faults: FaultPlan = FaultPlan()) {
         self.faults = faults
@@ -27,6 +29,7 @@ public struct EmulatorPortOpener: PortOpener {
 
     public func open(_ address: PortAddress, baudRate: Int, role: PortRole) throws(TransportError) -> any Transport {
         guard case .virtual(let virtual) = address else { return try SystemPortOpener().open(address, baudRate: baudRate) }
+        if virtual.value("line") != nil { return try lines.open(virtual, baudRate: baudRate, role: role, faults: faults) }
         let spec = try VirtualChipSpec(virtual)
         var contents: [UInt8]?
         if let file = spec.flashFile, access(file, F_OK) == 0 {
@@ -141,7 +144,7 @@ public struct VirtualChipSpec: Sendable {
             case "usb-serial-jtag":
                 configuration.usbSerialJTAG = try flag(option.value)
                 if configuration.usbSerialJTAG {
-                    guard profile.chip.usbSerialJTAG != nil else { throw TransportError(.open, "the \(profile.chip.displayName) has no USB-Serial/JTAG") }
+                    guard profile.loader.usbSerialJTAG != nil else { throw TransportError(.open, "the \(profile.chip.displayName) has no USB-Serial/JTAG") }
                     wiring = .usbSerialJTAG
                 }
             case "watchdog":
@@ -154,7 +157,7 @@ public struct VirtualChipSpec: Sendable {
                 wiring = .autoReset(enTimeConstant: tau)
             case "secure-download-mode":
                 configuration.secureDownloadMode = try flag(option.value)
-                if configuration.secureDownloadMode, profile.chip.securityInfo == .unsupported {
+                if configuration.secureDownloadMode, profile.loader.securityInfo == .unsupported {
                     throw TransportError(.open, "the ESP32 has no secure download mode")
                 }
             case "flash-encryption": configuration.flashEncryption = try flag(option.value)

@@ -140,6 +140,11 @@ public final class EmulatorSession {
                     log?(stamp() + " TX \(Opcode.name(reply.count > 1 ? reply[1] : 0)) \(reply.count) bytes " + Self.hexPrefix(reply))
                 }
             }
+            if let board, device.running == .flashApplication {
+                board.loaderRanUserCode(at: Clock.now())
+                flushBoardOutput(send: send)
+                return .keepGoing  // the app on UART0 ignores the rest
+            }
             if let limit = faults.disconnectAfterFrames, framesThisConnection >= limit {
                 log?(stamp() + " fault: disconnect-after \(limit) frames")
                 return .disconnect

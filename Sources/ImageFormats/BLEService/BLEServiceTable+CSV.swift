@@ -3,9 +3,12 @@ extension BLEServiceTable {
     public static let maximumValueLength = 512
 
     /// Reads the service CSV (`index,uuid_len,uuid,perm,val_max_len,val_cur_len,value`) as the final Python 3
-    /// BLEService.py does, and additionally refuses what it silently gets wrong: a uuid that does not fit `uuid_len`,
-    /// unknown permission bits, lengths that contradict each other or the value, indexes out of order, and rows after
-    /// the all-empty row that ends the table (the original drops them). Returns the table and warnings.
+    /// BLEService.py does, and additionally refuses what breaks the firmware or what the original silently gets
+    /// wrong: a uuid that does not fit `uuid_len`, unknown permission bits, a value longer than `val_max_len`,
+    /// `val_cur_len` above `val_max_len` or above the value's length, indexes out of order, and rows after the
+    /// all-empty row that ends the table (the original drops them). What the firmware takes but may not be meant
+    /// (`val_cur_len` missing or shorter than the value: it uses that many bytes) is a warning naming the row.
+    /// Returns the table and warnings.
     public static func parseCSV(_ text: String) throws(FormatError) -> (table: BLEServiceTable, warnings: [FormatWarning]) {
         let records = PythonCSV.records(text)
         guard let header = records.first, !header.isBlank else {
@@ -109,19 +112,27 @@ extension BLEServiceTable {
         let value = try hexValue(cells[.value] ?? "", at: location(.value), warnings: &warnings)
         let valueBytes = value.utf8.count / 2
 
+        // Refused: what the firmware cannot use (it copies val_cur_len bytes of the value into an attribute of
+        // val_max_len bytes). Warned: what it takes, but probably not as meant.
         guard maxLength <= maximumValueLength else {
             throw FormatError(.bleBadCell, "val_max_len \(maxLength) is above the Bluetooth limit of \(maximumValueLength) bytes",
                               at: location(.maxLength))
         }
+        guard valueBytes <= maxLength else {
+            throw FormatError(.bleBadCell, "the value has \(valueBytes) byte(s), more than val_max_len \(maxLength)", at: location(.value),
+                              help: "shorten the value or raise val_max_len to at least \(valueBytes)")
+        }
         guard currentLength <= maxLength else {
             throw FormatError(.bleBadCell, "val_cur_len \(currentLength) is larger than val_max_len \(maxLength)", at: location(.currentLength))
         }
-        guard valueBytes <= currentLength else {
-            throw FormatError(.bleBadCell, "the value has \(valueBytes) byte(s) but val_cur_len is \(currentLength)", at: location(.value),
-                              help: "set val_cur_len to \(valueBytes)" + (valueBytes > maxLength ? " and val_max_len to at least \(valueBytes)" : ""))
+        guard currentLength <= valueBytes else {
+            throw FormatError(.bleBadCell, "val_cur_len \(currentLength) is more than the value's \(valueBytes) byte(s); the firmware would read past it",
+                              at: location(.currentLength), help: "set val_cur_len to \(valueBytes) or lengthen the value")
         }
-        if valueBytes < currentLength {
-            warnings.append(FormatWarning("the value has \(valueBytes) byte(s), fewer than val_cur_len \(currentLength)", at: location(.currentLength)))
+        if currentLength < valueBytes {
+            let given = cells[.currentLength].map { $0.isEmpty ? "empty, so 0" : $0 } ?? "not given, so 0"
+            warnings.append(FormatWarning("row \(index): val_cur_len (\(given)) is less than the value's \(valueBytes) byte(s): the firmware "
+                                          + "uses only the first \(currentLength)", at: location(.currentLength)))
         }
         let attribute = Attribute(index: index, uuidLength: uuidLength, uuid: uuid, permissions: permissions,
                                   maxLength: maxLength, currentLength: currentLength, value: value)

@@ -11,20 +11,28 @@ extension Chip {
     /// Whether esptool's `detect_chip` recognises this chip by GET_SECURITY_INFO's chip id (S3 and later) rather
     /// than by the magic register (ESP32: no command; ESP32-S2: a reply without chip id).
     public var isDetectedByChipID: Bool {
-        switch facts.securityInfo {
+        switch facts.loader?.securityInfo {
         case .withChipID: true
-        case .unsupported, .withoutChipID: false
+        case .unsupported, .withoutChipID, nil: false
         }
     }
 
-    /// The chip whose GET_SECURITY_INFO chip id is `id` (only chips detected that way).
+    /// The flasher chip whose GET_SECURITY_INFO chip id is `id` (only chips detected that way).
     public static func withSecurityInfoChipID(_ id: UInt32) -> Chip? {
-        allCases.first { $0.isDetectedByChipID && UInt32($0.imageChipID) == id }
+        flasherChips.first { $0.isDetectedByChipID && $0.imageChipID.map(UInt32.init) == id }
     }
 
-    /// The chip whose magic register holds `value`: the ESP32 and ESP32-S2 values, or a later chip's value from
-    /// before esptool 4.9 (used only when GET_SECURITY_INFO gave no chip id). No value belongs to two chips.
-    public static func withMagicValue(_ value: UInt32) -> Chip? { allCases.first { $0.magicValues.contains(value) } }
+    /// The flasher chip whose magic register holds `value`: the ESP32 and ESP32-S2 values, or a later chip's value
+    /// from before esptool 4.9 (used only when GET_SECURITY_INFO gave no chip id). No value belongs to two chips.
+    public static func withMagicValue(_ value: UInt32) -> Chip? {
+        flasherChips.first { $0.loader?.magicValues.contains(value) == true }
+    }
+
+    /// A chip esptool knows by this GET_SECURITY_INFO chip id, which this tool's flasher does not drive (for a
+    /// clear error instead of "unknown chip").
+    public static func imageOnlyChip(securityInfoChipID id: UInt32) -> Chip? {
+        allCases.first { $0.loader == nil && $0.imageChipID.map(UInt32.init) == id }
+    }
 }
 
 /// What the ROM answers to GET_SECURITY_INFO (esptool `get_security_info`).
@@ -177,9 +185,6 @@ public struct USBSerialJTAGFacts: Sendable, Hashable {
     public static let rtcWatchdogKey: UInt32 = 0x50D8_3AA1
     /// Bit 31 of WDTCONFIG0 enables the RTC watchdog.
     public static let rtcWatchdogEnable: UInt32 = 1 << 31
-    /// Espressif's USB vendor id and the USB-Serial/JTAG product id (esp_pylib `constants.py`).
-    public static let vendorID: UInt16 = 0x303A
-    public static let productID: UInt16 = 0x1001
 }
 
 /// Where the eFuses esptool reads before writing say whether flash encryption and secure boot are on

@@ -37,6 +37,10 @@ public enum AppImage {
     /// setting the chip does not have.
     public static func make(_ options: Options) throws(FormatError) -> [UInt8] {
         let chip = options.chip
+        guard chip.imageFormat == .esp32, chip.imageChipID != nil else {
+            throw FormatError("app.bad_chip", "make-app writes ESP32-family images; \(chip.displayName) images have another layout",
+                              at: SourceLocation(field: "chip"))
+        }
         let description = try descriptor(options)
         var generator = SeededGenerator(seed: options.seed)
         let drom = description + filler(dataSize, &generator, text: true)
@@ -82,6 +86,21 @@ public enum AppImage {
         return try assemble([(dramAddress, dram), (iramAddress, iram)], entry: iramAddress, options: options)
     }
 
+    /// A program that lives in RAM only (DRAM data, IRAM code with the entry point; what `load-ram` takes, as
+    /// `elf2image --ram-only-header` makes for the ROM loader). The code is seeded filler like `make`'s.
+    public static func makeRAM(_ options: Options) throws(FormatError) -> [UInt8] {
+        let chip = options.chip
+        var generator = SeededGenerator(seed: options.seed)
+        let dram = filler(dramSize, &generator, text: true)
+        let iram = filler(max(4, (min(options.codeSize, 0x8000) + 3) / 4 * 4), &generator, text: false)
+        let dramAddress = region("DRAM", of: chip)
+        var iramAddress = region("IRAM", of: chip)
+        if iramAddress < dramAddress + UInt32(dram.count), dramAddress < iramAddress + UInt32(iram.count) {
+            iramAddress = dramAddress + UInt32(dram.count)
+        }
+        return try assemble([(dramAddress, dram), (iramAddress, iram)], entry: iramAddress, options: options)
+    }
+
     /// Header, segments, checksum, SHA-256.
     static func assemble(_ segments: [(UInt32, [UInt8])], entry: UInt32, options: Options) throws(FormatError) -> [UInt8] {
         let chip = options.chip
@@ -97,7 +116,7 @@ public enum AppImage {
                               at: SourceLocation(field: "flash_size"))
         }
         var out: [UInt8] = [FirmwareImage.magic, UInt8(segments.count), mode.headerCode, sizeCode | frequencyCode] + le32(entry)
-        out += [FirmwareImage.wpPinDisabled, 0, 0, 0] + le16(chip.imageChipID)
+        out += [FirmwareImage.wpPinDisabled, 0, 0, 0] + le16(chip.imageChipID ?? 0)
         // The legacy revision byte holds the minor revision on the ESP32-C3, the major one elsewhere.
         let legacy = chip == .esp32c3 ? options.minimumRevision.minor : options.minimumRevision.major
         out += [UInt8(clamping: legacy)] + le16(UInt16(clamping: options.minimumRevision.full))

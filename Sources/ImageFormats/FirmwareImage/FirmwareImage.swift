@@ -1,8 +1,9 @@
 import Crypto
 
-/// An ESP32-family application or bootloader image (reference/esptool.md §9.1; esptool 5.6.0
-/// `bin_image.py: ESP32FirmwareImage`). Parsing accepts exactly what esptool's loader accepts, so that "is this
-/// a valid image" (used to decide header patching) gives the same answer.
+/// An application or bootloader image (reference/esptool.md §9.1; esptool 5.6.0 `bin_image.py`): the ESP32
+/// family's (`ESP32FirmwareImage`, `init(parsing:)`) or the ESP8266's version 1 or 2 (ESP8266Image.swift).
+/// Parsing accepts exactly what esptool's loader accepts, so that "is this a valid image" (used to decide header
+/// patching) gives the same answer.
 public struct FirmwareImage: Sendable, Hashable {
     public static let magic: UInt8 = 0xE9
     /// First value of the XOR checksum (`ESPLoader.ESP_CHECKSUM_MAGIC`).
@@ -18,12 +19,15 @@ public struct FirmwareImage: Sendable, Hashable {
     /// WP pin value meaning "not used" (`WP_PIN_DISABLED`).
     public static let wpPinDisabled: UInt8 = 0xEE
 
+    /// esptool's `image.version`: 1, or 2 for an ESP8266 image that starts with 0xEA.
+    public var version: Int = 1
     public var segmentCount: UInt8
     public var flashMode: UInt8
     /// High nibble: size code, low nibble: frequency code.
     public var flashSizeFrequency: UInt8
     public var entryPoint: UInt32
-    public var extendedHeader: ExtendedHeader
+    /// Bytes 8–23; nil in ESP8266 images, which have none.
+    public var extendedHeader: ExtendedHeader?
     public var segments: [Segment]
     public var storedChecksum: UInt8
     /// Length of the image up to and including the checksum byte (esptool's `data_length`).
@@ -32,13 +36,15 @@ public struct FirmwareImage: Sendable, Hashable {
     public var storedDigest: [UInt8]?
     /// SHA-256 of the first `dataLength` bytes, when a digest is appended.
     public var computedDigest: [UInt8]?
+    /// What esptool's loader warns about while reading (suspicious ESP8266 segments, disagreeing headers).
+    public var warnings: [FormatWarning] = []
 
     public var flashSizeCode: UInt8 { flashSizeFrequency & 0xF0 }
     public var flashFrequencyCode: UInt8 { flashSizeFrequency & 0x0F }
 
-    /// 0xEF XOR every byte of every segment's data.
+    /// 0xEF XOR every byte of every segment's data (an ESP8266 v2 image's IROM segment is not included).
     public var computedChecksum: UInt8 {
-        segments.reduce(Self.checksumSeed) { acc, segment in segment.data.reduce(acc, ^) }
+        segments.filter(\.includedInChecksum).reduce(Self.checksumSeed) { acc, segment in segment.data.reduce(acc, ^) }
     }
 
     public var checksumIsValid: Bool { computedChecksum == storedChecksum }
@@ -69,9 +75,71 @@ public struct FirmwareImage: Sendable, Hashable {
         public var fileOffset: Int
         /// The data as esptool holds it: zero-padded to a multiple of 4 bytes unless loaded at address 0.
         public var data: [UInt8]
+        /// False only for the IROM segment before an ESP8266 v2 image's second header.
+        public var includedInChecksum = true
+
+        /// Reads one `load_addr, length, data` record at the reader's position (`BaseFirmwareImage.load_segment`).
+        static func read(_ reader: inout ByteReader, index: Int) throws(FormatError) -> Segment {
+            let headerOffset = reader.offset
+            let load = try reader.readUInt32LE("the header of segment \(index)")
+            let length = Int(try reader.readUInt32LE("the header of segment \(index)"))
+            guard length <= reader.remaining else {
+                throw FormatError("image.truncated",
+                                  "segment \(index) at 0x\(String(load, radix: 16)) says \(length) bytes but only \(reader.remaining) remain",
+                                  at: SourceLocation(field: "segment \(index)", byteOffset: headerOffset))
+            }
+            var data = Array(try reader.readBytes(length))
+            // esptool's ImageSegment zero-pads every segment not loaded at 0 to a multiple of 4 bytes.
+            if load != 0, data.count % 4 != 0 { data += [UInt8](repeating: 0, count: 4 - data.count % 4) }
+            return Segment(loadAddress: load, fileOffset: headerOffset, data: data)
+        }
     }
 
-    /// Parses `bytes` as an image. Errors name the byte offset and what was being read.
+    /// The checksum is the last byte of the 16-byte block the segments end in (`read_checksum`).
+    static func checksumOffset(after reader: ByteReader, total: Int) throws(FormatError) -> Int {
+        let checksumOffset = reader.offset | 15
+        guard checksumOffset < total else {
+            throw FormatError("image.truncated",
+                              "the image ends after \(total) bytes, before its checksum byte at 0x\(String(checksumOffset, radix: 16))",
+                              at: SourceLocation(field: "checksum", byteOffset: checksumOffset))
+        }
+        return checksumOffset
+    }
+
+    /// `BaseFirmwareImage.verify`.
+    static func checkSegmentCount(_ count: Int) throws(FormatError) {
+        guard count <= maxSegments else {
+            throw FormatError("image.too_many_segments", "invalid segment count \(count) (max \(maxSegments))",
+                              at: SourceLocation(field: "segment count", byteOffset: 1))
+        }
+    }
+
+    init(version: Int, segmentCount: UInt8, flashMode: UInt8, flashSizeFrequency: UInt8, entryPoint: UInt32,
+         extendedHeader: ExtendedHeader?, segments: [Segment], storedChecksum: UInt8, dataLength: Int,
+         storedDigest: [UInt8]?, computedDigest: [UInt8]?, warnings: [FormatWarning]) {
+        self.version = version
+        self.segmentCount = segmentCount
+        self.flashMode = flashMode
+        self.flashSizeFrequency = flashSizeFrequency
+        self.entryPoint = entryPoint
+        self.extendedHeader = extendedHeader
+        self.segments = segments
+        self.storedChecksum = storedChecksum
+        self.dataLength = dataLength
+        self.storedDigest = storedDigest
+        self.computedDigest = computedDigest
+        self.warnings = warnings
+    }
+
+    /// The image as `chip`'s loader in esptool reads it (`LoadFirmwareImage`).
+    public init(parsing bytes: [UInt8], for chip: Chip) throws(FormatError) {
+        switch chip.imageFormat {
+        case .esp32: try self.init(parsing: bytes)
+        case .esp8266: try self.init(parsingESP8266: bytes)
+        }
+    }
+
+    /// Parses `bytes` as an ESP32-family image. Errors name the byte offset and what was being read.
     public init(parsing bytes: [UInt8]) throws(FormatError) {
         var reader = ByteReader(bytes, truncatedCode: "image.truncated")
         guard !bytes.isEmpty else { throw FormatError("image.empty", "the image is empty") }
@@ -105,38 +173,15 @@ public struct FirmwareImage: Sendable, Hashable {
                                         minRevisionFull: minFull, maxRevisionFull: maxFull, reserved: reserved,
                                         hashAppended: hashFlag == 1)
         segments = []
-        for index in 0..<Int(segmentCount) {
-            let headerOffset = reader.offset
-            let load = try reader.readUInt32LE("the header of segment \(index)")
-            let length = Int(try reader.readUInt32LE("the header of segment \(index)"))
-            guard length <= reader.remaining else {
-                throw FormatError("image.truncated",
-                                  "segment \(index) at 0x\(String(load, radix: 16)) says \(length) bytes but only \(reader.remaining) remain",
-                                  at: SourceLocation(field: "segment \(index)", byteOffset: headerOffset))
-            }
-            var data = Array(try reader.readBytes(length))
-            // esptool's ImageSegment zero-pads every segment not loaded at 0 to a multiple of 4 bytes.
-            if load != 0, data.count % 4 != 0 { data += [UInt8](repeating: 0, count: 4 - data.count % 4) }
-            segments.append(Segment(loadAddress: load, fileOffset: headerOffset, data: data))
-        }
-        // The checksum is the last byte of the 16-byte block the segments end in.
-        let checksumOffset = reader.offset | 15
-        guard checksumOffset < bytes.count else {
-            throw FormatError("image.truncated",
-                              "the image ends after \(bytes.count) bytes, before its checksum byte at 0x\(String(checksumOffset, radix: 16))",
-                              at: SourceLocation(field: "checksum", byteOffset: checksumOffset))
-        }
+        for index in 0..<Int(segmentCount) { segments.append(try Segment.read(&reader, index: index)) }
+        let checksumOffset = try Self.checksumOffset(after: reader, total: bytes.count)
         storedChecksum = bytes[checksumOffset]
         dataLength = checksumOffset + 1
-        if extendedHeader.hashAppended {
+        if hashFlag == 1 {
             storedDigest = Array(bytes[dataLength..<min(bytes.count, dataLength + Self.digestLength)])
             computedDigest = Array(SHA256.hash(data: bytes[0..<dataLength]))
         }
-        guard segments.count <= Self.maxSegments else {
-            throw FormatError("image.too_many_segments",
-                              "invalid segment count \(segments.count) (max \(Self.maxSegments))",
-                              at: SourceLocation(field: "segment count", byteOffset: 1))
-        }
+        try Self.checkSegmentCount(segments.count)
     }
 }
 

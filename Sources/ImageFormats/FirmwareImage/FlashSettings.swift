@@ -35,7 +35,7 @@ public struct FlashSettings: Sendable, Hashable {
             return (image, .notAnImage("Image file at 0x\(String(address, radix: 16)) doesn't look like an image file, so not changing any flash settings."))
         }
         let parsed: FirmwareImage
-        do throws(FormatError) { parsed = try FirmwareImage(parsing: image) } catch {
+        do throws(FormatError) { parsed = try FirmwareImage(parsing: image, for: chip) } catch {
             return (image, .notAnImage("Image file at 0x\(String(address, radix: 16)) is not a valid \(chip.displayName) image, so not changing any flash settings."))
         }
         let mode = self.mode?.headerCode ?? image[2]
@@ -51,10 +51,10 @@ public struct FlashSettings: Sendable, Hashable {
         }
         var sizeCode = image[3] & 0xF0
         if let size {
-            guard let code = size.headerCode else {
+            guard let code = chip.flashSizeCode(size.name) else {
                 throw FormatError("flash.bad_size",
                                   "Flash size '\(size)' is not supported by this chip type. Supported sizes: "
-                                  + FlashSize.table.filter { $0.headerCode != nil }.map(\.name).joined(separator: ", "),
+                                  + chip.flashSizes.map(\.name).joined(separator: ", "),
                                   at: SourceLocation(field: "flash_size"))
             }
             sizeCode = code
@@ -65,7 +65,8 @@ public struct FlashSettings: Sendable, Hashable {
         out[2] = mode
         out[3] = newByte3
         var digestUpdated = false
-        if parsed.extendedHeader.hashAppended {
+        // ESP8266 images have no digest (esptool would look at byte 23 anyway and then fail on it).
+        if parsed.extendedHeader?.hashAppended == true {
             // Bytes after the digest (a merged image) are kept; a missing digest is appended.
             let end = parsed.dataLength
             let digest = Array(SHA256.hash(data: out[0..<end]))

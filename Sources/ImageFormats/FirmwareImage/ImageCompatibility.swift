@@ -43,7 +43,7 @@ public enum ImageCompatibility {
 
     /// Why `image` does not suit `chip` at `revision`, or nil when it does.
     public static func mismatch(_ image: FirmwareImage, name: String, chip: Chip, revision: ChipRevision?) -> ImageMismatch.Kind? {
-        let header = image.extendedHeader
+        guard let header = image.extendedHeader else { return nil }  // ESP32-family images always have one
         if header.chipID != chip.imageChipID { return .otherChip(imageChipID: header.chipID) }
         guard let revision else { return nil }
         // esptool uses min/max_rev_full unless the image predates them (max 0) or only set the legacy field.
@@ -99,7 +99,7 @@ public struct ImageMismatch: Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         switch kind {
         case .otherChip(let id):
-            let other = Chip.withImageChipID(id)?.displayName ?? Chip.otherKnownChipIDs[id] ?? "chip id \(id)"
+            let other = Chip.withImageChipID(id)?.displayName ?? "chip id \(id)"
             return "'\(name)' is an \(other) image (chip id \(id)), not an \(chip.displayName) image"
         case .revision(let required, let actual):
             return "'\(name)' requires chip revision \(required) (this chip is revision \(actual))"

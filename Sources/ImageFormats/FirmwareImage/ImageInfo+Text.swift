@@ -9,23 +9,13 @@ extension ImageInfo {
         lines.append("Detected image type: \(chip.displayName)")
         lines.append("")
         title("\(chip.displayName) Image Header")
-        lines.append("Image version: 1")
+        lines.append("Image version: \(image.version)")
         lines.append(image.entryPoint != 0 ? "Entry point: " + pad(hex(image.entryPoint), 8) : "Entry point not set")
         lines.append("Segments: \(image.segments.count)")
-        if let size = FlashSize(headerCode: image.flashSizeCode)?.name { lines.append("Flash size: \(size)") }
+        if let size = chip.flashSizeName(image.flashSizeCode) { lines.append("Flash size: \(size)") }
         if let freq = chip.flashFrequencyName(image.flashFrequencyCode) { lines.append("Flash freq: \(freq)") }
         if let mode = FlashMode(headerCode: image.flashMode)?.rawValue { lines.append("Flash mode: \(mode.uppercased())") }
-        lines.append("")
-
-        let ext = image.extendedHeader
-        title("\(chip.displayName) Extended Image Header")
-        lines.append("WP pin: \(hex(ext.wpPin))" + (ext.wpPin == FirmwareImage.wpPinDisabled ? " (disabled)" : ""))
-        let d = ext.driveSettings
-        lines.append("Flash pins drive settings: clk_drv: \(hex(d[0])), q_drv: \(hex(d[1])), d_drv: \(hex(d[2])), "
-                     + "cs0_drv: \(hex(d[3])), hd_drv: \(hex(d[4])), wp_drv: \(hex(d[5]))")
-        lines.append("Chip ID: \(ext.chipID) (\(Self.chipName(forID: ext.chipID)))")
-        lines.append("Minimal chip revision: \(Self.revision(ext.minRevisionFull)), (legacy min_rev = \(ext.minRevision))")
-        lines.append("Maximal chip revision: \(Self.revision(ext.maxRevisionFull))")
+        if let ext = image.extendedHeader { extendedHeaderLines(ext, into: &lines) }
         lines.append("")
 
         title("Segments Information")
@@ -68,9 +58,23 @@ extension ImageInfo {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// The "Extended Image Header" section (ESP32-family images only).
+    private func extendedHeaderLines(_ ext: FirmwareImage.ExtendedHeader, into lines: inout [String]) {
+        lines.append("")
+        let title = "\(chip.displayName) Extended Image Header"
+        lines += [title, String(repeating: "=", count: title.count)]
+        lines.append("WP pin: \(hex(ext.wpPin))" + (ext.wpPin == FirmwareImage.wpPinDisabled ? " (disabled)" : ""))
+        let d = ext.driveSettings
+        lines.append("Flash pins drive settings: clk_drv: \(hex(d[0])), q_drv: \(hex(d[1])), d_drv: \(hex(d[2])), "
+                     + "cs0_drv: \(hex(d[3])), hd_drv: \(hex(d[4])), wp_drv: \(hex(d[5]))")
+        lines.append("Chip ID: \(ext.chipID) (\(Self.chipName(forID: ext.chipID)))")
+        lines.append("Minimal chip revision: \(Self.revision(ext.minRevisionFull)), (legacy min_rev = \(ext.minRevision))")
+        lines.append("Maximal chip revision: \(Self.revision(ext.maxRevisionFull))")
+    }
+
     /// The name esptool prints after "Chip ID:" for any chip id it knows.
     public static func chipName(forID id: UInt16) -> String {
-        Chip.withImageChipID(id)?.displayName ?? Chip.otherKnownChipIDs[id] ?? "Unknown ID"
+        Chip.withImageChipID(id)?.displayName ?? "Unknown ID"
     }
 }
 

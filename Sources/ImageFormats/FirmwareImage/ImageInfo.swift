@@ -1,6 +1,7 @@
 /// What `image-info` reports about one image: the chip it was built for, the parsed image and its descriptors.
-/// Chip detection follows esptool 5.6.0 `cmds.py: _parse_image_info_header`: byte 23 must be 0 or 1, then the
-/// low byte of the chip id (byte 12) selects the chip.
+/// Chip detection follows esptool 5.6.0 `cmds.py: _parse_image_info_header`: magic 0xE9 or 0xEA; then byte 23
+/// must be 0 or 1 and the low byte of the chip id (byte 12) must name a chip, otherwise the file is read as an
+/// ESP8266 image (as esptool does, so an ESP8266 image's byte 23 is never blamed).
 public struct ImageInfo: Sendable {
     public var size: Int
     public var chip: Chip
@@ -9,42 +10,32 @@ public struct ImageInfo: Sendable {
     public var bootloader: BootloaderDescription?
 
     public init(inspecting bytes: [UInt8]) throws(FormatError) {
-        guard let first = bytes.first else { throw FormatError("image.empty", "the image is empty") }
-        if first == 0xEA {
-            throw FormatError("image.esp8266", "this is an ESP8266 v2 image (magic 0xea); only ESP32-family images are supported",
-                              at: SourceLocation(field: "magic", byteOffset: 0))
-        }
-        guard first == FirmwareImage.magic else {
-            throw FormatError("image.bad_magic", "this is not a valid image (invalid magic number: 0x\(first.hexDigits()))",
+        guard let first = bytes.first else { throw FormatError("image.empty", "Image is empty.") }
+        guard first == FirmwareImage.magic || first == FirmwareImage.esp8266V2Magic else {
+            let what = FlashContent.identify(bytes).map { " It looks like \($0)." } ?? ""
+            throw FormatError("image.bad_magic", "This is not a valid image (invalid magic number: 0x\(String(first, radix: 16))).\(what)",
                               at: SourceLocation(field: "magic", byteOffset: 0),
-                              help: "image-info reads application and bootloader images, which start with 0xe9")
+                              help: "image-info reads application and bootloader images (0xE9, or 0xEA for ESP8266 v2); "
+                                  + "for a part of a whole flash image give --offset ADDR or --partition NAME")
         }
-        guard bytes.count >= FirmwareImage.headerLength + FirmwareImage.extendedHeaderLength else {
-            throw FormatError("image.truncated", "the image is \(bytes.count) bytes long, shorter than its 24-byte header",
-                              at: SourceLocation(byteOffset: bytes.count))
-        }
-        let flag = bytes[FirmwareImage.hashAppendedOffset]
-        guard flag <= 1 else {
-            throw FormatError("image.bad_hash_flag",
-                              "hash-appended byte is 0x\(flag.hexDigits()); it must be 0 or 1 (esptool would read this as an ESP8266 image)",
-                              at: SourceLocation(field: "hash_appended", byteOffset: FirmwareImage.hashAppendedOffset))
-        }
-        let id = UInt16(bytes[12])
-        guard let chip = Chip.withImageChipID(id) else {
-            let known = Chip.otherKnownChipIDs[id].map { " (\($0), not supported by this tool)" } ?? " (unknown)"
-            throw FormatError("image.unknown_chip", "image chip id is \(id)\(known)",
-                              at: SourceLocation(field: "chip_id", byteOffset: 12))
-        }
-        self.chip = chip
+        chip = Self.detectChip(bytes)
         size = bytes.count
-        image = try FirmwareImage(parsing: bytes)
+        image = try FirmwareImage(parsing: bytes, for: chip)
         (app, bootloader) = image.descriptors(for: chip)
+    }
+
+    /// esptool's guess: an ESP32-family chip by header byte 12 when byte 23 is 0 or 1, else the ESP8266.
+    static func detectChip(_ bytes: [UInt8]) -> Chip {
+        let extended = bytes.dropFirst(FirmwareImage.headerLength).prefix(FirmwareImage.extendedHeaderLength)
+        guard let hashFlag = extended.last, hashFlag <= 1 else { return .esp8266 }
+        let id = extended.count > 4 ? UInt16(bytes[12]) : 0
+        return Chip.allCases.first { $0.imageFormat == .esp32 && $0.imageChipID == id } ?? .esp8266
     }
 
     /// Findings esptool prints as warnings: header codes that have no name for this chip.
     public var warnings: [FormatWarning] {
-        var list: [FormatWarning] = []
-        if FlashSize(headerCode: image.flashSizeCode) == nil {
+        var list = image.warnings
+        if chip.flashSizeName(image.flashSizeCode) == nil {
             list.append(FormatWarning("Invalid flash size (0x\(String(image.flashSizeCode, radix: 16)))", at: SourceLocation(byteOffset: 3)))
         }
         if chip.flashFrequencyName(image.flashFrequencyCode) == nil {

@@ -1,4 +1,3 @@
-import Foundation
 
 /// A file that lists what to flash where, read for `merge-bin --config`:
 /// - esp-at `download.config` (one line: flash options then `ADDR FILE` pairs; reference/esp-at.md §6.1),
@@ -15,6 +14,10 @@ public struct FlashConfigFile: Sendable, Hashable {
     public var entries: [Entry] = []
     public var flash = FlashSettings()
     public var chip: String?
+    /// `--flash_size detect`: the size comes from the connected chip (`flash.size` is nil then).
+    public var detectSize = false
+    /// Where `detect` was given, for a merge's warning (merging has no chip to ask).
+    public var detectSizeLocation: SourceLocation?
     public var warnings: [FormatWarning] = []
 
     public init() {}
@@ -70,8 +73,8 @@ public struct FlashConfigFile: Sendable, Hashable {
             } else if takes(["--flash_size", "--flash-size", "-fs"]) {
                 let size = try optionValue()
                 if size == "detect" {
-                    warnings.append(FormatWarning("--flash_size detect needs a connected chip; the bootloader's size is kept",
-                                                  at: location))
+                    detectSize = true
+                    detectSizeLocation = location
                     flash.size = nil
                 } else {
                     flash.size = try Self.size(size, at: location)
@@ -102,32 +105,39 @@ public struct FlashConfigFile: Sendable, Hashable {
 
     /// ESP-IDF `flasher_args.json`.
     init(json bytes: [UInt8]) throws(FormatError) {
-        let object: Any
-        do { object = try JSONSerialization.jsonObject(with: Data(bytes)) } catch {
-            throw FormatError("config.bad_json", "not valid JSON: \(error.localizedDescription)")
-        }
-        guard let root = object as? [String: Any] else {
+        let root = try JSONText.parse(bytes[...], code: "config.bad_json")
+        guard case .object = root else {
             throw FormatError("config.bad_json", "flasher_args.json must hold a JSON object")
         }
-        if let args = root["write_flash_args"] as? [String] {
+        if case .array(let items)? = root["write_flash_args"] {
+            let args = items.compactMap { if case .string(let s) = $0 { s } else { nil } }
             let parsed = try FlashConfigFile(arguments: args.joined(separator: " "))
             flash = parsed.flash
             warnings = parsed.warnings
+            detectSize = parsed.detectSize
+            detectSizeLocation = parsed.detectSizeLocation
         }
-        if let settings = root["flash_settings"] as? [String: Any] {
-            if let v = settings["flash_mode"] as? String { flash.mode = try Self.mode(v, at: SourceLocation(field: "flash_mode")) }
-            if let v = settings["flash_freq"] as? String { flash.frequency = try Self.frequency(v, at: SourceLocation(field: "flash_freq")) }
-            if let v = settings["flash_size"] as? String, v != "detect" { flash.size = try Self.size(v, at: SourceLocation(field: "flash_size")) }
+        if let settings = root["flash_settings"] {
+            if case .string(let v)? = settings["flash_mode"] { flash.mode = try Self.mode(v, at: SourceLocation(field: "flash_mode")) }
+            if case .string(let v)? = settings["flash_freq"] { flash.frequency = try Self.frequency(v, at: SourceLocation(field: "flash_freq")) }
+            if case .string(let v)? = settings["flash_size"] {
+                if v == "detect" {
+                    detectSize = true
+                    detectSizeLocation = SourceLocation(field: "flash_size")
+                } else {
+                    flash.size = try Self.size(v, at: SourceLocation(field: "flash_size"))
+                }
+            }
         }
-        if let extra = root["extra_esptool_args"] as? [String: Any], let c = extra["chip"] as? String { chip = c }
-        guard let files = root["flash_files"] as? [String: Any] else {
+        if case .string(let c)? = root["extra_esptool_args"]?["chip"] { chip = c }
+        guard case .object(let files)? = root["flash_files"] else {
             throw FormatError("config.no_files", "flasher_args.json has no \"flash_files\" object", at: SourceLocation(field: "flash_files"))
         }
         for (key, value) in files {
             guard case .value(let address) = IntegerText.python(key), address >= 0 else {
                 throw FormatError("config.bad_address", "'\(key)' is not a flash address", at: SourceLocation(field: "flash_files"))
             }
-            guard let path = value as? String else {
+            guard case .string(let path) = value else {
                 throw FormatError("config.missing_file", "flash_files entry \(key) is not a file name", at: SourceLocation(field: "flash_files"))
             }
             entries.append(Entry(address: address, path: path, line: nil))

@@ -1,5 +1,4 @@
 import Crypto
-import _CryptoExtras
 
 /// The NVS encryption keys: XTS data key `eky` and tweak key `tky`, stored in an `nvs_keys` partition as
 /// `eky[32] | tky[32] | crc32 u32 LE | FF…` padded to 4096 bytes (idf-formats.md §2.13).
@@ -60,8 +59,8 @@ public struct NVSKeys: Sendable, Equatable {
 /// XTS-AES-256 of NVS entries: each 32-byte entry is one data unit whose tweak is its byte address relative to
 /// the partition (little-endian, 16 bytes). Page headers, bitmaps and empty entries stay plaintext.
 ///
-/// swift-crypto has no XTS mode, so XTS (IEEE P1619) is composed here from the single-block AES permutation
-/// of `_CryptoExtras` (`AES.permute`/`AES.inversePermute`): T = AES(tky, tweak); Cᵢ = AES(eky, Pᵢ ⊕ T) ⊕ T; T ·= α.
+/// swift-crypto has no XTS mode, so XTS (IEEE P1619) is composed here from single-block AES (`AESBlock`, the one
+/// place that uses swift-crypto's CryptoExtras): T = AES(tky, tweak); Cᵢ = AES(eky, Pᵢ ⊕ T) ⊕ T; T ·= α.
 public enum NVSEncryption {
     /// Encrypts every entry the page bitmaps mark as used (written or erased) in every page that has a header.
     /// For generator images this is exactly the set of entries 0.3.0 encrypts while writing.
@@ -132,13 +131,12 @@ struct XTSCipher {
         var tweak = [UInt8](repeating: 0, count: 16)
         let unitAddress = UInt64(address ?? offset)
         for i in 0..<8 { tweak[i] = UInt8(truncatingIfNeeded: unitAddress >> (8 * UInt64(i))) }
-        // Key sizes are fixed at 32 bytes and blocks at 16, so the permutations cannot fail.
-        try! AES.permute(&tweak, key: tweakKey)
+        AESBlock.encrypt(&tweak, key: tweakKey)
         for block in 0..<2 {
             let start = offset + block * 16
             var data = [UInt8](repeating: 0, count: 16)
             for i in 0..<16 { data[i] = buffer[start + i] ^ tweak[i] }
-            if encrypt { try! AES.permute(&data, key: dataKey) } else { try! AES.inversePermute(&data, key: dataKey) }
+            if encrypt { AESBlock.encrypt(&data, key: dataKey) } else { AESBlock.decrypt(&data, key: dataKey) }
             for i in 0..<16 { buffer[start + i] = data[i] ^ tweak[i] }
             // Multiply the tweak by α in GF(2^128), little-endian byte order.
             let carry = tweak[15] >> 7

@@ -1,5 +1,3 @@
-import Crypto
-
 /// Turns esp-idf-nvs-partition-gen CSV input into an NVS image, byte-identical to 0.3.0 `generate`.
 ///
 /// The generator's quirks that still give a valid image are reproduced (and reported as warnings):
@@ -114,9 +112,7 @@ public struct NVSGenerator: Sendable {
             try addEntry(key: keyBytes, name: key, value: rawValue, encoding: encoding)
             if !wifiExtrasWritten {
                 warnings.append(FormatWarning("key '\(key)' also adds the hidden entries sta.apinfo, sta.pmk and sta.apsw, as esp-idf-nvs-partition-gen does"))
-                try addBlob(key: Array("sta.apinfo".utf8), name: "sta.apinfo", data: [UInt8](repeating: 0xFF, count: 140))
-                try addBlob(key: Array("sta.pmk".utf8), name: "sta.pmk", data: [UInt8](repeating: 0, count: 32))
-                try addBlob(key: Array("sta.apsw".utf8), name: "sta.apsw", data: [0, 0])
+                for extra in NVSWiFiEntries.stationExtras { try addBlob(key: Array(extra.key.utf8), name: extra.key, data: extra.data) }
                 wifiExtrasWritten = true
             }
             return
@@ -163,11 +159,11 @@ public struct NVSGenerator: Sendable {
         guard let rawEncoding else {
             throw FormatError("nvs.bad_encoding", "the row has no encoding column", at: SourceLocation(field: "encoding"))
         }
-        var encoding = rawEncoding
-        var value = value
+        let encoding = rawEncoding
         if encoding.utf8.first == UInt8(ascii: "b"), encoding.hasPrefix("blob_fill") || encoding.hasPrefix("blob_sz_fill") {
-            value = .bytes(try Self.blobFill(encoding: encoding, value: value, key: name))
-            encoding = "hex2bin"
+            // 0.3.0 turns the filled bytes into hex text and decodes that again as hex2bin: a blob of exactly these bytes.
+            try addBlob(key: key, name: name, data: try Self.blobFill(encoding: encoding, value: value, key: name))
+            return
         }
         // Python's str.lower(); the common all-lower-case ASCII spelling needs no new string.
         let lower = encoding.utf8.allSatisfy({ $0 < 0x80 && !(0x41...0x5A).contains($0) }) ? encoding : encoding.lowercased()
@@ -338,6 +334,7 @@ public struct NVSGenerator: Sendable {
         let after = rest[rest.index(after: semicolon)...]
         guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let length = Int(digits), length <= 1 << 24,
               after.count >= 5, after.hasPrefix("0x"), after.dropFirst(4).first == ")",
+              after.dropFirst(2).prefix(2).allSatisfy(\.isHexDigit),
               let fill = UInt8(after.dropFirst(2).prefix(2), radix: 16) else { throw bad }
         var content: [UInt8]
         switch value {
@@ -358,8 +355,8 @@ public struct NVSGenerator: Sendable {
 
     // MARK: - Wi-Fi extras (0.3.0 `write_entry` wrapper, since 0.1.8)
 
-    static func isWiFiStationKey(_ key: String) -> Bool { key == "sta.ssid" || key == "sta.pswd" }
-    static func isAccessPointKey(_ key: String) -> Bool { key == "ap.ssid" || key == "ap.passwd" || key == "ap.authmode" }
+    static func isWiFiStationKey(_ key: String) -> Bool { NVSWiFiEntries.stationKeys.contains(key) }
+    static func isAccessPointKey(_ key: String) -> Bool { NVSWiFiEntries.accessPointKeys.contains(key) }
 
     /// Tracks ap.ssid/ap.passwd/ap.authmode; once all three are set (authmode not "0"), writes `ap.pmk_info`
     /// (100 zero bytes + PBKDF2-HMAC-SHA1(passwd, ssid, 4096, 32)) before the row, every time such a row comes.
@@ -374,26 +371,8 @@ public struct NVSGenerator: Sendable {
               let mode = apAuthMode, !mode.isEmpty else { return }
         warnings.append(FormatWarning("ap.ssid, ap.passwd and ap.authmode add the hidden entry ap.pmk_info, as esp-idf-nvs-partition-gen does",
                                       at: SourceLocation(field: "key")))
-        let pmk = Self.pbkdf2SHA1(password: Array(password.utf8), salt: Array(ssid.utf8), iterations: 4096, length: 32)
-        try addBlob(key: Array("ap.pmk_info".utf8), name: "ap.pmk_info", data: [UInt8](repeating: 0, count: 100) + pmk)
-    }
-
-    /// PBKDF2 (RFC 8018) with HMAC-SHA1, as `hashlib.pbkdf2_hmac('sha1', …)`.
-    static func pbkdf2SHA1(password: [UInt8], salt: [UInt8], iterations: Int, length: Int) -> [UInt8] {
-        let key = SymmetricKey(data: password)
-        var out: [UInt8] = []
-        var block: UInt32 = 1
-        while out.count < length {
-            var u = Array(HMAC<Insecure.SHA1>.authenticationCode(for: salt + withUnsafeBytes(of: block.bigEndian, Array.init), using: key))
-            var t = u
-            for _ in 1..<iterations {
-                u = Array(HMAC<Insecure.SHA1>.authenticationCode(for: u, using: key))
-                for i in 0..<t.count { t[i] ^= u[i] }
-            }
-            out += t
-            block += 1
-        }
-        return Array(out.prefix(length))
+        let key = NVSWiFiEntries.pmkInfoKey
+        try addBlob(key: Array(key.utf8), name: key, data: NVSWiFiEntries.pmkInfo(ssid: ssid, password: password))
     }
 }
 

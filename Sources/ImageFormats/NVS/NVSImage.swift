@@ -62,6 +62,8 @@ public struct NVSImage: Sendable {
     }
 
     public var pages: [Page]
+    /// The image as parsed (decrypted when read with keys).
+    public let plaintext: [UInt8]
     public var size: Int { pages.count * NVSFormat.pageSize }
 
     /// Parses `bytes` (a whole number of pages). With `keys` the entries are decrypted first.
@@ -70,6 +72,7 @@ public struct NVSImage: Sendable {
             throw FormatError("nvs.size", "the image is \(bytes.count) bytes, not a whole number of 4096-byte pages")
         }
         let plain = keys.map { NVSEncryption.decrypt(bytes, keys: $0) } ?? bytes
+        plaintext = plain
         pages = stride(from: 0, to: plain.count, by: NVSFormat.pageSize).map { Self.parsePage(plain, offset: $0) }
     }
 

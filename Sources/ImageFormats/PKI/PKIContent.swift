@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import SwiftASN1
 import X509
 
@@ -92,7 +92,7 @@ public struct PKIContent: Sendable {
 
     /// `P256.PublicKey` → `EC P-256`, `RSA2048.PrivateKey` → `RSA 2048`.
     static func keyTypeName(_ description: String) -> String {
-        let base = description.replacingOccurrences(of: ".PublicKey", with: "").replacingOccurrences(of: ".PrivateKey", with: "")
+        let base = description.replacing(".PublicKey", with: "").replacing(".PrivateKey", with: "")
         switch base {
         case "P256": return "EC P-256"
         case "P384": return "EC P-384"

@@ -28,7 +28,7 @@ extension Bootloader {
 
     /// The rate CHANGE_BAUDRATE carries for `baud` (esptool's per-chip `change_baud`); nil: leave the rate alone.
     func romBaudValue(for baud: Int) throws(LoaderError) -> Int? {
-        switch chip.baudRateScaling {
+        switch loaderFacts.baudRateScaling {
         case .none:
             return baud
         case .esp32ROMClock:

@@ -25,15 +25,15 @@ extension Bootloader {
     /// The base MAC from the eFuse words (esptool `read_mac`); empty in secure download mode, which forbids READ_REG.
     public func readMAC() throws(LoaderError) -> [UInt8] {
         guard !secureDownloadMode else { return [] }
-        let low = try connection.readRegister(chip.macWords.low)
-        let high = try connection.readRegister(chip.macWords.high)
+        let low = try connection.readRegister(loaderFacts.macWords.low)
+        let high = try connection.readRegister(loaderFacts.macWords.high)
         return [UInt8(high >> 8 & 0xFF), UInt8(high & 0xFF), UInt8(low >> 24), UInt8(low >> 16 & 0xFF), UInt8(low >> 8 & 0xFF), UInt8(low & 0xFF)]
     }
 
     /// Chip revision (major, minor) from the eFuse fields of the chip table (nil in secure download mode).
     public func readRevision() throws(LoaderError) -> ChipRevision? {
         guard !secureDownloadMode else { return nil }
-        return try chip.revision.revision { (address) throws(LoaderError) in try connection.readRegister(address) }
+        return try loaderFacts.revision.revision { (address) throws(LoaderError) in try connection.readRegister(address) }
     }
 
     /// Crystal frequency in MHz: fixed per chip, or estimated from the UART divider at the line's rate (esptool
@@ -41,7 +41,7 @@ extension Bootloader {
     public func readCrystalMHz() throws(LoaderError) -> Int? {
         if let crystalMHz { return crystalMHz }
         guard !secureDownloadMode else { return nil }
-        switch chip.crystal {
+        switch loaderFacts.crystal {
         case .fixed(let megahertz):
             crystalMHz = megahertz
         case .uartDivider(let register):
@@ -61,7 +61,7 @@ extension Bootloader {
             state.secureBoot = securityInfo?.secureBootEnabled ?? false
             return state
         }
-        let fuses = chip.security
+        let fuses = loaderFacts.security
         func field(_ f: EfuseField) throws(LoaderError) -> UInt32 { f.value(in: try connection.readRegister(f.address)) }
         state.flashEncryption = try field(fuses.cryptCount).nonzeroBitCount % 2 == 1
         state.secureBoot = try field(fuses.secureBoot) != 0
@@ -78,7 +78,7 @@ extension Bootloader {
     /// watchdog (unlock, set auto-feed, lock), which a reset through USB leaves running and which would otherwise
     /// reset the chip in the middle of a long write (esptool `disable_watchdogs`). Not in secure download mode.
     public func disableWatchdogs() throws(LoaderError) {
-        guard usesUSBSerialJTAG, !secureDownloadMode, let wdt = chip.usbSerialJTAG else { return }
+        guard usesUSBSerialJTAG, !secureDownloadMode, let wdt = loaderFacts.usbSerialJTAG else { return }
         try connection.writeRegisters([
             (wdt.rtcWatchdogWriteProtect, USBSerialJTAGFacts.rtcWatchdogKey), (wdt.rtcWatchdogConfig0, 0), (wdt.rtcWatchdogWriteProtect, 0),
         ])

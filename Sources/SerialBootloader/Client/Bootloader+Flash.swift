@@ -9,7 +9,12 @@ extension Bootloader {
     /// read (esptool `attach_flash`); a re-attach after a recovery skips it.
     public func attachFlash(softReset: Bool = true) throws(LoaderError) {
         var config: UInt32 = 0
-        switch chip.flashPins {
+        if let flashPinsOverride {
+            try connection.send(.spiAttach(configuration: flashPinsOverride, romPadding: true))
+            attached = true
+            return
+        }
+        switch loaderFacts.flashPins {
         case .defaultPins:
             break
         case .esp32Efuse where !secureDownloadMode:
@@ -28,34 +33,10 @@ extension Bootloader {
         Clock.sleep(seconds: 0.001)
     }
 
-    /// Runs one SPI flash command through the controller registers and returns up to 32 bits it read
-    /// (esptool `run_spiflash_command`, shared/reference/esptool.md §6); `address` adds a 24-bit address and
-    /// `dummyCycles` dummy clocks (as SFDP reads need).
-    public func runSPIFlashCommand(_ command: UInt8, readBits: Int, address: UInt32? = nil, dummyCycles: Int = 0) throws(LoaderError) -> UInt32 {
-        guard !secureDownloadMode else {
-            throw LoaderError(.unusable, command: "SPI flash command", "secure download mode forbids register access")
-        }
-        let spi = chip.spi
-        let savedUSR = try connection.readRegister(spi.usr)
-        let savedUSR2 = try connection.readRegister(spi.usr2)
-        let usrCommand: UInt32 = 1 << 31, usrAddress: UInt32 = 1 << 30, usrDummy: UInt32 = 1 << 29, usrMISO: UInt32 = 1 << 28
-        var usr = usrCommand | (readBits > 0 ? usrMISO : 0)
-        var writes: [(address: UInt32, value: UInt32)] = []
-        if readBits > 0 { writes.append((spi.misoDataLength, UInt32(readBits - 1))) }
-        if let address {
-            let addressBits: UInt32 = 24
-            usr |= usrAddress | (dummyCycles > 0 ? usrDummy : 0)
-            writes.append((spi.usr1, (addressBits - 1) << 26 | UInt32(max(dummyCycles, 1) - 1)))
-            writes.append((spi.addr, spi.layout.addressIsMSBAligned ? address << (32 - addressBits) : address))
-        }
-        writes += [(spi.usr, usr), (spi.usr2, 7 << 28 | UInt32(command)), (spi.w0, 0), (spi.cmd, Self.spiCommandStart)]
-        try connection.writeRegisters(writes)
-        var done = false
-        for _ in 0..<10 where !done { done = try connection.readRegister(spi.cmd) & Self.spiCommandStart == 0 }
-        guard done else { throw LoaderError(.badReply, command: "SPI flash command 0x\(String(command, radix: 16))", "SPI command did not complete") }
-        let result = try connection.readRegister(spi.w0)
-        try connection.writeRegisters([(spi.usr, savedUSR), (spi.usr2, savedUSR2)])
-        return result
+    /// Runs one SPI flash command that sends only its opcode and returns up to 32 bits it read
+    /// (esptool `run_spiflash_command`, shared/reference/esptool.md §6; `run(_:)` takes the general form).
+    public func runSPIFlashCommand(_ command: UInt8, readBits: Int) throws(LoaderError) -> UInt32 {
+        try run(SPIFlashCommand(command, readBits: readBits))
     }
 
     static let spiCommandStart: UInt32 = 1 << 18
@@ -70,7 +51,7 @@ extension Bootloader {
     /// fewer on every connect than esptool, same verdict).
     public func flashAnswers(id: UInt32) throws(LoaderError) -> Bool {
         if ![0x00_0000, 0xFF_FFFF, 0xFF_FF3F].contains(id) { return true }
-        return try runSPIFlashCommand(0x5A, readBits: 32, address: 0, dummyCycles: 8) == 0x5044_4653
+        return try readSFDP(address: 0, bits: 32) == 0x5044_4653
     }
 
     /// SPI_SET_PARAMS: `id 0, total size, block 64 KB, sector 4 KB, page 256, status mask 0xFFFF`.
@@ -132,7 +113,7 @@ extension Bootloader {
     public func beginWrite(compressed: Bool, eraseSize: Int, blocks: Int, address: Int) throws(LoaderError) {
         try checkReachable(address: address, size: max(eraseSize, blocks * Self.romBlockSize), compressed ? "FLASH_DEFL_BEGIN" : "FLASH_BEGIN")
         let begin = LoaderRequest.FlashBegin(size: UInt32(eraseSize), blockCount: UInt32(blocks), blockSize: UInt32(Self.romBlockSize),
-                                             offset: UInt32(address), encrypted: chip.flashBeginWords == 5 ? 0 : nil)  // 0: not encrypted
+                                             offset: UInt32(address), encrypted: loaderFacts.flashBeginWords == 5 ? 0 : nil)  // 0: not encrypted
         try connection.send(compressed ? .flashDeflBegin(begin) : .flashBegin(begin), timeout: timeouts.erase(bytes: eraseSize))
     }
 

@@ -23,6 +23,8 @@ public struct ConnectOptions: Sendable {
 public final class Bootloader {
     public let connection: LoaderConnection
     public private(set) var chip: Chip
+    /// How this chip's ROM loader is driven (from the chip table).
+    public let loaderFacts: LoaderFacts
     public private(set) var securityInfo: SecurityInfo?
     /// Secure Download Mode: the ROM takes only SYNC, SPI_ATTACH, SPI_SET_PARAMS, CHANGE_BAUDRATE, FLASH_BEGIN/DATA/END
     /// and GET_SECURITY_INFO, so registers, the flash id and MD5 cannot be read.
@@ -43,16 +45,19 @@ public final class Bootloader {
     /// Whether the last `reconnect()` had to reset the chip (or reopen the port); false when it answered a plain
     /// SYNC, as a chip that finished a long command late does.
     public private(set) var lastReconnectReset = false
+    /// SPI_ATTACH's pin word when the user chose the pins (`--spi-connection`); nil: the chip's default.
+    public var flashPinsOverride: UInt32?
 
     /// The ROM's FLASH_BEGIN block size (`ESPLoader.FLASH_WRITE_SIZE`).
     public static let romBlockSize = 0x400
     /// READ_FLASH_SLOW returns this many bytes per command (`ESP32ROM.read_flash_slow` `BLOCK_LEN`).
     public static let readBlockSize = 64
 
-    init(connection: LoaderConnection, chip: Chip, securityInfo: SecurityInfo?, secureDownloadMode: Bool,
+    init(connection: LoaderConnection, chip: Chip, loaderFacts: LoaderFacts, securityInfo: SecurityInfo?, secureDownloadMode: Bool,
          usesUSBSerialJTAG: Bool, options: ConnectOptions) {
         self.connection = connection
         self.chip = chip
+        self.loaderFacts = loaderFacts
         self.securityInfo = securityInfo
         self.secureDownloadMode = secureDownloadMode
         self.usesUSBSerialJTAG = usesUSBSerialJTAG
@@ -66,7 +71,7 @@ public final class Bootloader {
     /// Resets (per `--before`), syncs within the attempts, identifies the chip and, on a USB-Serial/JTAG port,
     /// disables the watchdogs a reset through USB leaves running.
     public static func connect(_ connection: LoaderConnection, options: ConnectOptions = ConnectOptions()) throws(LoaderError) -> Bootloader {
-        let usb = options.before == .usbReset || connection.transport.usbDevice?.isUSBSerialJTAG == true
+        let usb = options.before == .usbReset || connection.transport.portInfo?.kind == .usbSerialJTAG
         try establishSync(connection, options: options, usbSerialJTAG: usb)
         var detected: Detected?
         for attempt in 1...3 where detected == nil {
@@ -80,7 +85,10 @@ public final class Bootloader {
         if let expected = options.expectedChip, expected != detected.chip {
             throw LoaderError(.wrongChip, command: "connect", "this chip is \(detected.chip.displayName), not \(expected.displayName); wrong --chip argument?")
         }
-        let loader = Bootloader(connection: connection, chip: detected.chip, securityInfo: detected.info,
+        guard let loaderFacts = detected.chip.loader else {
+            throw LoaderError(.wrongChip, command: "connect", "\(detected.chip.displayName) is not a chip this tool's flasher drives")
+        }
+        let loader = Bootloader(connection: connection, chip: detected.chip, loaderFacts: loaderFacts, securityInfo: detected.info,
                                 secureDownloadMode: detected.secureDownloadMode, usesUSBSerialJTAG: usb, options: options)
         try loader.disableWatchdogs()
         return loader
@@ -157,6 +165,9 @@ public final class Bootloader {
             return Detected(chip: .esp32s2, info: info, secureDownloadMode: true)
         }
         guard let chip = Chip.withMagicValue(magic) else {
+            if let id = info?.chipID, let known = Chip.imageOnlyChip(securityInfoChipID: id) {
+                throw LoaderError(.wrongChip, command: "detect chip", "this is an \(known.displayName), which this tool's flasher does not drive (its image tools read its images)")
+            }
             throw LoaderError(.wrongChip, command: "detect chip", "unknown chip (magic 0x\(String(magic, radix: 16)), chip id \(info?.chipID.map(String.init) ?? "none"))")
         }
         return Detected(chip: chip, info: info, secureDownloadMode: secure)
@@ -250,7 +261,7 @@ public final class Bootloader {
             return
         case .hardReset:
             guard connection.transport.hasControlLines else { return }
-            if let register = chip.forceDownloadBootRegister, !secureDownloadMode {
+            if let register = loaderFacts.forceDownloadBootRegister, !secureDownloadMode {
                 // Best effort, as esptool: a chip that no longer answers is reset all the same.
                 try? connection.send(.writeRegister([LoaderRequest.RegisterWrite(address: register, value: 0, mask: 1)]))
             }
@@ -258,8 +269,7 @@ public final class Bootloader {
                 throw LoaderError(.transport(error.kind), command: "hard reset", error.message)
             }
         case .softReset:
-            try beginWrite(compressed: false, eraseSize: 0, blocks: 0, address: 0)
-            try connection.send(.flashEnd(runUserCode: true))
+            try runUserCode()
         }
     }
 }

@@ -22,8 +22,10 @@ public struct FlashPlanError: Error, Sendable, CustomStringConvertible {
 }
 
 /// A file laid out the way the ROM writes it: started at its 4 KB sector (the bytes before the file's address
-/// become 0xFF, as esptool does in ROM mode), padded with 0xFF to 4 bytes, and cut into segments at long runs of
-/// erased sectors so that those need no data on the wire, only an erase or nothing at all.
+/// become 0xFF, as esptool does in ROM mode), padded with 0xFF to 4 bytes, and cut into segments (`ErasePlan`):
+/// data segments, each written with one FLASH_BEGIN that erases it, and runs of erased sectors that need no data on
+/// the wire, only an erase where the chip does not already read 0xFF. The cuts are placed so that the ROM's erase
+/// uses 64 KB block erases wherever it can.
 public struct PlannedRegion: Sendable {
     public struct Segment: Sendable, Equatable {
         /// Offsets into `data`.
@@ -63,35 +65,21 @@ public struct PlannedRegion: Sendable {
         md5 = md5Hex(bytes)
         fileSize = image.data.count
         fileMD5 = lead == 0 && bytes.count == image.data.count ? md5 : md5Hex(image.data)
-        segments = Self.split(bytes, blankRunThreshold: blankRunThreshold)
+        segments = Self.split(bytes, firstSector: address / Self.sectorSize, blankRunThreshold: blankRunThreshold)
     }
 
-    /// Cuts `data` at runs of whole 0xFF sectors at least `blankRunThreshold` long.
-    static func split(_ data: [UInt8], blankRunThreshold: Int) -> [Segment] {
+    /// Cuts `data` (starting at sector `firstSector`) into data and blank segments with the least erase time
+    /// (`ErasePlan`); runs of 0xFF sectors shorter than `blankRunThreshold` stay inside data segments.
+    static func split(_ data: [UInt8], firstSector: Int, blankRunThreshold: Int) -> [Segment] {
         let sectors = (data.count + sectorSize - 1) / sectorSize
         var blank = [Bool](repeating: false, count: sectors)
         for s in 0..<sectors {
             let range = (s * sectorSize)..<min(data.count, (s + 1) * sectorSize)
             blank[s] = data[range].allSatisfy { $0 == 0xFF }
         }
-        let minimumRun = max(1, blankRunThreshold / sectorSize)
-        var segments: [Segment] = []
-        func append(_ range: Range<Int>, blank isBlank: Bool) {
-            if let last = segments.last, last.blank == isBlank, last.range.upperBound == range.lowerBound {
-                segments[segments.count - 1].range = last.range.lowerBound..<range.upperBound
-            } else {
-                segments.append(Segment(range: range, blank: isBlank))
-            }
+        return ErasePlan.ranges(blank: blank, firstSector: firstSector, minimumBlankRun: max(1, blankRunThreshold / sectorSize)).map {
+            Segment(range: ($0.range.lowerBound * sectorSize)..<min(data.count, $0.range.upperBound * sectorSize), blank: $0.blank)
         }
-        var s = 0
-        while s < sectors {
-            var e = s
-            while e < sectors, blank[e] == blank[s] { e += 1 }
-            let range = (s * sectorSize)..<min(data.count, e * sectorSize)
-            append(range, blank: blank[s] && e - s >= minimumRun)
-            s = e
-        }
-        return segments
     }
 
     /// Checks that the images do not share a sector, fit the flash, and are not empty; lays them out.

@@ -40,6 +40,9 @@ public struct RegionOutcome: Sendable, Hashable {
     public var hashedBytes = 0
     public var compressedBytes = 0
     public var error: String?
+    /// verify with differences asked for: how many bytes differ, and the first of them (`FlashDifference.limit`).
+    public var differenceCount: Int?
+    public var differences: [FlashDifference] = []
 
     public init(index: Int, name: String, address: Int, size: Int, md5: String, flashAddress: Int, flashSize: Int, flashMD5: String) {
         self.index = index
@@ -76,4 +79,20 @@ public struct FlashFailure: Error, Sendable, CustomStringConvertible {
     public let stage: JobStage
     public let report: FlashReport
     public var description: String { error.description }
+}
+
+/// One byte where the flash and the file disagree (verify-flash --diff).
+public struct FlashDifference: Sendable, Hashable {
+    public var address: Int
+    public var flash: UInt8
+    public var file: UInt8
+
+    public init(address: Int, flash: UInt8, file: UInt8) {
+        self.address = address
+        self.flash = flash
+        self.file = file
+    }
+
+    /// At most this many differences are kept per region (a wrong 4 MB file would otherwise list millions).
+    public static let limit = 4096
 }

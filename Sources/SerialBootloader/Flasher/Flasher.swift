@@ -74,8 +74,10 @@ public final class Flasher {
                 current = i
                 try writeRegion(regions[i], slot: i)
             }
+            // Each written segment was verified as it was written; the verify stage is the final check, which only
+            // hashes again if a segment had to be rewritten.
+            if options.verify, canReadFlash { onEvent(.stageStarted(.verify)) }
             if options.verify, rewroteSegments, canReadFlash {
-                onEvent(.stageStarted(.verify))
                 for (i, region) in regions.enumerated() {
                     current = i
                     phase = .verify
@@ -168,12 +170,16 @@ public final class Flasher {
         throw LoaderError(.mismatch, command: "verify", "\(region.name): the flash MD5 at 0x\(hex(address)) still differs after \(attempts) writes")
     }
 
-    /// Whether the flash already holds a segment. A 0xFF run is hashed whole; a dense segment's first sector first.
+    /// Whether the flash already holds a segment. A 0xFF run is hashed whole; a dense segment's first sector that
+    /// holds data first (a data segment may start with 0xFF sectors the erase plan kept in it, which a blank chip
+    /// matches).
     private func alreadyHolds(_ bytes: ArraySlice<UInt8>, expected: String, at address: Int, blank: Bool, slot: Int) throws(LoaderError) -> Bool {
-        let probe = min(bytes.count, PlannedRegion.sectorSize)
-        if !blank, probe < bytes.count {
-            let head = bytes.prefix(probe)
-            if try hash(slot: slot, address: address, size: probe) != md5Hex(head) { return false }
+        let sector = PlannedRegion.sectorSize
+        if !blank, bytes.count > sector {
+            var start = bytes.startIndex
+            while start + sector < bytes.endIndex, bytes[start..<(start + sector)].allSatisfy({ $0 == 0xFF }) { start += sector }
+            let probe = bytes[start..<min(bytes.endIndex, start + sector)]
+            if try hash(slot: slot, address: address + (start - bytes.startIndex), size: probe.count) != md5Hex(probe) { return false }
         }
         return try hash(slot: slot, address: address, size: bytes.count) == expected
     }

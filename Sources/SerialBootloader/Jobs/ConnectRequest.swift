@@ -22,6 +22,14 @@ public struct ConnectRequest: Sendable {
     /// A reset sequence replacing the built-in strategies (esptool's `custom_reset_sequence`), as
     /// `ResetSequence.custom("D0|R1|W0.1|D1|R0|W0.05|D0")` makes one.
     public var customReset: ResetSequence?
+    /// How long to wait for replies; nil: esptool's figures for real ports, none for in-process chips
+    /// (`LoaderConnection`). esptool.cfg's timeouts arrive here.
+    public var timeouts: CommandTimeouts?
+    /// SPI_ATTACH's pin word (`--spi-connection`: 0 the SPI pins, 1 HSPI on the ESP32, or
+    /// `hd << 24 | cs << 18 | d << 12 | q << 6 | clk`); nil: the chip's default (the eFuse pins on the ESP32).
+    public var spiConnection: UInt32?
+    /// Called with a line per request and reply (`--trace`).
+    public var trace: (@Sendable (String) -> Void)?
 
     /// The ROM loader's rate after reset.
     public static let initialBaudRate = 115_200

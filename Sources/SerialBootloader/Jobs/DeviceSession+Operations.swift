@@ -1,9 +1,11 @@
 import ImageFormats
 
 extension DeviceSession {
-    /// The verify job: whether the flash holds each file at its address (SPI_FLASH_MD5 over exactly its bytes).
-    /// Any difference fails the `verify` stage, the report marking each file `verified` or `differs`.
-    public func verify(_ images: [FlashImage]) throws(JobFailure) -> VerifyResult {
+    /// The verify job: whether the flash holds each file at its address (SPI_FLASH_MD5 over exactly its bytes, the
+    /// bootloader header patched as `-fm/-ff/-fs` would have written it). Any difference fails the `verify` stage, the
+    /// report marking each file `verified` or `differs`; with `showDifferences` a differing region is read back and
+    /// its differing bytes are listed.
+    public func verify(_ images: [FlashImage], options: VerifyOptions = VerifyOptions()) throws(JobFailure) -> VerifyResult {
         var regions = images.enumerated().map { i, image in
             let md5 = md5Hex(image.data)
             return RegionOutcome(index: i, name: image.name, address: image.address, size: image.data.count, md5: md5,
@@ -15,26 +17,39 @@ extension DeviceSession {
             throw JobFailure(stage: .check, reason: .invalidInput,
                              message: "\(outside.name): ends past the end of the \(info.flashSize) flash", regions: regions)
         }
+        let (expected, patchedIndexes) = try patchHeaders(images, flashMode: options.flashMode, flashFrequency: options.flashFrequency,
+                                                          regions: regions)
         try begin(.verify, regions: regions)
-        for (i, image) in images.enumerated() {
+        for (i, image) in expected.enumerated() {
             emit(.regionStarted(regions[i].info))
+            let expectedMD5 = md5Hex(image.data)
+            regions[i].patched = patchedIndexes.contains(i)
             let flashMD5: String
             do throws(LoaderError) {
                 flashMD5 = try operations.withRecovery(slot: -1) { () throws(LoaderError) in
                     try self.bootloader.flashMD5(address: image.address, size: image.data.count)
+                }
+                regions[i].flashMD5 = flashMD5
+                if flashMD5 != expectedMD5, options.showDifferences {
+                    let flash = try operations.read(address: image.address, size: image.data.count)
+                    let differing = image.data.indices.filter { $0 < flash.count && flash[$0] != image.data[$0] }
+                    regions[i].differenceCount = differing.count
+                    regions[i].differences = differing.prefix(FlashDifference.limit).map {
+                        FlashDifference(address: image.address + $0, flash: flash[$0], file: image.data[$0])
+                    }
                 }
             } catch {
                 regions[i].status = .failed
                 regions[i].error = error.description
                 throw JobFailure(error, stage: .verify, regions: regions)
             }
-            regions[i].flashMD5 = flashMD5
-            if flashMD5 == regions[i].md5 {
+            if flashMD5 == expectedMD5 {
                 regions[i].status = .verified
                 emit(.regionVerified(index: i, md5: flashMD5))
             } else {
                 regions[i].status = .differs
-                regions[i].error = "flash MD5 \(flashMD5) differs from the file's \(regions[i].md5)"
+                regions[i].error = "flash MD5 \(flashMD5) differs from the file's \(expectedMD5)"
+                    + (regions[i].differenceCount.map { " (\($0) bytes differ)" } ?? "")
                 emit(.regionFailed(index: i, reason: regions[i].error!))
             }
         }

@@ -24,28 +24,8 @@ extension DeviceSession {
         try checkReachable(images, regions: untouched)
         try guardChip(images, force: options.force, regions: untouched)
         try guardSecurity(images, force: options.force, regions: untouched)
-        var patched = images
-        var patchedIndexes: Set<Int> = []
-        let settings = FlashSettings(mode: options.flashMode, frequency: options.flashFrequency, size: headerFlashSize)
-        if !settings.keepsEverything, mayPatchHeaders {
-            for i in patched.indices {
-                let result: (bytes: [UInt8], outcome: FlashSettings.PatchOutcome)
-                do throws(FormatError) { result = try settings.patch(patched[i].data, at: patched[i].address, chip: info.chip) } catch {
-                    throw JobFailure(stage: .check, reason: .invalidInput, message: "\(patched[i].name): \(error.message)", help: error.help,
-                                     regions: untouched)
-                }
-                switch result.outcome {
-                case .notApplicable: break
-                case .notAnImage(let why): emit(.note(why, isWarning: true))
-                case .patched(let parameters, _, _):
-                    patched[i].data = result.bytes
-                    patchedIndexes.insert(i)
-                    emit(.headerPatched(index: i, parameters: parameters))
-                }
-            }
-        } else if !settings.keepsEverything {
-            emit(.note("secure boot or secure download mode is on: -fm/-ff/-fs are ignored, images are written unchanged", isWarning: true))
-        }
+        let (patched, patchedIndexes) = try patchHeaders(images, flashMode: options.flashMode, flashFrequency: options.flashFrequency,
+                                                         regions: untouched)
         let regions: [PlannedRegion]
         do throws(FlashPlanError) {
             regions = try PlannedRegion.plan(patched, flashSize: info.flashSize.bytes, blankRunThreshold: transfer.blankRunThreshold)
@@ -127,6 +107,37 @@ extension DeviceSession {
         }
         throw JobFailure(stage: .check, reason: .invalidInput, message: problems[0] + (problems.count > 1 ? " (and \(problems.count - 1) more)" : ""),
                          help: "nothing was written; write encrypted data, or use --force to write anyway", regions: regions)
+    }
+
+    /// `-fm/-ff/-fs` applied to the image at the chip's bootloader offset, as esptool does before writing or
+    /// verifying (a `headerPatched` event per rewritten header); the indexes of the images changed. Under secure
+    /// boot or secure download mode headers stay as they are, with a warning.
+    func patchHeaders(_ images: [FlashImage], flashMode: FlashMode?, flashFrequency: FlashFrequency?,
+                      regions: [RegionOutcome]) throws(JobFailure) -> ([FlashImage], Set<Int>) {
+        var patched = images
+        var patchedIndexes: Set<Int> = []
+        let settings = FlashSettings(mode: flashMode, frequency: flashFrequency, size: headerFlashSize)
+        guard !settings.keepsEverything else { return (patched, []) }
+        guard mayPatchHeaders else {
+            emit(.note("secure boot or secure download mode is on: -fm/-ff/-fs are ignored, images are written unchanged", isWarning: true))
+            return (patched, [])
+        }
+        for i in patched.indices {
+            let result: (bytes: [UInt8], outcome: FlashSettings.PatchOutcome)
+            do throws(FormatError) { result = try settings.patch(patched[i].data, at: patched[i].address, chip: info.chip) } catch {
+                throw JobFailure(stage: .check, reason: .invalidInput, message: "\(patched[i].name): \(error.message)", help: error.help,
+                                 regions: regions)
+            }
+            switch result.outcome {
+            case .notApplicable: break
+            case .notAnImage(let why): emit(.note(why, isWarning: true))
+            case .patched(let parameters, _, _):
+                patched[i].data = result.bytes
+                patchedIndexes.insert(i)
+                emit(.headerPatched(index: i, parameters: parameters))
+            }
+        }
+        return (patched, patchedIndexes)
     }
 
     /// The chip guard: mismatches fail the check stage, or with `force` become warnings.

@@ -41,8 +41,9 @@ public final class DeviceSession {
             throw JobFailure(stage: .open, reason: .portUnavailable, message: error.message)
         }
         context.onEvent(.stageStarted(.connect))
-        let connection = LoaderConnection(transport: transport, reopen: reopener(request, context))
+        let connection = LoaderConnection(transport: transport, timeouts: request.timeouts, reopen: reopener(request, context))
         connection.cancellation = context.cancellation
+        connection.trace = request.trace
         let loader: Bootloader
         do throws(LoaderError) {
             loader = try Bootloader.connect(connection, options: ConnectOptions(before: request.before, attempts: request.connectAttempts,
@@ -54,6 +55,7 @@ public final class DeviceSession {
             if error.kind == .noSync { failure.help = "is the chip in download mode (hold BOOT, tap EN)? try --before or --connect-attempts" }
             throw failure
         }
+        loader.flashPinsOverride = request.spiConnection
         var retries = 0
         let info: DeviceInfo
         do throws(LoaderError) {

@@ -25,6 +25,18 @@ public struct WriteResult: Sendable {
     public var hashedBytes = 0
 }
 
+/// How `DeviceSession.verify` checks (verify-flash options).
+public struct VerifyOptions: Sendable {
+    /// `-fm` and `-ff` as given to write-flash: the bootloader header is compared as write-flash wrote it. Its size
+    /// follows `ConnectRequest.flashSize`.
+    public var flashMode: FlashMode?
+    public var flashFrequency: FlashFrequency?
+    /// Read back a region whose MD5 differs and list the bytes that differ (esptool `--diff`).
+    public var showDifferences = false
+
+    public init() {}
+}
+
 public struct VerifyResult: Sendable {
     /// One per file: `verified` (all of them, or the job fails).
     public var regions: [RegionOutcome]

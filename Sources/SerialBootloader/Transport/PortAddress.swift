@@ -75,9 +75,9 @@ public struct VirtualPortAddress: Sendable, Equatable {
     init(parsing rest: Substring) throws(PortAddress.ParseError) {
         let parts = rest.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         let chipName = parts.first.map(String.init) ?? ""
-        guard let chip = Chip(rawValue: chipName) else {
+        guard let chip = Chip(rawValue: chipName), chip.loader != nil else {
             throw PortAddress.ParseError(description: "virtual://CHIP: unknown chip '\(chipName)' ("
-                                         + Chip.allCases.map(\.rawValue).joined(separator: ", ") + ")")
+                                         + Chip.flasherChips.map(\.rawValue).joined(separator: ", ") + ")")
         }
         var options: [Option] = []
         if parts.count == 2 {

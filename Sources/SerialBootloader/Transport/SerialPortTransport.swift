@@ -14,7 +14,7 @@ public final class SerialPortTransport: Transport {
     public var hasControlLines: Bool { true }
     public var linesChangeTogether: Bool { true }
     /// The USB ids behind the port (nil for a pty or a non-USB port).
-    public let usbDevice: USBDeviceID?
+    public let portInfo: SerialPortInfo?
     public private(set) var baudRate: Int
     /// True once a control-line ioctl was refused (a pty has no modem lines): further requests are ignored.
     public private(set) var controlLinesUnsupported = false
@@ -33,7 +33,7 @@ public final class SerialPortTransport: Transport {
             throw TransportError(.open, busy ? "\(path) is in use by another program (it holds the port's lock)"
                                  : "cannot lock \(path): \(reason)")
         }
-        usbDevice = USBDeviceID.forSerialPort(path: path)
+        portInfo = SerialPortEnumerator.system().info(forDevice: path)
         var tio = termios()
         guard tcgetattr(fd, &tio) == 0 else {
             let reason = errnoText()

@@ -14,8 +14,9 @@ public protocol Transport: AnyObject {
     var answersImmediately: Bool { get }
     /// Whether DTR and RTS can change in one step (a local serial port's TIOCMSET); RFC 2217 sends one line at a time.
     var linesChangeTogether: Bool { get }
-    /// The USB device behind the port, when it is a local USB serial port.
-    var usbDevice: USBDeviceID? { get }
+    /// What the system says about the port (USB vendor and product id, ...), when it is a local serial port that
+    /// sysfs knows: how a chip's own USB-Serial/JTAG (303A:1001) is told from a USB-UART bridge.
+    var portInfo: SerialPortInfo? { get }
 
     func write(_ bytes: [UInt8]) throws(TransportError)
     func read(maxCount: Int, timeout: Double) throws(TransportError) -> [UInt8]
@@ -32,8 +33,8 @@ extension Transport {
     public var answersImmediately: Bool { false }
     /// Whether DTR and RTS can change in one step (a local serial port's TIOCMSET); RFC 2217 sends one line at a time.
     public var linesChangeTogether: Bool { false }
-    /// The USB device behind the port, when it is a local USB serial port.
-    public var usbDevice: USBDeviceID? { nil }
+    /// What the system says about the port; nil unless it is a local serial port.
+    public var portInfo: SerialPortInfo? { nil }
 }
 
 /// Why a transport failed. `disconnected` means the other side went away (a cable pulled, a server closed).

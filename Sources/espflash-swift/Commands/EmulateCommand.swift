@@ -15,7 +15,7 @@ struct EmulateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "emulate",
         abstract: "Run an emulated chip in ROM download mode on a TCP port or a pseudo-terminal.",
-        discussion: """
+        discussion: EsptoolSpelling.discussion("emulate", """
             The emulated ROM loader answers esptool (--no-stub --before no-reset) and this tool as a chip would: \
             SYNC, READ_REG/WRITE_REG (eFuse MAC, SPI flash ID), SPI_ATTACH, SPI_SET_PARAMS (writes past 2 MB fail \
             before it), CHANGE_BAUDRATE, FLASH_BEGIN/DATA/END and FLASH_DEFL_* with NOR semantics, \
@@ -56,7 +56,7 @@ struct EmulateCommand: ParsableCommand {
               espflash-swift emulate --chip esp32c3 --rfc2217 127.0.0.1:0 --port-file port.txt --flash chip.bin
               espflash-swift emulate --chip esp32c2 --crystal 26 --pty --baud-model 921600
               espflash-swift emulate --chip esp32s3 --pty --pty-link /tmp/ttyESP --fault reenumerate-after=200
-            """
+            """)
     )
 
     @Option(name: [.short, .long], help: "Chip to emulate: \(RomProfile.emulatedChips.map(\.rawValue).joined(separator: ", ")).")
@@ -149,8 +149,8 @@ struct EmulateCommand: ParsableCommand {
         if let crystal, !profile.crystals.contains(crystal) {
             throw ValidationError("--crystal: the \(chip.displayName) has " + profile.crystals.map { "\($0)" }.joined(separator: " or ") + " MHz")
         }
-        if usbSerialJTAG, chip.usbSerialJTAG == nil { throw ValidationError("the \(chip.displayName) has no USB-Serial/JTAG") }
-        if secureDownloadMode, chip.securityInfo == .unsupported { throw ValidationError("the ESP32 has no secure download mode") }
+        if usbSerialJTAG, profile.loader.usbSerialJTAG == nil { throw ValidationError("the \(chip.displayName) has no USB-Serial/JTAG") }
+        if secureDownloadMode, profile.loader.securityInfo == .unsupported { throw ValidationError("the ESP32 has no secure download mode") }
         if watchdogSeconds <= 0 || enRC <= 0 { throw ValidationError("--watchdog-seconds and --en-rc must be positive") }
         if let atListen, Self.parseListen(atListen) == nil { throw ValidationError("--at-listen takes HOST:PORT, like 127.0.0.1:0") }
         let size = flashSize.value

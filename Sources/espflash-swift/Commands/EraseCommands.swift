@@ -5,14 +5,15 @@ struct EraseRegionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "erase-region",
         abstract: "Erase a range of flash (a FLASH_BEGIN without data; the ROM has no erase command).",
-        discussion: """
-            ADDR and SIZE must be multiples of 4096 (a flash sector). The range is erased 1 MB per FLASH_BEGIN and checked \
-            to read 0xFF afterwards. Ranges past 16 MB are refused (the ROM's addresses are 24 bits).
+        discussion: EsptoolSpelling.discussion("erase-region", """
+            ADDR and SIZE must be multiples of 4096 (a flash sector); SIZE takes K/M suffixes (16k). The range is \
+            erased 1 MB per FLASH_BEGIN and checked to read 0xFF afterwards. Ranges past 16 MB are refused (the ROM's \
+            addresses are 24 bits).
 
             Examples:
               espflash-swift erase-region -p /dev/ttyUSB0 0x9000 0x6000
               espflash-swift erase-region -p virtual://esp32?flash=chip.bin 0x20000 64K
-            """
+            """)
     )
 
     @OptionGroup var connection: ConnectionOptions
@@ -35,11 +36,11 @@ struct EraseFlashCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "erase-flash",
         abstract: "Erase the whole flash (FLASH_BEGINs of 1 MB over the chip) and check it reads 0xFF.",
-        discussion: """
+        discussion: EsptoolSpelling.discussion("erase-flash", """
             Examples:
               espflash-swift erase-flash -p /dev/ttyUSB0
               espflash-swift erase-flash -p virtual://esp32c3?flash=chip.bin --json
-            """
+            """)
     )
 
     @OptionGroup var connection: ConnectionOptions

@@ -1,12 +1,11 @@
 import ArgumentParser
-import Foundation
 import ImageFormats
 
 struct FactoryParamCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "factory-param",
         abstract: "Build or inspect the AT firmware's factory_param.bin (module pins, baud rate, TX power, country).",
-        discussion: """
+        discussion: EsptoolSpelling.discussion("factory-param", """
             The 4096-byte factory_param partition of esp-at v1.1.3 - v3.0, layout versions 1 (v1.2), 2 (v2.1) and \
             3 (v2.2 - v3.0). Output bytes are identical to esp-at's factory_param_generate.py.
 
@@ -15,8 +14,9 @@ struct FactoryParamCommand: ParsableCommand {
                   --module WROOM-32 --platform PLATFORM_ESP32 -o factory_param.bin
               espflash-swift factory-param build --types factory_param_type.csv --data factory_param_data.csv --all -o out/
               espflash-swift factory-param inspect factory_param.bin --json
-            """,
-        subcommands: [Build.self, Inspect.self]
+              espflash-swift factory-param set factory_WROOM-32.bin uart_tx_pin=17 uart_baudrate=921600
+            """),
+        subcommands: [Build.self, Inspect.self, Set.self]
     )
 
     struct Build: ParsableCommand {
@@ -89,7 +89,7 @@ struct FactoryParamCommand: ParsableCommand {
                                                   at: SourceLocation(line: row.line, field: "module_name"), help: "choose a platform with --platform")
                             }
                             names[row.module.uppercased()] = row.line
-                            let path = URL(fileURLWithPath: output).appendingPathComponent("factory_param_\(row.module).bin").path
+                            let path = PathText.join(output, "factory_param_\(row.module).bin")
                             outputs.append((path, built.bytes))
                         } else {
                             outputs.append((output, built.bytes))
@@ -99,11 +99,7 @@ struct FactoryParamCommand: ParsableCommand {
                     throw CommandFailure.input(error, file: data)
                 }
                 Console.warnings(warnings, file: data)
-                if all {
-                    do { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) } catch {
-                        throw CommandFailure.io("cannot create folder \(output): \(error.localizedDescription)")
-                    }
-                }
+                if all { try FileIO.createDirectory(output) }
                 for out in outputs { try FileIO.writeAtomically(out.bytes, to: out.path) }
             }
         }
@@ -120,11 +116,14 @@ struct FactoryParamCommand: ParsableCommand {
                 Examples:
                   espflash-swift factory-param inspect factory_param.bin
                   espflash-swift factory-param inspect factory_param.bin --types factory_param_type.csv --json
+                  espflash-swift factory-param inspect factory_WROOM-32.bin --partition factory_param
                 """
         )
 
-        @Argument(help: "factory_param.bin file.")
+        @Argument(help: "factory_param.bin file, or a whole flash image with --offset/--partition.")
         var input: String
+
+        @OptionGroup var region: RegionOptions
 
         @Option(help: "Type CSV to decode with (instead of the built-in layout of the version byte).")
         var types: String?
@@ -135,7 +134,9 @@ struct FactoryParamCommand: ParsableCommand {
         func run() throws {
             try reportingFailures {
                 let layout = try types.map { try InputFile.parseText($0, with: FactoryParamLayout.parseTypeCSV) }
-                let decoded = try InputFile.decode(input) { bytes throws(FormatError) in try FactoryParamImage.decode(bytes, layout: layout) }
+                let (decoded, input) = try InputFile.decode(input, region: region, limit: FactoryParamLayout.imageSize) { bytes throws(FormatError) in
+                    try FactoryParamImage.decode(bytes, layout: layout)
+                }
                 Console.warnings(decoded.warnings, file: input)
                 if json {
                     Console.out(Self.json(decoded))

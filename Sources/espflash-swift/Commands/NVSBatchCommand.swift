@@ -1,6 +1,13 @@
 import ArgumentParser
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import ImageFormats
 
 struct NVSBatchCommand: ParsableCommand {
@@ -64,7 +71,7 @@ struct NVSBatchCommand: ParsableCommand {
             let outdir = NVSPaths.expandTilde(outdir)
             // A file can only exist if its folder does (checked once instead of per file).
             let folders = ["csv", "bin"] + (keygen ? ["keys"] : [])
-            if folders.contains(where: { FileManager.default.fileExists(atPath: (outdir as NSString).appendingPathComponent($0)) }) {
+            if folders.contains(where: { FileManager.default.fileExists(atPath: PathText.join(outdir, $0)) }) {
                 for d in devices {
                     let p = Self.paths(d, outdir: outdir)
                     for existing in [p.csv, p.bin] + (keygen ? [p.key] : []) where FileManager.default.fileExists(atPath: existing) {
@@ -104,7 +111,7 @@ struct NVSBatchCommand: ParsableCommand {
             }
 
             try Self.write(devices: devices, images: built, outdir: outdir, kinds: ["csv", "bin"] + (keygen ? ["keys"] : []))
-            Console.out("Created \(devices.count) NVS binaries in \((outdir as NSString).appendingPathComponent("bin"))\n")
+            Console.out("Created \(devices.count) NVS binaries in \(PathText.join(outdir, "bin"))\n")
         }
     }
 
@@ -117,18 +124,18 @@ struct NVSBatchCommand: ParsableCommand {
     /// `keys/` folder with one rename when OUTDIR has none yet, else file by file (each rename is atomic). On
     /// failure the staging folder is removed, so no partial set of files is left behind.
     static func write(devices: [MassManufacturing.Device], images: [Built], outdir: String, kinds: [String]) throws {
-        try NVSPaths.createParent(of: (outdir as NSString).appendingPathComponent("x"))
-        var template = Array(((outdir as NSString).appendingPathComponent(".nvs-batch-XXXXXX")).utf8CString)
+        try NVSPaths.createParent(of: PathText.join(outdir, "x"))
+        var template = Array(PathText.join(outdir, ".nvs-batch-XXXXXX").utf8CString)
         guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
             throw CommandFailure.io("cannot create a folder in \(outdir): \(String(cString: strerror(errno)))")
         }
         let staging = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
         defer { try? FileManager.default.removeItem(atPath: staging) }
-        for kind in kinds { mkdir((staging as NSString).appendingPathComponent(kind), 0o777) }
+        for kind in kinds { mkdir(PathText.join(staging, kind), 0o777) }
         // One worker per folder: file creations in one folder serialise on its lock anyway.
         let errors = parallelMap(kinds.count) { k -> String? in
             // The names `paths` gives, built from the folder once.
-            let folder = (staging as NSString).appendingPathComponent(kinds[k]) + "/"
+            let folder = PathText.join(staging, kinds[k]) + "/"
             for i in devices.indices {
                 let name = devices[i].baseName
                 let error: String? = switch kinds[k] {
@@ -142,14 +149,14 @@ struct NVSBatchCommand: ParsableCommand {
         }
         if let message = errors.compactMap({ $0 }).first { throw CommandFailure.io(message) }
         for kind in kinds {
-            let source = (staging as NSString).appendingPathComponent(kind), target = (outdir as NSString).appendingPathComponent(kind)
+            let source = PathText.join(staging, kind), target = PathText.join(outdir, kind)
             if !FileManager.default.fileExists(atPath: target) {
                 guard rename(source, target) == 0 else { throw CommandFailure.io("cannot create \(target): \(String(cString: strerror(errno)))") }
                 continue
             }
             for name in try FileManager.default.contentsOfDirectory(atPath: source) {
-                let to = (target as NSString).appendingPathComponent(name)
-                guard !FileManager.default.fileExists(atPath: to), rename((source as NSString).appendingPathComponent(name), to) == 0 else {
+                let to = PathText.join(target, name)
+                guard !FileManager.default.fileExists(atPath: to), rename(PathText.join(source, name), to) == 0 else {
                     throw CommandFailure.io("cannot write \(to): it exists or cannot be created")
                 }
             }
@@ -163,7 +170,7 @@ struct NVSBatchCommand: ParsableCommand {
         defer { close(fd) }
         var written = 0
         while written < bytes.count {
-            let n = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress! + written, bytes.count - written) }
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, bytes.count - written) }
             if n < 0 {
                 if errno == EINTR { continue }
                 return "cannot write \(path): \(String(cString: strerror(errno)))"
@@ -174,8 +181,8 @@ struct NVSBatchCommand: ParsableCommand {
     }
 
     static func paths(_ d: MassManufacturing.Device, outdir: String) -> (csv: String, bin: String, key: String) {
-        let folder = { (kind: String) in (outdir as NSString).appendingPathComponent(kind) as NSString }
-        return (folder("csv").appendingPathComponent(d.baseName + ".csv"), folder("bin").appendingPathComponent(d.baseName + ".bin"),
-                folder("keys").appendingPathComponent("keys-" + d.baseName + ".bin"))
+        let folder = { (kind: String) in PathText.join(outdir, kind) }
+        return (PathText.join(folder("csv"), d.baseName + ".csv"), PathText.join(folder("bin"), d.baseName + ".bin"),
+                PathText.join(folder("keys"), "keys-" + d.baseName + ".bin"))
     }
 }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import ImageFormats
 
 /// `espflash-swift nvs …`: NVS partition images, compatible with esp-idf-nvs-partition-gen 0.3.0 and mfg_gen.py.
@@ -7,7 +6,7 @@ struct NVSCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nvs",
         abstract: "Generate, encrypt, decrypt and inspect NVS partition images (esp-idf-nvs-partition-gen 0.3.0 compatible).",
-        discussion: """
+        discussion: EsptoolSpelling.discussion("nvs", """
             Output bytes are identical to esp-idf-nvs-partition-gen 0.3.0 (and ESP-IDF's mfg_gen.py for 'batch'). \
             Where the original crashes, exits 0 on a bad size or leaves an empty file, these commands print an error \
             naming the CSV line and write nothing.
@@ -17,7 +16,7 @@ struct NVSCommand: ParsableCommand {
               espflash-swift nvs encrypt nvs.csv nvs_enc.bin 0x6000 --inputkey keys/nvs_keys.bin
               espflash-swift nvs inspect nvs.bin --json
               espflash-swift nvs batch --conf config.csv --values values.csv --size 0x3000 --prefix dev
-            """,
+            """),
         subcommands: [
             NVSGenerateCommand.self, NVSEncryptCommand.self, NVSDecryptCommand.self, NVSGenerateKeyCommand.self,
             NVSInspectCommand.self, NVSBatchCommand.self,
@@ -45,7 +44,7 @@ enum NVSPaths {
 
     /// 0.3.0 accepts only file names whose extension contains `.bin`.
     static func requireBinExtension(_ path: String, what: String) throws {
-        let ext = (path as NSString).pathExtension
+        let ext = PathText.pathExtension(path)
         guard !ext.isEmpty, ("." + ext).contains(".bin") else {
             throw CommandFailure.usage("\(what) '\(path)' must have a .bin extension", help: "esp-idf-nvs-partition-gen accepts only .bin files")
         }
@@ -55,26 +54,22 @@ enum NVSPaths {
     static func output(_ path: String, outdir: String?) -> String {
         if path.hasPrefix("/") { return path }
         guard let outdir else { return path }
-        return (expandTilde(outdir) as NSString).appendingPathComponent(path)
+        return PathText.join(expandTilde(outdir), path)
     }
 
-    static func expandTilde(_ path: String) -> String { (path as NSString).expandingTildeInPath }
+    static func expandTilde(_ path: String) -> String { PathText.expandingTilde(path) }
 
     /// Creates the folders an output goes into (0.3.0 creates them too); called only once the output is ready.
     static func createParent(of path: String) throws {
-        let parent = (path as NSString).deletingLastPathComponent
+        let parent = PathText.parent(path)
         guard !parent.isEmpty else { return }
-        do {
-            try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
-        } catch {
-            throw CommandFailure.io("cannot create folder \(parent): \(error.localizedDescription)")
-        }
+        try FileIO.createDirectory(parent)
     }
 
     /// Reads a `file` row's path relative to the current directory, as a located format error on failure.
     static func loadFile(_ path: String) throws(FormatError) -> [UInt8] {
         do { return try FileIO.read(path) } catch let failure as CommandFailure {
-            throw FormatError("nvs.file", failure.message.replacingOccurrences(of: "cannot read ", with: "cannot read file "))
+            throw FormatError("nvs.file", failure.message.replacing("cannot read ", with: "cannot read file "))
         } catch {
             throw FormatError("nvs.file", "cannot read file \(path)")
         }
@@ -86,18 +81,14 @@ enum NVSPaths {
     }
 
     /// `keys-MM-DD_HH-MM.bin`, the name 0.3.0 gives a generated key file without `--keyfile`.
-    static func defaultKeyFileName(date: Date = Date()) -> String {
-        let formatter = DateFormatter()
-        formatter.dateFormat = "MM-dd_HH-mm"
-        return "keys-" + formatter.string(from: date) + ".bin"
-    }
+    static func defaultKeyFileName() -> String { "keys-" + PathText.localMonthDayHourMinute() + ".bin" }
 
     /// `--keyfile NAME` with `.bin` appended when it has no extension; placed in `<outdir>/keys/`.
     static func keyFilePath(_ name: String?, outdir: String?) throws -> String {
         var file = name ?? defaultKeyFileName()
-        if (file as NSString).pathExtension.isEmpty { file += ".bin" }
+        if PathText.pathExtension(file).isEmpty { file += ".bin" }
         try requireBinExtension(file, what: "key file")
         if file.hasPrefix("/") { return file }
-        return ((expandTilde(outdir ?? ".") as NSString).appendingPathComponent("keys") as NSString).appendingPathComponent(file)
+        return PathText.join(PathText.join(expandTilde(outdir ?? "."), "keys"), file)
     }
 }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import ImageFormats
 
 struct NVSInspectCommand: ParsableCommand {
@@ -9,17 +8,24 @@ struct NVSInspectCommand: ParsableCommand {
         discussion: """
             Reads any NVS image, also ones read back from a device: page states, erased and partially written \
             entries and CRC errors are shown per page and entry. --csv prints a CSV that 'nvs generate' turns back \
-            into the same image (blobs as hex2bin values; the first comment line names SIZE and --version). With \
+            into the same image (blobs as hex2bin values, Wi-Fi SSIDs and passwords as the blob_sz_fill/blob_fill \
+            rows ESP-IDF's examples use; the first comment line names SIZE and --version). The entries the generator \
+            derives by itself (sta.apinfo, sta.pmk, sta.apsw, ap.pmk_info) are left out. The CSV is generated again \
+            and compared with the image: what would not come back (a derived entry a device changed, erased entries, \
+            a device's page layout) is listed, with the reason, on stderr and in comment lines at the top. With \
             --key the entries are decrypted first.
 
             Examples:
               espflash-swift nvs inspect nvs.bin
               espflash-swift nvs inspect nvs_enc.bin --key nvs_keys.bin --json
               espflash-swift nvs inspect mfg_nvs.bin --csv > mfg_nvs.csv
+              espflash-swift nvs inspect factory_WROOM-32.bin --partition mfg_nvs
+              espflash-swift nvs inspect flash_dump.bin --offset 0x9000 --json
             """
     )
 
-    @Argument(help: "NVS image (a whole number of 4096-byte pages).") var input: String
+    @Argument(help: "NVS image (a whole number of 4096-byte pages), or a whole flash image with --offset/--partition.") var input: String
+    @OptionGroup var region: RegionOptions
     @Option(help: "Key file of an encrypted image.") var key: String?
     @Flag(help: "Print one JSON document.") var json = false
     @Flag(help: "Print a generator CSV that regenerates the image.") var csv = false
@@ -31,11 +37,20 @@ struct NVSInspectCommand: ParsableCommand {
     func run() throws {
         try reportingFailures {
             let keys = try key.map(NVSPaths.keys)
-            let image = try InputFile.decode(input) { bytes throws(FormatError) in try NVSImage(bytes, keys: keys) }
+            let (image, input) = try InputFile.decode(input, region: region) { bytes throws(FormatError) in try NVSImage(bytes, keys: keys) }
             if csv {
                 let export = image.csv()
                 for w in export.warnings { Console.warning("\(input): \(w)") }
-                Console.out("# nvs generate THIS.csv OUT.bin \(image.size.pythonHex) --version \(export.formatVersion)\n" + export.text)
+                var header = "# nvs generate THIS.csv OUT.bin \(image.size.pythonHex) --version \(export.formatVersion)\n"
+                if !export.regenerates {
+                    Console.warning("\(input): this CSV does not regenerate the image byte for byte; not reproduced:")
+                    header += "# This CSV does not regenerate the image byte for byte. Not reproduced:\n"
+                    for line in export.notReproduced {
+                        Console.warning("\(input): \(line)")
+                        header += "#   \(line.replacing("\n", with: " "))\n"
+                    }
+                }
+                Console.out(header + export.text)
             } else if json {
                 Console.out(Self.json(image))
             } else {
@@ -102,12 +117,12 @@ struct NVSInspectCommand: ParsableCommand {
             let items = page.items.map { item -> JSONValue in
                 var members: [(String, JSONValue)] = [
                     ("entry", .int(item.entry)), ("address", .int(item.address)), ("state", .string(item.state.name)),
-                    ("namespace", .int(Int(item.namespace))), ("namespaceName", .optional(names[item.namespace])),
-                    ("type", .string(item.typeName)), ("typeCode", .int(Int(item.typeRaw))), ("span", .int(item.span)),
-                    ("chunkIndex", item.chunkIndex == 0xFF ? .null : .int(Int(item.chunkIndex))),
-                    ("key", .string(item.key)), ("crcValid", .bool(item.crcValid)),
+                    ("namespace", .int(Int(item.namespace))), ("namespace_name", .optional(names[item.namespace])),
+                    ("type", .string(item.typeName)), ("type_code", .int(Int(item.typeRaw))), ("span", .int(item.span)),
+                    ("chunk_index", item.chunkIndex == 0xFF ? .null : .int(Int(item.chunkIndex))),
+                    ("key", .string(item.key)), ("crc_valid", .bool(item.crcValid)),
                 ]
-                if item.namespace == 0, item.type == .u8 { members.append(("namespaceIndex", .int(Int(item.data[0])))) }
+                if item.namespace == 0, item.type == .u8 { members.append(("namespace_index", .int(Int(item.data[0])))) }
                 if let v = item.integerValue { members.append(("value", .string(v))) }
                 if item.type == .string, let p = item.payload {
                     members.append(("value", .string(String(decoding: p.last == 0 ? p.dropLast() : p[...], as: UTF8.self))))
@@ -115,20 +130,20 @@ struct NVSInspectCommand: ParsableCommand {
                 if item.type == .blobData || item.type == .blobV1, let p = item.payload { members.append(("hex", .string(p.hexString))) }
                 if item.type == .blobIndex {
                     members.append(("size", .int(item.sizeField)))
-                    members.append(("chunkCount", .int(Int(item.data[4]))))
-                    members.append(("chunkStart", .int(Int(item.data[5]))))
+                    members.append(("chunk_count", .int(Int(item.data[4]))))
+                    members.append(("chunk_start", .int(Int(item.data[5]))))
                 } else if item.type?.isVariableLength == true {
                     members.append(("size", .int(item.sizeField)))
                 }
-                if let ok = item.payloadCRCValid { members.append(("dataCrcValid", .bool(ok))) }
+                if let ok = item.payloadCRCValid { members.append(("data_crc_valid", .bool(ok))) }
                 members.append(("problems", .array(item.problems.map(JSONValue.string))))
                 return .object(members)
             }
             return .object([
                 ("index", .int(page.index)), ("offset", .int(page.offset)), ("blank", .bool(page.isBlank)),
                 ("state", .string(page.isBlank ? "EMPTY" : page.stateName)), ("sequence", page.isBlank ? .null : .int(Int(page.sequence))),
-                ("formatVersion", page.isBlank ? .null : page.version.map { .int($0.number) } ?? .null),
-                ("headerCrcValid", .bool(page.headerCRCValid)),
+                ("format_version", page.isBlank ? .null : page.version.map { .int($0.number) } ?? .null),
+                ("header_crc_valid", .bool(page.headerCRCValid)),
                 ("items", .array(items)), ("problems", .array(page.problems.map(JSONValue.string))),
             ])
         }

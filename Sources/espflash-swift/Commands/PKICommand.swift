@@ -1,12 +1,16 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import ImageFormats
 
 struct PKICommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pki",
         abstract: "Build or inspect the AT firmware's PKI bins (server_cert, client_key, mqtt_ca … partitions).",
-        discussion: """
+        discussion: EsptoolSpelling.discussion("pki", """
             A PKI bin holds certificates and keys behind AT+CIPSSLCCONF (esp-at v1.0 - v3.0): magic F1 F1, item \
             count, total length, then each file verbatim with a type (ca 01, cert 02, key 03) and an id. Output \
             bytes are identical to esp-at's AtPKI.py generate_bin (final Python 3 version).
@@ -16,7 +20,7 @@ struct PKICommand: ParsableCommand {
               espflash-swift pki build -o client_cert.bin cert client0.crt cert client1.crt
               espflash-swift pki inspect server_cert.bin
               espflash-swift pki inspect client_key.bin --json --extract keys/
-            """,
+            """),
         subcommands: [Build.self, Inspect.self]
     )
 
@@ -93,11 +97,14 @@ struct PKICommand: ParsableCommand {
                   espflash-swift pki inspect server_cert.bin
                   espflash-swift pki inspect client_cert.bin --json
                   espflash-swift pki inspect client_cert.bin --extract out/
+                  espflash-swift pki inspect factory_WROOM-32.bin --partition server_cert
                 """
         )
 
-        @Argument(help: "PKI bin file.")
+        @Argument(help: "PKI bin file, or a whole flash image with --offset/--partition.")
         var input: String
+
+        @OptionGroup var region: RegionOptions
 
         @Flag(name: .customLong("json"), help: "Print one JSON document.")
         var json = false
@@ -107,19 +114,15 @@ struct PKICommand: ParsableCommand {
 
         func run() throws {
             try reportingFailures {
-                let decoded = try InputFile.decode(input, with: PKIBundle.decode)
+                let (decoded, input) = try InputFile.decode(input, region: region, with: PKIBundle.decode)
                 let described = decoded.bundle.describe()
                 Console.warnings(decoded.warnings, file: input)
                 for w in described.warnings { Console.warning("\(input): \(w.message)") }
                 var files: [String?] = Array(repeating: nil, count: decoded.bundle.items.count)
                 if let extract {
-                    do {
-                        try FileManager.default.createDirectory(atPath: extract, withIntermediateDirectories: true)
-                    } catch {
-                        throw CommandFailure.io("cannot create folder \(extract): \(error.localizedDescription)")
-                    }
+                    try FileIO.createDirectory(extract)
                     for (n, (item, content)) in zip(decoded.bundle.items, described.contents).enumerated() {
-                        let path = URL(fileURLWithPath: extract).appendingPathComponent(Self.fileName(item, content)).path
+                        let path = PathText.join(extract, Self.fileName(item, content))
                         try FileIO.writeAtomically(item.content, to: path)
                         files[n] = path
                     }
@@ -144,29 +147,25 @@ struct PKICommand: ParsableCommand {
             return "\(stem)_\(item.id).\(ext)"
         }
 
-        static func date(_ date: Date) -> String {
-            let formatter = ISO8601DateFormatter()
-            formatter.formatOptions = [.withInternetDateTime]
-            return formatter.string(from: date)
-        }
+        static func date(_ date: Date) -> String { date.formatted(.iso8601) }
 
         static func json(_ decoded: PKIBundle.Decoded, _ contents: [PKIContent], files: [String?]) -> JSONValue {
             let items = zip(decoded.bundle.items, contents).enumerated().map { n, pair -> JSONValue in
                 let (item, content) = pair
                 return .object([
-                    ("type", .optional(item.kind.word)), ("typeByte", .int(Int(item.kind.rawValue))), ("id", .int(Int(item.id))),
+                    ("type", .optional(item.kind.word)), ("type_byte", .int(Int(item.kind.rawValue))), ("id", .int(Int(item.id))),
                     ("offset", .int(item.offset)), ("length", .int(item.content.count)),
                     ("content", .string(content.kind.rawValue)), ("encoding", .optional(content.encoding)),
                     ("subject", .optional(content.subject)), ("issuer", .optional(content.issuer)),
-                    ("notValidBefore", .optional(content.notValidBefore.map(date))),
-                    ("notValidAfter", .optional(content.notValidAfter.map(date))),
-                    ("keyType", .optional(content.keyType)), ("problem", .optional(content.problem)),
+                    ("not_valid_before", .optional(content.notValidBefore.map(date))),
+                    ("not_valid_after", .optional(content.notValidAfter.map(date))),
+                    ("key_type", .optional(content.keyType)), ("problem", .optional(content.problem)),
                     ("file", .optional(files[n])),
                 ])
             }
             return .object([
                 ("format", .string("pki")), ("count", .int(decoded.bundle.items.count)),
-                ("totalLength", .int(decoded.totalLength)), ("trailingErasedBytes", .int(decoded.trailingErasedBytes)),
+                ("total_length", .int(decoded.totalLength)), ("trailing_erased_bytes", .int(decoded.trailingErasedBytes)),
                 ("items", .array(items)),
             ])
         }

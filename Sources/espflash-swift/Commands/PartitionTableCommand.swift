@@ -10,9 +10,11 @@ struct PartitionTableCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "partition-table",
         abstract: "Convert a partition table between CSV and binary (gen_esp32part.py compatible).",
-        discussion: """
+        discussion: EsptoolSpelling.discussion("partition-table", """
             INPUT is a CSV (converted to the 0xC00-byte binary table) or a binary table (converted to CSV); a file \
-            starting with AA 50 is binary. at_customize.csv of the AT firmware is an ordinary table with type 0x40 rows.
+            starting with AA 50 is binary. at_customize.csv of the AT firmware is an ordinary table with type 0x40 rows. \
+            INPUT may also be a whole flash image: --offset ADDR reads the table at ADDR, --partition NAME the table in \
+            that partition (esp-at's at_customize).
             Output bytes are identical to ESP-IDF v5.5 gen_esp32part.py. Unlike it, names longer than 16 bytes and \
             types or subtypes above 255 are refused instead of being truncated or crashing.
 
@@ -21,7 +23,9 @@ struct PartitionTableCommand: ParsableCommand {
               espflash-swift partition-table partitions.csv -o partitions.bin --disable-md5sum --flash-size 4MB
               espflash-swift partition-table at_customize.bin
               espflash-swift partition-table partitions.bin --json
-            """
+              espflash-swift partition-table factory_WROOM-32.bin --offset 0x8000
+              espflash-swift partition-table factory_WROOM-32.bin --partition at_customize --json
+            """)
     )
 
     @Argument(help: "CSV or binary partition table.")
@@ -30,8 +34,11 @@ struct PartitionTableCommand: ParsableCommand {
     @Option(name: [.short, .customLong("output")], help: "Output file (required for binary output; CSV goes to stdout without it).")
     var output: String?
 
-    @Option(help: "Flash offset of the partition table.")
-    var offset: FlashNumber = FlashNumber(argument: "0x8000")!
+    @Option(help: "Flash offset of the partition table (default 0x8000); in a whole flash image, also where it is read.")
+    var offset: FlashNumber?
+
+    @Option(name: .customLong("partition"), help: "In a whole flash image, read the table stored in this partition (at_customize).")
+    var partition: String?
 
     @Option(name: .customLong("flash-size"), help: "Check that the table fits this flash size (1MB…128MB).")
     var flashSize: FlashNumber?
@@ -62,6 +69,7 @@ struct PartitionTableCommand: ParsableCommand {
     var quiet = false
 
     func validate() throws {
+        if offset != nil && partition != nil { throw ValidationError("give --offset or --partition, not both") }
         if let size = flashSize?.value, size <= 0 || size % (1024 * 1024) != 0 {
             throw ValidationError("--flash-size must be a whole number of megabytes, like 4MB")
         }
@@ -70,7 +78,7 @@ struct PartitionTableCommand: ParsableCommand {
     func run() throws {
         try reportingFailures {
             var options = PartitionTableOptions()
-            options.tableOffset = offset.value
+            options.tableOffset = offset?.value ?? FlashLayout.defaultTableOffset
             options.md5 = !disableMD5
             options.verify = !noVerify
             options.flashSize = flashSize?.value
@@ -82,8 +90,17 @@ struct PartitionTableCommand: ParsableCommand {
                 do throws(FormatError) { try options.keywords.addExtraSubtype(spec) } catch { throw CommandFailure.usage(error.message, help: error.help) }
             }
 
-            let loaded = try InputFile.decode(input) { bytes throws(FormatError) in try PartitionTable.load(bytes, options: options) }
-            Console.warnings(loaded.warnings, file: input)
+            var bytes = try FileIO.read(input)
+            var name = input
+            if let table = try tableInFlashImage(bytes) {
+                (bytes, name) = (table.bytes, "\(input) (\(table.description))")
+                options.tableOffset = table.offset
+            } else if partition != nil {
+                throw CommandFailure.usage("--partition reads a table out of a whole flash image; \(input) is itself a table or a CSV")
+            }
+            let source = bytes
+            let loaded = try InputFile.checking(name) { () throws(FormatError) in try PartitionTable.load(source, options: options) }
+            Console.warnings(loaded.warnings, file: name)
 
             if loaded.wasBinary {
                 let text = loaded.table.csv(keywords: options.keywords)
@@ -105,15 +122,37 @@ struct PartitionTableCommand: ParsableCommand {
         }
     }
 
+    /// The table bytes when INPUT is a whole flash image (neither a binary table nor text) and --offset or
+    /// --partition says where the table is; nil otherwise (INPUT is read as gen_esp32part reads it).
+    func tableInFlashImage(_ bytes: [UInt8]) throws -> (bytes: [UInt8], offset: Int, description: String)? {
+        guard !PartitionTable.isBinary(bytes), offset != nil || partition != nil, String(validating: bytes, as: UTF8.self) == nil else { return nil }
+        return try InputFile.checking(input) { () throws(FormatError) -> (bytes: [UInt8], offset: Int, description: String) in
+            let at: Int
+            let description: String
+            if let partition {
+                at = Int(try FlashLayout.locate(in: bytes).partition(named: partition).entry.offset)
+                description = "partition '\(partition)' at 0x\(String(at, radix: 16))"
+            } else {
+                at = offset!.value
+                description = "0x\(String(at, radix: 16))"
+            }
+            guard at >= 0, at + 2 <= bytes.count, PartitionTable.isBinary(Array(bytes[at..<(at + 2)])) else {
+                throw FormatError("partition_table.not_here", "there is no partition table (AA 50) at 0x\(String(at, radix: 16))",
+                                  at: SourceLocation(byteOffset: at))
+            }
+            return (Array(bytes[at..<min(bytes.count, at + FlashLayout.tableLength)]), at, description)
+        }
+    }
+
     static func json(_ loaded: PartitionTable.Loaded, keywords: PartitionKeywords) -> JSONValue {
         let entries = loaded.table.entries.map { e -> JSONValue in
             let type = Int(e.type)
             return .object([
                 ("name", .string(e.name)),
                 ("type", .int(type)),
-                ("typeName", .optional(keywords.typeName(type))),
+                ("type_name", .optional(keywords.typeName(type))),
                 ("subtype", .int(Int(e.subtype))),
-                ("subtypeName", .optional(keywords.subtypeName(Int(e.subtype), type: type))),
+                ("subtype_name", .optional(keywords.subtypeName(Int(e.subtype), type: type))),
                 ("offset", .int(Int(e.offset))),
                 ("size", .int(Int(e.size))),
                 ("flags", .array(e.flags.names.map(JSONValue.string))),

@@ -1,5 +1,4 @@
 import Dispatch
-import Foundation
 
 /// Runs `body(i)` for every i in 0..<count on all cores and returns the results in index order.
 func parallelMap<T>(_ count: Int, _ body: @Sendable (Int) -> T) -> [T] {
@@ -8,18 +7,22 @@ func parallelMap<T>(_ count: Int, _ body: @Sendable (Int) -> T) -> [T] {
     return slots.values
 }
 
-/// Result storage shared by the workers of `parallelMap`; each index is written exactly once, under a lock.
+/// Result storage shared by the workers of `parallelMap`: one preallocated slot per index, each written by exactly
+/// one worker, so no two threads ever touch the same memory (concurrentPerform returns after all writes).
 private final class Slots<T>: @unchecked Sendable {
-    private var items: [T?]
-    private let lock = NSLock()
+    private let items: UnsafeMutableBufferPointer<T?>
 
-    init(_ count: Int) { items = Array(repeating: nil, count: count) }
-
-    func set(_ i: Int, _ value: T) {
-        lock.lock()
-        items[i] = value
-        lock.unlock()
+    init(_ count: Int) {
+        items = .allocate(capacity: count)
+        items.initialize(repeating: nil)
     }
+
+    deinit {
+        _ = items.deinitialize()
+        items.deallocate()
+    }
+
+    func set(_ i: Int, _ value: T) { items[i] = value }
 
     var values: [T] { items.map { $0! } }
 }
