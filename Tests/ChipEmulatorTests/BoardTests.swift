@@ -55,6 +55,25 @@ import TestSupport
         #expect(board.boots.map(\.mode) == [.flash, .downloadMode])
     }
 
+    /// FLASH_END asking to run user code (esptool's `--after soft-reset`) leaves the loader for the flash: the board
+    /// boots the app with a software reset's log, and loader frames are no longer answered.
+    @Test func flashEndAskingToRunBootsTheFlash() throws {
+        let device = EmulatedDevice(profile: .profile(for: .esp32)!, flashContents: BootableFlash(chip: .esp32).merged)
+        let board = EmulatedBoard(device: device, wiring: .usbSerialJTAG, startInDownloadMode: true)
+        let session = EmulatorSession(device: device, board: board)
+        _ = board.takeOutput()
+        var wire: [UInt8] = []
+        for (op, data) in [(Opcode.flashBegin, RawHost.words([0, 0, 0x400, 0])), (.flashEnd, RawHost.words([1]))] {
+            _ = session.receive(SLIP.encode(CommandPacket(op, data: data).bytes)) { wire += $0; return true }
+        }
+        #expect(board.state == .running && board.boots.last?.reason == .software)
+        #expect(String(decoding: wire, as: UTF8.self).contains("rst:0xc (SW_CPU_RESET)"))
+        wire = []
+        _ = session.receive(SLIP.encode(CommandPacket(.sync, data: LoaderRequest.syncPayload).bytes)) { wire += $0; return true }
+        var decoder = SLIPDecoder()
+        #expect(decoder.packets(from: wire).compactMap(ResponsePacket.init(frame:)).isEmpty)
+    }
+
     @Test func theUSBSerialJTAGWatchdogResetsTheChipUnlessDisabled() throws {
         var configuration = ChipConfiguration()
         configuration.usbSerialJTAG = true

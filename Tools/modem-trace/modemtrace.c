@@ -73,17 +73,21 @@ static void opened(int fd, const char *path) {
     logf_("open %s 1 1", path);
 }
 
+/* The mode argument open/openat take only with O_CREAT or O_TMPFILE, as `mode`. */
+#define OPTIONAL_MODE(flags)                                                   \
+    mode_t mode = 0;                                                           \
+    if ((flags) & (O_CREAT | O_TMPFILE)) {                                     \
+        va_list ap;                                                            \
+        va_start(ap, flags);                                                   \
+        mode = va_arg(ap, mode_t);                                             \
+        va_end(ap);                                                            \
+    }
+
 #define OPEN_WRAPPER(name)                                                     \
     int name(const char *path, int flags, ...) {                               \
         static int (*real)(const char *, int, ...);                            \
         if (!real) real = dlsym(RTLD_NEXT, #name);                             \
-        mode_t mode = 0;                                                       \
-        if (flags & (O_CREAT | O_TMPFILE)) {                                   \
-            va_list ap;                                                        \
-            va_start(ap, flags);                                               \
-            mode = va_arg(ap, mode_t);                                         \
-            va_end(ap);                                                        \
-        }                                                                      \
+        OPTIONAL_MODE(flags);                                                  \
         int fd = real(path, flags, mode);                                      \
         opened(fd, path);                                                      \
         return fd;                                                             \
@@ -95,13 +99,7 @@ OPEN_WRAPPER(open64)
     int name(int dirfd, const char *path, int flags, ...) {                    \
         static int (*real)(int, const char *, int, ...);                       \
         if (!real) real = dlsym(RTLD_NEXT, #name);                             \
-        mode_t mode = 0;                                                       \
-        if (flags & (O_CREAT | O_TMPFILE)) {                                   \
-            va_list ap;                                                        \
-            va_start(ap, flags);                                               \
-            mode = va_arg(ap, mode_t);                                         \
-            va_end(ap);                                                        \
-        }                                                                      \
+        OPTIONAL_MODE(flags);                                                  \
         int fd = real(dirfd, path, flags, mode);                               \
         opened(fd, path);                                                      \
         return fd;                                                             \
