@@ -237,6 +237,19 @@ struct HardwareGapTests {
         }
         #expect(opener.flash == image.data)
     }
+
+    /// Onto a chip full of old data the same holds: a 0xFF run is probed by one sector, found dirty, erased and then
+    /// hashed once to verify the erase; a data segment is probed, written and verified.
+    @Test func aFactoryImageOntoOldDataCostsAboutOneMD5Pass() throws {
+        var generator = SystemRandomNumberGenerator()
+        let old = (0..<(4 << 20)).map { _ in UInt8.random(in: 0...254, using: &generator) }
+        let opener = ChipOpener(.esp32, contents: old)
+        let image = FlashImage(address: 0, data: TestData.factoryImage(seed: 12), name: "factory.bin")
+        let outcome = DeviceJob.run(opener.request, after: .noReset) { session throws(JobFailure) in try session.write([image]) }
+        let result = try #require(try? outcome.result.get())
+        #expect(result.regions.map(\.status) == [.verified] && opener.flash == image.data)
+        #expect(Double(result.hashedBytes) <= 1.1 * Double(image.data.count), "\(result.hashedBytes) bytes hashed")
+    }
 }
 
 /// A chip still busy with an erase longer than its timeout is waited for, not reset: served over RFC 2217 with the

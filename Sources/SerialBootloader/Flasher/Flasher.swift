@@ -128,16 +128,16 @@ public final class Flasher {
         if options.verify { onEvent(.regionVerified(index: region.index, md5: region.md5)) }
     }
 
-    /// One segment, hashed once where it can be: before writing to skip it (a dense segment's first sector is
-    /// probed first, so that a chip holding something else costs only that sector), after writing to verify it.
+    /// One segment, hashed once where it can be: before writing to skip it (one sector probed first, so that a chip
+    /// holding something else costs only that sector), after writing or erasing to verify it.
     /// Returns whether anything was written or erased.
     private func writeSegment(_ segment: PlannedRegion.Segment, of region: PlannedRegion, slot: Int, checkFirst: Bool) throws(LoaderError) -> Bool {
         let address = region.address + segment.range.lowerBound
         let bytes = region.data[segment.range]
-        let expected = segment.blank ? md5Hex([UInt8](repeating: 0xFF, count: bytes.count)) : md5Hex(bytes)
+        let expected = md5Hex(bytes)  // a blank segment's bytes are 0xFF
         if checkFirst, canReadFlash {
             phase = .write
-            if try alreadyHolds(bytes, expected: expected, at: address, blank: segment.blank, slot: slot) { return false }
+            if try alreadyHolds(bytes, at: address, blank: segment.blank, slot: slot) { return false }
         }
         let attempts = options.verify && canReadFlash ? 3 : 1
         for attempt in 1...attempts {
@@ -170,18 +170,21 @@ public final class Flasher {
         throw LoaderError(.mismatch, command: "verify", "\(region.name): the flash MD5 at 0x\(hex(address)) still differs after \(attempts) writes")
     }
 
-    /// Whether the flash already holds a segment. A 0xFF run is hashed whole; a dense segment's first sector that
-    /// holds data first (a data segment may start with 0xFF sectors the erase plan kept in it, which a blank chip
-    /// matches).
-    private func alreadyHolds(_ bytes: ArraySlice<UInt8>, expected: String, at address: Int, blank: Bool, slot: Int) throws(LoaderError) -> Bool {
+    /// Whether the flash already holds a segment, hashing it once: one sector first (a dense segment's first sector
+    /// with data, since a data segment may start with 0xFF sectors the erase plan kept in it, which a blank chip
+    /// matches), so that a chip holding something else costs only that sector; then the rest of the segment.
+    private func alreadyHolds(_ bytes: ArraySlice<UInt8>, at address: Int, blank: Bool, slot: Int) throws(LoaderError) -> Bool {
         let sector = PlannedRegion.sectorSize
-        if !blank, bytes.count > sector {
-            var start = bytes.startIndex
-            while start + sector < bytes.endIndex, bytes[start..<(start + sector)].allSatisfy({ $0 == 0xFF }) { start += sector }
-            let probe = bytes[start..<min(bytes.endIndex, start + sector)]
-            if try hash(slot: slot, address: address + (start - bytes.startIndex), size: probe.count) != md5Hex(probe) { return false }
+        var probe = bytes.startIndex
+        if !blank {
+            while probe + sector < bytes.endIndex, bytes[probe..<(probe + sector)].allSatisfy({ $0 == 0xFF }) { probe += sector }
         }
-        return try hash(slot: slot, address: address, size: bytes.count) == expected
+        let probeEnd = min(bytes.endIndex, probe + sector)
+        for piece in [probe..<probeEnd, bytes.startIndex..<probe, probeEnd..<bytes.endIndex] where !piece.isEmpty {
+            let at = address + (piece.lowerBound - bytes.startIndex)
+            if try hash(slot: slot, address: at, size: piece.count) != md5Hex(bytes[piece]) { return false }
+        }
+        return true
     }
 
     /// SPI_FLASH_MD5 with recovery, counted against the region in `slot`.

@@ -223,6 +223,7 @@ struct EmulateCommand: ParsableCommand {
                 Console.write(2, line + "\n")
                 logLine?(line)
             }
+            for boot in board?.boots ?? [] { board?.onBoot?(boot) }  // the power-on boot came before the handler
             let session = EmulatorSession(device: device, board: board, faults: plan, modelledBaud: baudModel, log: logLine)
             let lock = DeviceLock()
             var download: EmulatorServer?
