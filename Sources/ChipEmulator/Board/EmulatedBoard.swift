@@ -106,6 +106,21 @@ public final class EmulatedBoard {
         leaveReset(.flash, reason: .software, at: time)
     }
 
+    /// The chip resets by itself (a watchdog, a brown-out: `reset-after`), whatever it was doing. It leaves reset at
+    /// once and samples its strapping as silicon does: IO0 as the lines hold it now (the auto-reset circuit), or the
+    /// USB-Serial/JTAG's download flag; lines holding EN low keep it in reset until they let go.
+    public func resetChip(reason: BootModel.ResetReason, at time: Double) {
+        advance(to: time)
+        guard state != .inReset else { return }
+        enterReset()
+        guard !circuit.inReset else { return }
+        let mode: AutoResetCircuit.Boot = switch wiring {
+        case .autoReset: circuit.io0Low ? .downloadMode : .flash
+        case .usbSerialJTAG: usb.downloadFlag ? .downloadMode : .flash
+        }
+        leaveReset(mode, reason: reason, at: time)
+    }
+
     /// The next moment something happens without the host doing anything.
     public var nextDeadline: Double? {
         [circuit.nextEvent, watchdogDeadline].compactMap { $0 }.min()

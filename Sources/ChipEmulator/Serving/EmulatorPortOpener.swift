@@ -21,7 +21,7 @@ public struct EmulatorPortOpener: PortOpener {
 
     /// The options a `virtual://` address takes.
     public static let optionKeys = ["flash", "size", "crystal", "usb-serial-jtag", "watchdog", "reset", "secure-download-mode",
-                                    "flash-encryption", "secure-boot", "stub-running", "no-flash", "timing"]
+                                    "flash-encryption", "secure-boot", "stub-running", "no-flash", "timing", "fault"]
 
     public func open(_ address: PortAddress, baudRate: Int = 115_200) throws(TransportError) -> any Transport {
         try open(address, baudRate: baudRate, role: .bootloader)
@@ -41,13 +41,13 @@ public struct EmulatorPortOpener: PortOpener {
         switch role {
         case .bootloader:
             let board = spec.wiring.map { EmulatedBoard(device: device, wiring: $0, startInDownloadMode: spec.configuration.usbSerialJTAG) }
-            let session = EmulatorSession(device: device, board: board, faults: faults)
+            let session = EmulatorSession(device: device, board: board, faults: spec.faults(adding: faults))
             let transport = InProcessTransport(session: session, portName: virtual.description)
             transport.flashFile = spec.flashFile
             return transport
         case .atCommands:
             let module = EmulatedModule(device: device)
-            let session = ATLinkSession(module: module, faults: faults)
+            let session = ATLinkSession(module: module, faults: spec.faults(adding: faults))
             let transport = ATUARTTransport(session: session, portName: virtual.description, baudRate: baudRate,
                                             bootOutput: module.bootOutputOnATUART)
             transport.flashFile = spec.flashFile
@@ -101,7 +101,7 @@ public struct EmulatorPortOpener: PortOpener {
 /// What a `virtual://` address asks of the emulator, checked: `flash=FILE`, `size=4MB`, `crystal=26`,
 /// `usb-serial-jtag=1` (with `watchdog=SECONDS`), `reset=circuit` (DTR/RTS drive EN and IO0 through the auto-reset
 /// circuit; `reset=circuit:1ms` sets EN's RC), `secure-download-mode=1`, `flash-encryption=1`, `secure-boot=1`,
-/// `stub-running=1`.
+/// `stub-running=1`, `fault=KIND:VALUE` (repeatable; `emulate --fault`'s kinds, `:` for `=` inside a URL).
 public struct VirtualChipSpec: Sendable {
     public let profile: RomProfile
     public let flashFile: String?
@@ -111,6 +111,15 @@ public struct VirtualChipSpec: Sendable {
     public let wiring: EmulatedBoard.Wiring?
     /// Erase, program and MD5 times (`timing=typical`).
     public let timing: FlashTiming
+    /// The address's `fault=KIND:VALUE` options as `KIND=VALUE`, checked.
+    public let faultSpecs: [String]
+
+    /// `base` (the opener's faults) with this address's own added.
+    public func faults(adding base: FaultPlan) -> FaultPlan {
+        var plan = base
+        for spec in faultSpecs { _ = plan.add(spec) }
+        return plan
+    }
 
     public init(_ address: VirtualPortAddress) throws(TransportError) {
         guard let profile = RomProfile.profile(for: address.chip) else {
@@ -121,6 +130,8 @@ public struct VirtualChipSpec: Sendable {
         var configuration = ChipConfiguration()
         var wiring: EmulatedBoard.Wiring?
         var timing = FlashTiming.none
+        var faultSpecs: [String] = []
+        var check = FaultPlan()
         func flag(_ value: String) throws(TransportError) -> Bool {
             guard let on = ["1": true, "true": true, "0": false, "false": false][value] else {
                 throw TransportError(.open, "virtual:// option value '\(value)' must be 1 or 0")
@@ -167,6 +178,10 @@ public struct VirtualChipSpec: Sendable {
             case "timing":
                 guard let t = FlashTiming(rawValue: option.value) else { throw TransportError(.open, "virtual:// timing takes none or typical") }
                 timing = t
+            case "fault":
+                let spec = option.value.split(separator: ":", maxSplits: 1).joined(separator: "=")
+                if let problem = check.add(spec) { throw TransportError(.open, "virtual:// fault '\(option.value)': \(problem)") }
+                faultSpecs.append(spec)
             default:
                 throw TransportError(.open, "unknown virtual:// option '\(option.key)' (" + EmulatorPortOpener.optionKeys.joined(separator: ", ") + ")")
             }
@@ -177,6 +192,7 @@ public struct VirtualChipSpec: Sendable {
         self.configuration = configuration
         self.wiring = wiring
         self.timing = timing
+        self.faultSpecs = faultSpecs
     }
 
     /// `circuit` (10 ms, a 10 kΩ pull-up with 1 µF) or `circuit:MS`.

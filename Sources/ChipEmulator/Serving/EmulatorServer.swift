@@ -101,7 +101,8 @@ public final class EmulatorServer {
         guard inet_pton(AF_INET, resolved, &addr.sin_addr) == 1 else { throw Failure(description: "not an IPv4 address: \(host)") }
         let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listenFD, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
         guard bound == 0 else { throw Failure(description: "cannot listen on \(host):\(port): \(errnoText())") }
-        guard listen(listenFD, 4) == 0 else { throw Failure(description: "listen: \(errnoText())") }
+        // Clients beyond the one being served wait in the accept queue rather than in SYN retries.
+        guard listen(listenFD, 128) == 0 else { throw Failure(description: "listen: \(errnoText())") }
         var actual = sockaddr_in()
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &actual) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listenFD, $0, &length) } }

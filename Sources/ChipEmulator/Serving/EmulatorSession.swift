@@ -19,7 +19,7 @@ public final class EmulatorSession {
     public let modelledBaud: Int?
     public private(set) var statistics = WireStatistics()
     private var random: SeededGenerator
-    private var decoder = SLIPDecoder()
+    private var decoder = SLIPDecoder(maximumFrameSize: EmulatorSession.maximumFrameSize)
     private var framesThisConnection = 0
     private var framesTotal = 0
     private var rxFreeAt = 0.0
@@ -27,6 +27,7 @@ public final class EmulatorSession {
     private let started = Clock.now()
 
     private var reenumerated = false
+    private var chipWasReset = false
 
     public init(device: EmulatedDevice, board: EmulatedBoard? = nil, faults: FaultPlan = FaultPlan(), modelledBaud: Int? = nil,
                 log: ((String) -> Void)? = nil) {
@@ -41,7 +42,7 @@ public final class EmulatorSession {
 
     /// A new client connected: the decoder and the per-connection fault counter start over.
     public func beginConnection() {
-        decoder = SLIPDecoder()
+        decoder = SLIPDecoder(maximumFrameSize: Self.maximumFrameSize)
         framesThisConnection = 0
         statistics.connections += 1
         log?(stamp() + " connect")
@@ -102,7 +103,12 @@ public final class EmulatorSession {
         if !matched { log?(stamp() + " RX at \(lineBaud ?? 0) baud, ROM at \(device.baudRate ?? 0): garbled") }
         for event in decoder.feed(matched ? bytes : bytes.map(ATLinkSession.misread)) {
             guard case .packet(var frame) = event else {
-                log?(stamp() + " RX bad frame (escape error) dropped")
+                if case .tooLong(let length) = event {
+                    statistics.oversizeFrames += 1
+                    log?(stamp() + " RX frame of \(length) bytes, longer than any request: dropped")
+                } else {
+                    log?(stamp() + " RX bad frame (escape error) dropped")
+                }
                 continue
             }
             statistics.framesIn += 1
@@ -121,6 +127,11 @@ public final class EmulatorSession {
             statistics.requests[opcodeName, default: 0] += 1
             log?(stamp() + " RX \(opcodeName) \(frame.count) bytes " + Self.hexPrefix(frame))
             let output = device.handle(frame: frame)
+            if let limit = faults.resetAfterFrames, framesTotal >= limit, !chipWasReset {
+                chipWasReset = true
+                resetChip(send: send, limit: limit)
+                return .keepGoing  // what else arrived with this frame went to a chip in reset
+            }
             if let baud = modelledBaud { Clock.sleep(until: rxFreeAt, unitBaud: baud) }
             Clock.sleep(seconds: output.busySeconds + Double(faults.delayReplyMilliseconds) / 1000)
             if random.chance(faults.dropReply) {
@@ -153,12 +164,32 @@ public final class EmulatorSession {
                 reenumerated = true
                 log?(stamp() + " fault: reenumerate-after \(limit) frames: the port vanishes, the chip resets into download mode")
                 device.resetROM()
-                decoder = SLIPDecoder()
+                decoder = SLIPDecoder(maximumFrameSize: Self.maximumFrameSize)
                 return .reenumerate
             }
         }
         return .keepGoing
     }
+
+    /// `reset-after`: the frame just handled stays done (its flash writes kept), its reply is lost, the ROM starts
+    /// over. On a board the lines decide the boot mode; without one the chip comes back in download mode and prints
+    /// its boot log there (at 115200, which a host at another rate reads as garbage).
+    private func resetChip(send: ([UInt8]) -> Bool, limit: Int) {
+        log?(stamp() + " fault: reset-after \(limit) frames: the chip resets mid-command")
+        decoder = SLIPDecoder(maximumFrameSize: Self.maximumFrameSize)
+        if let board {
+            board.resetChip(reason: .watchdog, at: Clock.now())
+            flushBoardOutput(send: send)
+            return
+        }
+        device.resetROM()
+        let text = Array(BootModel.downloadModeLog(chip: device.profile.chip, reset: .watchdog).utf8)
+        if send(text) { statistics.bytesOut += text.count }
+    }
+
+    /// Frames longer than this are dropped unread: the longest request is a 16 KB FLASH_DATA block (esptool's stub
+    /// block size; the ROM's own is 1 KB) plus its header, so 64 KB leaves room and bounds what a hostile client costs.
+    public static let maximumFrameSize = 0x10000
 
     private func stamp() -> String {
         let t = Clock.now() - started

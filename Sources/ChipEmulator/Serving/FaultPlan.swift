@@ -22,6 +22,12 @@ public struct FaultPlan: Sendable, Equatable {
     /// resets: the chip is reset into download mode again (its ROM back at 115200, flash parameters forgotten).
     /// A served pty comes back as a new pty behind `--pty-link`; a `virtual://` line must be reopened.
     public var reenumerateAfterFrames: Int?
+    /// The chip resets (once) while it handles this frame, counted over all connections: what the frame wrote stays in
+    /// flash, its reply is never sent, and the ROM forgets everything else (baud rate, attach, flash parameters, a
+    /// write in progress). On a board the reset lines' state at that moment decides whether it comes back in
+    /// download mode or boots its flash; without one, IO0 is taken as strapped low (a jig holding it): download mode.
+    /// The port stays (a USB-UART bridge does not re-enumerate when the chip behind it resets).
+    public var resetAfterFrames: Int?
     public var seed: UInt64 = 1
 
     public init() {}
@@ -29,6 +35,7 @@ public struct FaultPlan: Sendable, Equatable {
     public var isEmpty: Bool {
         corruptReceive == 0 && dropReply == 0 && truncateReply == 0 && delayReplyMilliseconds == 0 && disconnectAfterFrames == nil
             && silentAfterFrames == nil && badSectors.isEmpty && reenumerateAfterFrames == nil
+            && resetAfterFrames == nil
     }
 
     /// Parses one `KIND=VALUE` into the plan; returns a message for a bad spec.
@@ -47,12 +54,15 @@ public struct FaultPlan: Sendable, Equatable {
         case "reenumerate-after":
             guard let n = Int(value), n > 0 else { return "reenumerate-after takes a frame count > 0" }
             reenumerateAfterFrames = n
+        case "reset-after":
+            guard let n = Int(value), n > 0 else { return "reset-after takes a frame count > 0" }
+            resetAfterFrames = n
         case "bad-sector":
             guard let address = IntegerText.sizeOrAddress(value), address >= 0 else { return "bad-sector takes a flash address" }
             badSectors.append(address)
         case "seed": guard let s = UInt64(value) else { return "seed takes a non-negative integer" }; seed = s
         default:
-            return "unknown fault kind '\(kind)' (corrupt-rx, drop-reply, truncate-reply, delay-reply, disconnect-after, silent-after, reenumerate-after, bad-sector, seed)"
+            return "unknown fault kind '\(kind)' (corrupt-rx, drop-reply, truncate-reply, delay-reply, disconnect-after, silent-after, reenumerate-after, reset-after, bad-sector, seed)"
         }
         return nil
     }

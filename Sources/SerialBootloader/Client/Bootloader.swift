@@ -72,7 +72,25 @@ public final class Bootloader {
     /// disables the watchdogs a reset through USB leaves running.
     public static func connect(_ connection: LoaderConnection, options: ConnectOptions = ConnectOptions()) throws(LoaderError) -> Bootloader {
         let usb = options.before == .usbReset || connection.transport.portInfo?.kind == .usbSerialJTAG
-        try establishSync(connection, options: options, usbSerialJTAG: usb)
+        // A reply lost or a line dropped after the sync (a chip that reset, a port that re-enumerated) costs another
+        // round, as in the later stages, rather than the run; a wrong or unusable chip does not, nor a failed sync
+        // (its attempts are the user's --connect-attempts).
+        for round in 1...Self.identifyRounds {
+            try establishSync(connection, options: options, usbSerialJTAG: usb)
+            do throws(LoaderError) {
+                return try identify(connection, options: options, usbSerialJTAG: usb)
+            } catch where error.isRecoverable && round < Self.identifyRounds && options.before != .noResetNoSync {
+                if case .transport = error.kind, connection.canReopen { try connection.reopen() }
+            }
+        }
+        throw LoaderError(.noSync, command: "connect", "not reached")  // the last round throws
+    }
+
+    /// Connect rounds (sync, identify) before a recoverable failure ends the connect.
+    static let identifyRounds = 3
+
+    /// Detects the chip on a synced line, checks it and, on a USB-Serial/JTAG port, disables the watchdogs.
+    private static func identify(_ connection: LoaderConnection, options: ConnectOptions, usbSerialJTAG usb: Bool) throws(LoaderError) -> Bootloader {
         var detected: Detected?
         for attempt in 1...3 where detected == nil {
             do {

@@ -55,6 +55,15 @@ public struct RegionOutcome: Sendable, Hashable {
         self.flashMD5 = flashMD5
     }
 
+    /// Each file as not yet reached, its flash bytes its own (the report of a job that failed before it began).
+    public static func pending(_ images: [FlashImage]) -> [RegionOutcome] {
+        images.enumerated().map { i, image in
+            let md5 = md5Hex(image.data)
+            return RegionOutcome(index: i, name: image.name, address: image.address, size: image.data.count, md5: md5,
+                                 flashAddress: image.address, flashSize: image.data.count, flashMD5: md5)
+        }
+    }
+
     /// Whether the flash is known to hold the region now.
     public var isGood: Bool { status == .verified || status == .skipped }
 

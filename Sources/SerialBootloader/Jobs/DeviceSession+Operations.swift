@@ -6,11 +6,7 @@ extension DeviceSession {
     /// report marking each file `verified` or `differs`; with `showDifferences` a differing region is read back and
     /// its differing bytes are listed.
     public func verify(_ images: [FlashImage], options: VerifyOptions = VerifyOptions()) throws(JobFailure) -> VerifyResult {
-        var regions = images.enumerated().map { i, image in
-            let md5 = md5Hex(image.data)
-            return RegionOutcome(index: i, name: image.name, address: image.address, size: image.data.count, md5: md5,
-                                 flashAddress: image.address, flashSize: image.data.count, flashMD5: md5)
-        }
+        var regions = RegionOutcome.pending(images)
         try begin(.check, regions: regions)
         try requireReadableFlash("verify", regions: regions)
         if let outside = images.first(where: { $0.address < 0 || $0.address + $0.data.count > info.flashSize.bytes }) {

@@ -71,37 +71,50 @@ public final class DeviceSession {
         return DeviceSession(request: request, context: context, bootloader: loader, info: info, retries: retries)
     }
 
-    /// Crystal, baud rate, flash attach, id and size, MAC, revision, security: retried like the flashing commands,
-    /// since a lost reply here should cost a re-sync, not the run. In secure download mode only what the ROM allows
-    /// is done: no register is read, the flash size is `-fs`'s (or the ROM's 2 MB default).
+    /// Crystal, baud rate, flash attach, id and size, MAC, revision, security: each step retried like the flashing
+    /// commands (up to `setupAttempts` times), since a lost reply here should cost a re-sync, not the run, and a
+    /// step already done is not done again. In secure download mode only what the ROM allows is done: no register
+    /// is read, the flash size is `-fs`'s (or the ROM's 2 MB default).
     private static func setUp(_ loader: Bootloader, _ request: ConnectRequest, emit: (JobEvent) -> Void) throws(LoaderError) -> DeviceInfo {
         let transport = { loader.connection.transport }
-        for attempt in 1...max(1, request.setupAttempts) {
-            do throws(LoaderError) {
-                let crystal = try loader.readCrystalMHz()  // before the baud change, whose value may depend on it
-                if request.baudRate != ConnectRequest.initialBaudRate, request.baudRate != transport().baudRate,
-                   !(try loader.changeBaudRate(request.baudRate)), attempt == 1 {
-                    let why = transport().canChangeBaudRate ? "the \(loader.chip.displayName) ROM keeps 115200 in secure download mode"
-                        : "\(transport().portName) cannot change its baud rate"
-                    emit(.note("\(why); staying at \(transport().baudRate)", isWarning: false))
-                }
-                try loader.attachFlash()
-                let flash = try flashSetUp(loader, request, firstAttempt: attempt == 1, emit: emit)
-                var info = DeviceInfo(port: request.port.description, chip: loader.chip, revision: try loader.readRevision(),
-                                      crystalMHz: crystal, mac: try loader.readMAC(), flashID: flash.id, detectedFlashSize: flash.detected,
-                                      flashSize: flash.size, baudRate: transport().baudRate, securityInfo: loader.securityInfo)
-                info.flashIDKnown = !loader.secureDownloadMode
-                info.security = try loader.readSecurity()
-                info.usbSerialJTAG = loader.usesUSBSerialJTAG
-                return info
-            } catch where error.isRecoverable && attempt < request.setupAttempts {
-                emit(.retry(index: nil, attempt: attempt, reason: error.description))
-                do throws(LoaderError) { try loader.reconnect() } catch where error.isRecoverable {
-                    // The next attempt's commands say what is wrong.
+        var retries = 0
+        func step<T>(_ body: () throws(LoaderError) -> T) throws(LoaderError) -> T {
+            var attempt = 1
+            while true {
+                do throws(LoaderError) {
+                    return try body()
+                } catch where error.isRecoverable && attempt < request.setupAttempts {
+                    attempt += 1
+                    retries += 1
+                    emit(.retry(index: nil, attempt: retries, reason: error.description))
+                    do throws(LoaderError) { try loader.reconnect() } catch where error.isRecoverable {
+                        // The next attempt's commands say what is wrong.
+                    }
                 }
             }
         }
-        throw LoaderError(.noSync, command: "connect", "set-up did not complete")  // not reached: the last attempt throws
+        let crystal = try step { () throws(LoaderError) in try loader.readCrystalMHz() }  // before the baud change, whose value may depend on it
+        if request.baudRate != ConnectRequest.initialBaudRate, request.baudRate != transport().baudRate,
+           !(try step { () throws(LoaderError) in try loader.changeBaudRate(request.baudRate) }) {
+            let why = transport().canChangeBaudRate ? "the \(loader.chip.displayName) ROM keeps 115200 in secure download mode"
+                : "\(transport().portName) cannot change its baud rate"
+            emit(.note("\(why); staying at \(transport().baudRate)", isWarning: false))
+        }
+        try step { () throws(LoaderError) in try loader.attachFlash() }
+        var firstFlashSetUp = true
+        let flash = try step { () throws(LoaderError) in
+            defer { firstFlashSetUp = false }
+            return try flashSetUp(loader, request, firstAttempt: firstFlashSetUp, emit: emit)
+        }
+        let revision = try step { () throws(LoaderError) in try loader.readRevision() }
+        let mac = try step { () throws(LoaderError) in try loader.readMAC() }
+        var info = DeviceInfo(port: request.port.description, chip: loader.chip, revision: revision, crystalMHz: crystal, mac: mac,
+                              flashID: flash.id, detectedFlashSize: flash.detected, flashSize: flash.size, baudRate: transport().baudRate,
+                              securityInfo: loader.securityInfo)
+        info.flashIDKnown = !loader.secureDownloadMode
+        info.security = try step { () throws(LoaderError) in try loader.readSecurity() }
+        info.usbSerialJTAG = loader.usesUSBSerialJTAG
+        return info
     }
 
     /// RDID, the check that the flash chip answers at all, and SPI_SET_PARAMS. A flash that does not answer (RDID

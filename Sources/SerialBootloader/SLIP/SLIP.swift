@@ -31,7 +31,14 @@ public struct SLIPDecoder: Sendable {
         case packet([UInt8])
         /// A frame contained `DB` followed by something other than `DC`/`DD`; it was dropped.
         case badEscape
+        /// A frame grew past `maximumFrameSize`; what came of it was dropped (its length is how much arrived).
+        case tooLong(Int)
     }
+
+    /// The longest frame kept; past it the bytes up to the next END are counted and dropped, so a peer that never
+    /// ends a frame cannot grow memory without bound.
+    public let maximumFrameSize: Int
+    private var overflow = 0
 
     private var buffer: [UInt8] = []
     private var inFrame = false
@@ -40,13 +47,19 @@ public struct SLIPDecoder: Sendable {
     /// Bytes seen outside any frame since the decoder was made (useful to show a chip's boot log).
     public private(set) var discardedBytes = 0
 
-    public init() {}
+    public init(maximumFrameSize: Int = .max) {
+        self.maximumFrameSize = maximumFrameSize
+    }
 
     public mutating func feed(_ bytes: some Sequence<UInt8>) -> [Event] {
         var events: [Event] = []
         for byte in bytes {
             if byte == SLIP.end {
-                if inFrame && !buffer.isEmpty {
+                if overflow > 0 {
+                    events.append(.tooLong(overflow))
+                    buffer.removeAll(keepingCapacity: false)
+                    overflow = 0
+                } else if inFrame && !buffer.isEmpty {
                     events.append(corrupt ? .badEscape : .packet(buffer))
                     buffer.removeAll(keepingCapacity: true)
                     inFrame = true  // C0 C0: the closing end can also open the next frame
@@ -59,6 +72,11 @@ public struct SLIPDecoder: Sendable {
             }
             guard inFrame else {
                 discardedBytes += 1
+                continue
+            }
+            if overflow > 0 || buffer.count >= maximumFrameSize {
+                overflow = max(overflow, buffer.count) + 1
+                buffer.removeAll(keepingCapacity: false)
                 continue
             }
             if escaping {

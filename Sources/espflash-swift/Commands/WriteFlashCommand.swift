@@ -99,6 +99,7 @@ struct WriteFlashCommand: ParsableCommand {
                 try FlashFit.check(images, size: settings.size)
                 return (images, settings)
             }
+            run.pendingRegions = RegionOutcome.pending(images)
             var options = WriteOptions()
             options.transfer.compress = !noCompress
             options.transfer.verify = !noVerify

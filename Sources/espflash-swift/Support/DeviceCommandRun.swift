@@ -98,7 +98,13 @@ final class DeviceCommandRun {
         reporter.event("result", [("ok", .bool(true)), ("command", .string(command))] + summary(outcome) + fields)
     }
 
+    /// The files a writing command was given: a failure before its job began (opening the port, connecting)
+    /// still reports each of them, as not written.
+    var pendingRegions: [RegionOutcome] = []
+
     private func fail<Value>(_ failure: JobFailure, _ outcome: JobOutcome<Value>) -> CommandFailure {
+        var failure = failure
+        if failure.regions.isEmpty, failure.stage == .open || failure.stage == .connect { failure.regions = pendingRegions }
         var fields: [(String, JSONValue)] = [("ok", .bool(false)), ("command", .string(command)), ("stage", .string(failure.stage.rawValue)),
                                               ("reason", .string(failure.reason.rawValue)), ("error", .string(failure.message))]
         fields += summary(outcome)
