@@ -80,3 +80,73 @@ import TestSupport
         #expect(plan.add("disconnect-after=0") != nil)
     }
 }
+
+/// `reset-after=N`: the chip resets while it handles frame N; its flash keeps what was written, its reply is lost,
+/// the ROM forgets the rest, and (on a board) the lines decide where it boots.
+@Suite struct ChipResetFaultTests {
+    static func plan(_ frames: Int) -> FaultPlan {
+        var plan = FaultPlan()
+        #expect(plan.add("reset-after=\(frames)") == nil)
+        return plan
+    }
+
+    static func send(_ session: EmulatorSession, _ op: Opcode, _ data: [UInt8], checksum: UInt32 = 0) -> [UInt8] {
+        var wire: [UInt8] = []
+        _ = session.receive(SLIP.encode(CommandPacket(op, data: data, checksum: checksum).bytes)) { wire += $0; return true }
+        return wire
+    }
+
+    static func replies(_ wire: [UInt8]) -> [ResponsePacket] {
+        var decoder = SLIPDecoder()
+        return decoder.packets(from: wire).compactMap(ResponsePacket.init(frame:))
+    }
+
+    @Test func withoutABoardTheChipComesBackInDownloadModeWithTheFlashWritten() {
+        let device = EmulatedDevice(profile: .profile(for: .esp32c3)!)
+        let session = EmulatorSession(device: device, faults: Self.plan(3))
+        session.beginConnection()
+        _ = Self.send(session, .spiSetParams, RawHost.words([0, 4 << 20, 0x10000, 4096, 256, 0xFFFF]))
+        #expect(device.configuredFlashSize == 4 << 20)
+        _ = Self.send(session, .flashBegin, RawHost.words([0x400, 1, 0x400, 0x1000, 0]))
+        let block = [UInt8](repeating: 0x5A, count: 0x400)
+        let wire = Self.send(session, .flashData, RawHost.words([0x400, 0, 0, 0]) + block, checksum: CommandPacket.checksum(of: block))
+        #expect(Self.replies(wire).isEmpty, "the reset frame's reply is lost")
+        #expect(String(decoding: wire, as: UTF8.self).contains("waiting for download"), "the ROM prints its boot log")
+        #expect(Array(device.flash.contents[0x1000..<0x1400]) == block, "what the frame wrote stays")
+        #expect(device.configuredFlashSize == 2 << 20, "the ROM forgot SPI_SET_PARAMS")
+        // The write in progress is gone: more data is refused; a SYNC is answered (once only: no second reset).
+        let more = Self.replies(Self.send(session, .flashData, RawHost.words([0x400, 1, 0, 0]) + block, checksum: CommandPacket.checksum(of: block)))
+        #expect(more.first?.status().failed == true)
+        #expect(Self.replies(Self.send(session, .sync, LoaderRequest.syncPayload)).count == 8)
+    }
+
+    @Test func onABoardTheLinesDecideDownloadModeOrAFlashBoot() {
+        for io0Low in [false, true] {
+            let device = EmulatedDevice(profile: .profile(for: .esp32)!, flashContents: BootableFlash(chip: .esp32).merged)
+            let board = EmulatedBoard(device: device, wiring: .autoReset(enTimeConstant: 0.001), at: 0)
+            // esptool's classic reset leaves the chip in download mode; then IO0 is held low (DTR on, RTS off) or released.
+            board.setLines(dtr: false, rts: true, at: 0.01)
+            board.setLines(dtr: true, rts: false, at: 0.02)
+            board.advance(to: 0.1)
+            #expect(board.state == .downloadMode)
+            if !io0Low { board.setLines(dtr: false, rts: false, at: 0.11) }
+            let session = EmulatorSession(device: device, board: board, faults: Self.plan(1))
+            _ = board.takeOutput()
+            let wire = Self.send(session, .sync, LoaderRequest.syncPayload)
+            #expect(Self.replies(wire).isEmpty)
+            #expect(board.state == (io0Low ? .downloadMode : .running), "IO0 \(io0Low ? "low" : "high")")
+            #expect(board.boots.last?.reason == .watchdog)
+            #expect(String(decoding: wire, as: UTF8.self).contains(io0Low ? "waiting for download" : "boot:"))
+        }
+    }
+
+    @Test func aFrameLongerThanAnyRequestIsDroppedAndTheNextAnswered() {
+        let device = EmulatedDevice(profile: .profile(for: .esp32c3)!)
+        let session = EmulatorSession(device: device)
+        session.beginConnection()
+        var wire: [UInt8] = []
+        _ = session.receive([0xC0] + [UInt8](repeating: 0x41, count: EmulatorSession.maximumFrameSize + 10) + [0xC0]) { wire += $0; return true }
+        #expect(wire.isEmpty && session.statistics.oversizeFrames == 1)
+        #expect(Self.replies(Self.send(session, .sync, LoaderRequest.syncPayload)).count == 8)
+    }
+}

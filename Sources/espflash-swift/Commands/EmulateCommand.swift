@@ -25,7 +25,9 @@ struct EmulateCommand: ParsableCommand {
             Faults (--fault KIND=VALUE, repeatable; seed=N makes runs repeat): corrupt-rx=P, drop-reply=P, \
             truncate-reply=P, delay-reply=MS, disconnect-after=N, silent-after=N, bad-sector=ADDR, \
             reenumerate-after=N (with --pty-link PATH: the pty vanishes after N frames and a new one appears \
-            behind PATH; the chip resets into download mode, its ROM back at 115200).
+            behind PATH; the chip resets into download mode, its ROM back at 115200), reset-after=N (the chip \
+            resets while it handles frame N: what it wrote stays in flash, its reply is lost, the ROM forgets the \
+            rest; over --rfc2217 the reset lines decide whether it comes back in download mode or boots its flash).
 
             --rfc2217 HOST:PORT serves the download UART as an RFC 2217 server whose DTR/RTS drive EN and IO0 \
             through the two-transistor auto-reset circuit (EN's RC --en-rc MS, 10 by default): the chip enters \
