@@ -173,7 +173,8 @@ public final class EmulatorSession {
 
     /// `reset-after`: the frame just handled stays done (its flash writes kept), its reply is lost, the ROM starts
     /// over. On a board the lines decide the boot mode; without one the chip comes back in download mode and prints
-    /// its boot log there (at 115200, which a host at another rate reads as garbage).
+    /// its boot log there. (The ROM prints it at 115200; it goes out as text whatever the line's rate, which only
+    /// matters to a host reading it, and the flasher's SLIP decoder skips it either way.)
     private func resetChip(send: ([UInt8]) -> Bool, limit: Int) {
         log?(stamp() + " fault: reset-after \(limit) frames: the chip resets mid-command")
         decoder = SLIPDecoder(maximumFrameSize: Self.maximumFrameSize)

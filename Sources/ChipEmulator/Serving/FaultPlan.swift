@@ -26,7 +26,8 @@ public struct FaultPlan: Sendable, Equatable {
     /// flash, its reply is never sent, and the ROM forgets everything else (baud rate, attach, flash parameters, a
     /// write in progress). On a board the reset lines' state at that moment decides whether it comes back in
     /// download mode or boots its flash; without one, IO0 is taken as strapped low (a jig holding it): download mode.
-    /// The port stays (a USB-UART bridge does not re-enumerate when the chip behind it resets).
+    /// The port stays (a USB-UART bridge does not re-enumerate when the chip behind it resets; the USB-Serial/JTAG
+    /// port vanishing with its chip is not modelled here).
     public var resetAfterFrames: Int?
     public var seed: UInt64 = 1
 
