@@ -105,81 +105,91 @@ struct HostileClientTests {
     }
 
     @Test("oversize frames, wrong lengths, huge FLASH_BEGIN, reads past the end, garbage, half frames, 100 clients: served, bounded, esptool still flashes")
-    func hostileClients() throws {
+    func hostileClients() async throws {
         let esptool = try #require(ToolEnvironment.esptool, "esptool missing: run scripts/python-env.sh")
+        let checks = Checks()
+        await onOwnThread {
+            do { try Self.attack(esptool: esptool, checks) } catch { checks.expect(false, "\(error)") }
+        }
+        checks.expect(checks.count > 20)
+        for failure in checks.failures { Issue.record(Comment(rawValue: failure)) }
+    }
+
+    /// The attacks, then esptool; blocking throughout, so it runs on a thread of its own.
+    static func attack(esptool: String, _ checks: Checks) throws {
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let (emulator, address) = try BackgroundProcess.emulator(chip: "esp32c3", flashFile: dir + "/flash.bin", extra: ["--flash-size", "4MB"])
-        let port = try #require(UInt16(address.split(separator: ":").last ?? ""))
+        let port = try checks.require(UInt16(address.split(separator: ":").last ?? ""), "port of \(address)")
         let pid = emulator.process.processIdentifier
-        let before = Self.memory(pid)
+        let before = memory(pid)
         var figures: [String] = ["start: RSS \(before.rss) KB"]
         func check(_ name: String) {
-            let m = Self.memory(pid)
+            let m = memory(pid)
             figures.append("\(name): RSS \(m.rss) KB, peak \(m.peak) KB")
-            #expect(emulator.process.isRunning, "emulator died after: \(name)")
+            checks.expect(emulator.process.isRunning, "emulator died after: \(name)")
         }
 
         // One frame of 64 MB that never ends before the SYNC: dropped as it arrives, the SYNC after it is answered.
         do {
-            let client = try #require(Client(port: port))
+            let client = try checks.require(Client(port: port), "connect")
             client.send([0xC0])
             let chunk = [UInt8](repeating: 0x41, count: 1 << 20)
-            for _ in 0..<64 { #expect(client.send(chunk)) }
+            for _ in 0..<64 { checks.expect(client.send(chunk)) }
             client.send([0xC0])
-            #expect(client.syncs(), "no SYNC reply after an oversize frame")
+            checks.expect(client.syncs(), "no SYNC reply after an oversize frame")
         }
         check("64 MB frame")
 
         // Length fields that lie (too long, too short, zero), an unknown opcode, a reply-direction frame.
         do {
-            let client = try #require(Client(port: port))
-            client.send(Self.frame(0x0A, Self.words([0x40001000]), length: 1000))
-            client.send(Self.frame(0x0A, Self.words([0x40001000, 0, 0, 0]), length: 2))
-            client.send(Self.frame(0x02, [], length: 0))
-            client.send(Self.frame(0x7E, [1, 2, 3]))
+            let client = try checks.require(Client(port: port), "connect")
+            client.send(frame(0x0A, words([0x40001000]), length: 1000))
+            client.send(frame(0x0A, words([0x40001000, 0, 0, 0]), length: 2))
+            client.send(frame(0x02, [], length: 0))
+            client.send(frame(0x7E, [1, 2, 3]))
             client.send([0xC0, 0x01, 0x08, 0x00, 0x00, 0xC0])
-            #expect(client.syncs(), "no SYNC reply after lying length fields")
+            checks.expect(client.syncs(), "no SYNC reply after lying length fields")
         }
         check("wrong length fields")
 
         // FLASH_BEGIN of 0xFFFFFFFF bytes (and at 0xFFFFF000), SPI_FLASH_MD5 and READ_FLASH_SLOW past the end,
         // the stub-only READ_FLASH: each refused with an error, nothing erased.
         do {
-            let client = try #require(Client(port: port))
-            for (opcode, data) in [(UInt8(0x02), Self.words([0xFFFF_FFFF, 0x40_0000, 0x400, 0, 0])),
-                                   (0x02, Self.words([0x1000, 4, 0x400, 0xFFFF_F000, 0])),
-                                   (0x13, Self.words([0, 0xFFFF_FFFF, 0, 0])),
-                                   (0x13, Self.words([0x3F_F000, 0x2000, 0, 0])),
-                                   (0x0E, Self.words([0xFFFF_FFC0, 64])),
-                                   (0xD2, Self.words([0, 0x100_0000, 0x1000, 64]))] {
-                client.send(Self.frame(opcode, data))
-                let reply = client.receive(seconds: 10) { Self.hasReply($0, opcode: opcode) }
-                let status = Self.status(reply, opcode: opcode)
-                #expect(status?.failed == true, "opcode 0x\(String(opcode, radix: 16)) \(data): \(Self.replies(reply))")
+            let client = try checks.require(Client(port: port), "connect")
+            for (opcode, data) in [(UInt8(0x02), words([0xFFFF_FFFF, 0x40_0000, 0x400, 0, 0])),
+                                   (0x02, words([0x1000, 4, 0x400, 0xFFFF_F000, 0])),
+                                   (0x13, words([0, 0xFFFF_FFFF, 0, 0])),
+                                   (0x13, words([0x3F_F000, 0x2000, 0, 0])),
+                                   (0x0E, words([0xFFFF_FFC0, 64])),
+                                   (0xD2, words([0, 0x100_0000, 0x1000, 64]))] {
+                client.send(frame(opcode, data))
+                let reply = client.receive(seconds: 10) { hasReply($0, opcode: opcode) }
+                let status = status(reply, opcode: opcode)
+                checks.expect(status?.failed == true, "opcode 0x\(String(opcode, radix: 16)) \(data): \(replies(reply))")
             }
         }
         check("huge FLASH_BEGIN, reads past the end")
 
         // Garbage: 4 MB of random bytes, C0 among them.
         do {
-            let client = try #require(Client(port: port))
+            let client = try checks.require(Client(port: port), "connect")
             var rng = SplitMix64(seed: 16)
             for _ in 0..<4 { client.send(rng.bytes(1 << 20)) }
             client.send([0xC0])
-            #expect(client.syncs(), "no SYNC reply after garbage")
+            checks.expect(client.syncs(), "no SYNC reply after garbage")
         }
         check("garbage")
 
         // Half a frame, then silence until the client gives up; the next client is served.
         do {
-            let client = try #require(Client(port: port))
-            client.send(Array(Self.frame(0x08, [0x07, 0x07, 0x12, 0x20] + [UInt8](repeating: 0x55, count: 32)).prefix(20)))
+            let client = try checks.require(Client(port: port), "connect")
+            client.send(Array(frame(0x08, [0x07, 0x07, 0x12, 0x20] + [UInt8](repeating: 0x55, count: 32)).prefix(20)))
             usleep(500_000)
         }
         do {
-            let client = try #require(Client(port: port))
-            #expect(client.syncs(), "no SYNC reply after a half frame and silence")
+            let client = try checks.require(Client(port: port), "connect")
+            checks.expect(client.syncs(), "no SYNC reply after a half frame and silence")
         }
         check("half frame, then silence")
 
@@ -196,10 +206,10 @@ struct HostileClientTests {
         }
         group.wait()
         figures.append("100 parallel clients: \(answered.value) answered in \(Int(Date().timeIntervalSince(started) * 1000)) ms")
-        #expect(answered.value == 100)
+        checks.expect(answered.value == 100)
         check("100 parallel clients")
-        let after = Self.memory(pid)
-        #expect(after.peak - before.rss < 48 * 1024, "peak RSS grew by \(after.peak - before.rss) KB")
+        let after = memory(pid)
+        checks.expect(after.peak - before.rss < 48 * 1024, "peak RSS grew by \(after.peak - before.rss) KB")
 
         // esptool still flashes and verifies through it.
         let file = dir + "/app.bin"
@@ -207,15 +217,41 @@ struct HostileClientTests {
         try writeFile(data, file)
         let common = ["-p", address, "--no-stub", "--before", "no-reset", "--after", "no-reset", "--connect-attempts", "3"]
         let write = try runTool(esptool, common + ["write-flash", "0x10000", file], mergingStderr: true)
-        #expect(write.status == 0, "\(write.stdout)")
+        checks.expect(write.status == 0, "\(write.stdout)")
         let verify = try runTool(esptool, common + ["verify-flash", "0x10000", file], mergingStderr: true)
-        #expect(verify.status == 0 && verify.stdout.contains("Verification successful"), "\(verify.stdout)")
+        checks.expect(verify.status == 0 && verify.stdout.contains("Verification successful"), "\(verify.stdout)")
         let log = emulator.stop()
         let flash = [UInt8](try Data(contentsOf: URL(fileURLWithPath: dir + "/flash.bin")))
-        #expect(Array(flash[0x10000..<(0x10000 + data.count)]) == data)
-        #expect(log.contains("oversize frame"), "\(log.suffix(500))")
+        checks.expect(Array(flash[0x10000..<(0x10000 + data.count)]) == data)
+        checks.expect(log.contains("oversize frame"), "\(log.suffix(500))")
         print("hostile clients:\n" + figures.joined(separator: "\n"))
     }
+}
+
+/// Expectations collected off the test's task (a raw thread cannot record issues), reported after it.
+final class Checks: @unchecked Sendable {
+    private let lock = NSLock()
+    private var total = 0
+    private var failed: [String] = []
+
+    struct Missing: Error, CustomStringConvertible { let description: String }
+
+    func expect(_ condition: Bool, _ message: @autoclosure () -> String = "") {
+        let text = condition ? nil : message()
+        lock.withLock {
+            total += 1
+            if let text { failed.append(text.isEmpty ? "expectation failed" : text) }
+        }
+    }
+
+    func require<T>(_ value: T?, _ what: String) throws -> T {
+        expect(value != nil, "missing: \(what)")
+        guard let value else { throw Missing(description: "missing: \(what)") }
+        return value
+    }
+
+    var count: Int { lock.withLock { total } }
+    var failures: [String] { lock.withLock { failed } }
 }
 
 /// A counter for concurrent clients.
