@@ -1,0 +1,126 @@
+import Logging
+import NIOSSL
+import PostgresNIO
+import Station
+
+/// A few connections to one server, made when needed. Unlike PostgresNIO's pool (which keeps retrying in the
+/// background with up to a minute between tries), a lease while the server is away fails at once: the station
+/// decides when to try again (its own backoff), and a server that is back is used at the next try.
+actor PostgresConnections {
+    let configuration: PostgresConnection.Configuration
+    let maximum: Int
+    private var idle: [PostgresConnection] = []
+    private var open = 0
+    private var nextID = 0
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    init(_ location: PostgresLocation, maximum: Int, connectTimeout: Int64 = 3) throws(StoreError) {
+        let tls: PostgresConnection.Configuration.TLS
+        do {
+            switch location.tls {
+            case .disable: tls = .disable
+            case .prefer: tls = .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            case .require: tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            }
+        } catch {
+            throw StoreError(.unavailable, "\(location.location): cannot set up TLS: \(error)")
+        }
+        var configuration = PostgresConnection.Configuration(host: location.host, port: location.port, username: location.user,
+                                                             password: location.password, database: location.database, tls: tls)
+        configuration.options.connectTimeout = .seconds(connectTimeout)
+        // A statement or lock wait that hangs (a server in trouble) fails instead of stalling a port for ever.
+        configuration.options.additionalStartupParameters = [("application_name", "espflash-swift station"), ("statement_timeout", "15000"),
+                                                             ("lock_timeout", "10000"), ("idle_in_transaction_session_timeout", "30000")]
+        self.configuration = configuration
+        self.maximum = maximum
+    }
+
+    /// A connection for one transaction; give it back with `release`.
+    func lease() async throws -> PostgresConnection {
+        while true {
+            if let connection = idle.popLast() {
+                if connection.isClosed { open -= 1; continue }
+                return connection
+            }
+            if open < maximum {
+                open += 1
+                nextID += 1
+                do {
+                    return try await PostgresConnection.connect(configuration: configuration, id: nextID, logger: quietLogger)
+                } catch {
+                    open -= 1
+                    wakeOne()
+                    throw error
+                }
+            }
+            await withCheckedContinuation { waiters.append($0) }
+        }
+    }
+
+    /// Takes a connection back; a broken one (or one whose state is unknown after an error) is closed.
+    func release(_ connection: PostgresConnection, broken: Bool) {
+        if broken || connection.isClosed {
+            open -= 1
+            if !connection.isClosed { connection.close().whenComplete { _ in } }
+        } else {
+            idle.append(connection)
+        }
+        wakeOne()
+    }
+
+    private func wakeOne() {
+        if !waiters.isEmpty { waiters.removeFirst().resume() }
+    }
+
+    func closeAll() async {
+        for connection in idle { try? await connection.close() }
+        open -= idle.count
+        idle = []
+    }
+}
+
+/// What a PostgreSQL error means for the store: the error to throw, whether the transaction may simply run again
+/// (a serialization failure, a deadlock, a unique key taken by a concurrent transaction), and whether the connection
+/// is to be dropped.
+struct PostgresProblem {
+    var error: StoreError
+    var retry: Bool
+    var broken: Bool
+
+    init(_ error: any Error, what: String, location: String) {
+        var error = error
+        if let transaction = error as? PostgresTransactionError {
+            error = transaction.closureError ?? transaction.beginError ?? transaction.commitError ?? transaction.rollbackError ?? error
+        }
+        if let store = error as? StoreError {
+            self.error = store
+            retry = false
+            broken = false
+            return
+        }
+        guard let psql = error as? PSQLError else {
+            self.error = StoreError(.unavailable, "\(location): \(what): \(Self.describe(error))")
+            retry = false
+            broken = true
+            return
+        }
+        let state = psql.serverInfo?[.sqlState]
+        let message = psql.serverInfo?[.message]
+        self.error = StoreError(.unavailable, "\(location): \(what): " + (message.map { "\($0) (SQLSTATE \(state ?? "?"))" } ?? Self.describe(psql)))
+        retry = ["40001", "40P01", "23505"].contains(state ?? "")
+        // Server errors inside a transaction leave the connection usable; the rest (closed, shut down) do not.
+        broken = psql.code != .server || state.map { $0.hasPrefix("08") || $0.hasPrefix("57P") } ?? true
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let psql = error as? PSQLError {
+            switch psql.code {
+            case .serverClosedConnection: return "the server closed the connection"
+            case .clientClosedConnection: return "the connection was closed"
+            case .connectionError: return "cannot connect" + (psql.underlying.map { ": \($0)" } ?? "")
+            default: return "\(psql.code)" + (psql.underlying.map { ": \($0)" } ?? "")
+            }
+        }
+        return "\(error)"
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `station serve` as a supervisor uses it: the page in a real browser (headless Chromium) while a station runs,
+/// the live stream measured with a raw HTTP client, the JSON and CSV endpoints, and no way to write.
+@Suite("the line's web dashboard")
+struct DashboardCLITests {
+    /// Debian's Chromium; nil (skip) when it is missing and tools are not required.
+    static func chromium() throws -> String? {
+        for path in ["/usr/bin/chromium", "/usr/bin/chromium-browser"] where FileManager.default.isExecutableFile(atPath: path) { return path }
+        if ToolEnvironment.required { throw PostgresServer.Unavailable(description: "ESPFLASH_REQUIRE_TOOLS=1 but chromium is not installed (apt-get install chromium)") }
+        return nil
+    }
+
+    static func chromiumArguments(_ extra: [String]) -> [String] {
+        ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars", "--no-first-run",
+         "--user-data-dir=" + FileManager.default.temporaryDirectory.appendingPathComponent("espflash-chromium-" + UUID().uuidString).path] + extra
+    }
+
+    static func get(_ port: Int, _ path: String, method: String = "GET") throws -> (status: Int, headers: String, body: String) {
+        let output = try runProcess("/usr/bin/curl", ["-s", "-i", "-X", method, "--max-time", "10", "http://127.0.0.1:\(port)\(path)"])
+        let text = String(decoding: output.stdout, as: UTF8.self)
+        let parts = text.components(separatedBy: "\r\n\r\n")
+        let status = Int(parts[0].split(separator: " ").dropFirst().first ?? "") ?? 0
+        return (status, parts[0], parts.dropFirst().joined(separator: "\r\n\r\n"))
+    }
+
+    @Test("Chromium shows every port with its state and the yield during a run; SSE brings each record within 1 s; JSON, CSV, read-only")
+    func dashboardDuringRun() async throws {
+        guard let server = try PostgresServer.shared(), let chromium = try Self.chromium() else { return }
+        let db = try server.createDatabase()
+        let (dir, recipe) = try StationLineCLITests.setUp(units: 60)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+
+        let serve = try LineProcess(["station", "serve", "--db", db, "--listen", "127.0.0.1:0"], stderrPath: dir + "/serve.stderr")
+        defer { serve.kill9() }
+        #expect(serve.waitUntil(seconds: 30) { $0.output.contains { $0.text.hasPrefix("dashboard: http://127.0.0.1:") } }, "\(serve.stderr)")
+        let banner = serve.output.first { $0.text.hasPrefix("dashboard: ") }?.text ?? ""
+        let port = Int(banner.split(separator: ":")[3].prefix { $0.isNumber }) ?? 0
+        let url = "http://127.0.0.1:\(port)/"
+        let stream = try EventStreamClient(port: port, path: "/api/events")
+        defer { stream.close() }
+
+        let ports = ["virtual://esp32?line=91&size=1MB&baud-model=921600", "virtual://esp32?line=92&size=1MB&baud-model=921600",
+                     "virtual://esp32s3?line=93&size=1MB&swap=300"]
+        let station = try LineProcess(["station", "run", recipe, "--db", db, "--station", "line-a", "--modules", "14", "--json"]
+                                      + ports.flatMap { ["--port", $0] }, stderrPath: dir + "/station.stderr")
+        #expect(station.waitUntil { $0.count("record") >= 4 }, "\(station.stderr)")
+
+        // The page in a browser while modules are flashed: a screenshot to look at, and the DOM after the first events.
+        let screenshot = packageRoot.appendingPathComponent(".build/dashboard.png").path
+        try? FileManager.default.removeItem(atPath: screenshot)
+        let shot = try runProcess(chromium, Self.chromiumArguments(["--window-size=1400,1300", "--virtual-time-budget=4000",
+                                                                     "--screenshot=" + screenshot, url]), mergingStderr: true, timeout: 90)
+        #expect(FileManager.default.fileExists(atPath: screenshot), "chromium: \(String(decoding: shot.stdout, as: UTF8.self).suffix(1500))")
+        let dump = try runProcess(chromium, Self.chromiumArguments(["--virtual-time-budget=4000", "--dump-dom", url]), timeout: 90)
+        let dom = String(decoding: dump.stdout, as: UTF8.self)
+        for name in ports {
+            let escaped = name.replacingOccurrences(of: "&", with: "&amp;")
+            let row = dom.range(of: "data-port=\"\(escaped)\" data-state=\"")
+            #expect(row != nil, "the DOM has a row for \(name)")
+            if let row {
+                let state = dom[row.upperBound...].prefix { $0 != "\"" }
+                #expect(["running", "waiting", "stopped", "starting"].contains(String(state)), "\(name): state \(state)")
+                #expect(dom[row.upperBound...].prefix(400).contains("class=\"state "), "\(name): the state is shown")
+            }
+        }
+        let yield = dom.range(of: "<b id=\"yield\">").map { dom[$0.upperBound...].prefix { $0 != "<" } } ?? ""
+        #expect(yield.hasSuffix("%"), "the yield is shown: '\(yield)'")
+        #expect(dom.contains("Station line-a"))
+
+        #expect(station.wait() == 1, "the ESP32-S3 port's modules fail the chip check: \(station.stderr)")
+        try await Task.sleep(nanoseconds: 500_000_000)
+        // Every record reached the stream, each within 1 s of the station printing it (after its commit).
+        let printed = station.events.filter { $0.event["event"] as? String == "record" }
+        let streamed = Dictionary(stream.events.filter { $0.name == "record" }.compactMap { event -> (String, Date)? in
+            guard let json = try? JSONSerialization.jsonObject(with: Data(event.data.utf8)) as? [String: Any],
+                  let attempt = json["attempt_id"] as? String else { return nil }
+            return (attempt, event.at)
+        }, uniquingKeysWith: { a, _ in a })
+        #expect(printed.count == 14)
+        var latencies: [Double] = []
+        for (at, event) in printed {
+            let attempt = (event["record"] as! [String: Any])["attempt_id"] as! String
+            guard let arrived = streamed[attempt] else {
+                Issue.record("record \(attempt) never came on the stream")
+                continue
+            }
+            latencies.append(arrived.timeIntervalSince(at))
+        }
+        #expect(latencies.allSatisfy { $0 < 1 }, "latencies \(latencies)")
+        print("SSE record latency after the station's record line: max \(latencies.max() ?? -1) s, mean \(latencies.reduce(0, +) / Double(max(1, latencies.count))) s")
+        #expect(stream.status.withLock { $0 }.contains("text/event-stream"))
+        #expect(stream.events.first?.name == "state", "the stream starts with the state")
+
+        // The endpoints: state, search by MAC (any spelling), unit or serial, CSV, units; nothing writes.
+        let state = try JSONSerialization.jsonObject(with: Data(try Self.get(port, "/api/state").body.utf8)) as! [String: Any]
+        let totals = state["totals"] as! [String: Any]
+        #expect(totals["modules"] as? Int == 14 && state["schema_version"] as? Int == 2)
+        let stations = state["stations"] as! [[String: Any]]
+        #expect(stations.count == 1 && (stations[0]["ports"] as! [[String: Any]]).map { $0["state"] as! String } == ["stopped", "stopped", "stopped"])
+        #expect((state["yield_per_stage"] as! [[String: Any]]).contains { $0["stage"] as? String == "check" && ($0["failed"] as? Int ?? 0) > 0 })
+        #expect((state["yield_per_hour"] as! [[String: Any]]).count == 24)
+        #expect(!(state["last_failures"] as! [[String: Any]]).isEmpty)
+        let passed = printed.map { $0.event["record"] as! [String: Any] }.first { $0["result"] as? String == "passed" }!
+        let mac = passed["mac"] as! String
+        let unit = passed["unit"] as! String
+        for query in [mac, mac.replacingOccurrences(of: ":", with: "").uppercased(), unit] {
+            let found = try JSONSerialization.jsonObject(with: Data(try Self.get(port, "/api/records?q=" + query).body.utf8)) as! [[String: Any]]
+            #expect(found.contains { $0["attempt_id"] as? String == passed["attempt_id"] as? String }, "search \(query)")
+        }
+        let number = StationFixture.unitNumber(unit)!
+        let bySSID = try JSONSerialization.jsonObject(with: Data(try Self.get(port, "/api/records?q=" + StationFixture.ssid(number)).body.utf8)) as! [[String: Any]]
+        #expect(bySSID.map { $0["unit"] as? String } == [unit], "a search by another value of the unit finds its records")
+        let csv = try Self.get(port, "/api/records.csv")
+        #expect(csv.status == 200 && csv.headers.lowercased().contains("text/csv") && csv.body.hasPrefix("id,attempt_id,station_id,"))
+        #expect(csv.body.split(separator: "\r\n").count == 15)
+        let units = try JSONSerialization.jsonObject(with: Data(try Self.get(port, "/api/units?q=" + unit).body.utf8)) as! [[String: Any]]
+        #expect(units.first?["mac"] as? String == mac)
+        for method in ["POST", "PUT", "DELETE"] {
+            #expect(try Self.get(port, "/api/records", method: method).status == 405)
+        }
+        let page = try Self.get(port, "/")
+        #expect(page.status == 200 && page.body.contains("new EventSource(\"api/events\")") && !page.body.contains("setInterval"))
+    }
+
+    @Test("serve binds to loopback for :PORT, refuses a bad --listen (64), and a missing SQLite file (74)")
+    func serveArguments() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let bad = try CLI.run(["station", "serve", "--listen", "nowhere"])
+        #expect(bad.exitCode == 64 && bad.stderr.contains("--listen"), "\(bad.stderr)")
+        let missing = try CLI.run(["station", "serve", "--db", dir + "/none.db", "--listen", ":0"])
+        #expect(missing.exitCode == 74 && missing.stderr.contains("no station database"), "\(missing.stderr)")
+        let badURL = try CLI.run(["station", "report", "--db", "postgres://nohost"])
+        #expect(badURL.exitCode == 74 && badURL.stderr.contains("not a PostgreSQL URL"), "\(badURL.stderr)")
+    }
+}

@@ -1,0 +1,157 @@
+import Foundation
+import Synchronization
+
+/// A value shared with a reader thread.
+final class Shared<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+    init(_ value: Value) { self.value = value }
+    func withLock<T>(_ body: (inout Value) -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&value)
+    }
+}
+
+/// A CLI process whose stdout lines are read as they come, each with the moment it arrived (for latencies), and
+/// whose stderr goes to a file.
+final class LineProcess: @unchecked Sendable {
+    let process = Process()
+    private let lines = Shared<[(at: Date, text: String)]>([])
+    private let reader: Thread
+    let stderrPath: String
+
+    init(_ arguments: [String], stderrPath: String) throws {
+        self.stderrPath = stderrPath
+        _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        let pipe = Pipe()
+        process.executableURL = URL(fileURLWithPath: CLI.binary)
+        process.arguments = arguments
+        process.standardOutput = pipe
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
+        process.standardInput = FileHandle.nullDevice
+        let handle = pipe.fileHandleForReading
+        let lines = self.lines
+        reader = Thread {
+            var pending = Data()
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                let now = Date()
+                pending.append(chunk)
+                while let newline = pending.firstIndex(of: 0x0A) {
+                    let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
+                    pending = Data(pending[pending.index(after: newline)...])
+                    lines.withLock { $0.append((now, line)) }
+                }
+            }
+        }
+        try process.run()
+        reader.start()
+    }
+
+    var output: [(at: Date, text: String)] { lines.withLock { $0 } }
+
+    /// stdout lines that are JSON events, with their arrival times.
+    var events: [(at: Date, event: [String: Any])] {
+        output.compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.text.utf8)) as? [String: Any]).map { (line.at, $0) }
+        }
+    }
+
+    func count(_ name: String) -> Int { events.filter { $0.event["event"] as? String == name }.count }
+
+    var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+
+    /// Waits for the process to exit (at most `seconds`, then kills it) and for its output to be read.
+    @discardableResult
+    func wait(seconds: Double = 300) -> Int32 {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning, Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        while !reader.isFinished { usleep(5_000) }
+        return process.terminationStatus
+    }
+
+    func kill9() {
+        kill(process.processIdentifier, SIGKILL)
+        wait()
+    }
+
+    /// Waits until `condition` holds (true) or `seconds` pass or the process exits (false).
+    func waitUntil(seconds: Double = 120, _ condition: (LineProcess) -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition(self) { return true }
+            if !process.isRunning { return condition(self) }
+            usleep(20_000)
+        }
+        return false
+    }
+}
+
+/// A raw HTTP/1.1 client reading a server-sent-event stream: every event with the moment it arrived.
+final class EventStreamClient: @unchecked Sendable {
+    private let fd: Int32
+    private let received = Shared<[(at: Date, name: String, data: String)]>([])
+    private let reader: Thread
+    let status = Shared<String>("")
+
+    init(port: Int, path: String) throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.fd = fd
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        inet_pton(AF_INET, "127.0.0.1", &address.sin_addr)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw CocoaError(.fileReadUnknown) }
+        let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nAccept: text/event-stream\r\nConnection: keep-alive\r\n\r\n"
+        _ = request.withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+        let socket = fd
+        let received = self.received
+        let status = self.status
+        reader = Thread {
+            var text = ""
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            var headerDone = false
+            while true {
+                let n = recv(socket, &buffer, buffer.count, 0)
+                if n <= 0 { break }
+                let now = Date()
+                text += String(decoding: buffer[0..<n], as: UTF8.self)
+                if !headerDone, let end = text.range(of: "\r\n\r\n") {
+                    status.withLock { $0 = String(text[..<end.lowerBound]) }
+                    text = String(text[end.upperBound...])
+                    headerDone = true
+                }
+                guard headerDone else { continue }
+                // Chunked transfer: events are found in the text regardless of the chunk-size lines between them.
+                while let end = text.range(of: "\n\n") {
+                    let block = String(text[..<end.lowerBound])
+                    text = String(text[end.upperBound...])
+                    var name = "message"
+                    var data = ""
+                    for line in block.split(separator: "\n", omittingEmptySubsequences: false) {
+                        let line = line.trimmingCharacters(in: .whitespacesAndNewlines)
+                        if line.hasPrefix("event: ") { name = String(line.dropFirst(7)) }
+                        if line.hasPrefix("data: ") { data += String(line.dropFirst(6)) }
+                    }
+                    if block.contains("event: ") { received.withLock { $0.append((now, name, data)) } }
+                }
+            }
+        }
+        reader.start()
+    }
+
+    var events: [(at: Date, name: String, data: String)] { received.withLock { $0 } }
+
+    func close() {
+        shutdown(fd, Int32(SHUT_RDWR))
+        while !reader.isFinished { usleep(5_000) }
+        Glibc.close(fd)
+    }
+}
