@@ -2,17 +2,23 @@ import Logging
 import NIOSSL
 import PostgresNIO
 import Station
+import Synchronization
 
 /// A few connections to one server, made when needed. Unlike PostgresNIO's pool (which keeps retrying in the
 /// background with up to a minute between tries), a lease while the server is away fails at once: the station
-/// decides when to try again (its own backoff), and a server that is back is used at the next try.
-actor PostgresConnections {
+/// decides when to try again (its own backoff), and a server that is back is used at the next try. Idle
+/// connections are closed when the last reference goes.
+final class PostgresConnections: Sendable {
+    private struct State {
+        var idle: [PostgresConnection] = []
+        var open = 0
+        var nextID = 0
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
     let configuration: PostgresConnection.Configuration
     let maximum: Int
-    private var idle: [PostgresConnection] = []
-    private var open = 0
-    private var nextID = 0
-    private var waiters: [CheckedContinuation<Void, Never>] = []
+    private let state = Mutex(State())
 
     init(_ location: PostgresLocation, maximum: Int, connectTimeout: Int64 = 3) throws(StoreError) {
         let tls: PostgresConnection.Configuration.TLS
@@ -35,47 +41,80 @@ actor PostgresConnections {
         self.maximum = maximum
     }
 
+    deinit {
+        for connection in state.withLock({ $0.idle }) { Self.close(connection) }
+    }
+
+    /// Closes without waiting; the connection lives until its channel is closed (PostgresNIO asserts that).
+    static func close(_ connection: PostgresConnection) {
+        connection.close().whenComplete { _ in withExtendedLifetime(connection) {} }
+    }
+
+    private enum Next {
+        case use(PostgresConnection)
+        case connect(Int)
+        case wait
+    }
+
     /// A connection for one transaction; give it back with `release`.
     func lease() async throws -> PostgresConnection {
         while true {
-            if let connection = idle.popLast() {
-                if connection.isClosed { open -= 1; continue }
-                return connection
+            let next = state.withLock { s -> Next in
+                while let connection = s.idle.popLast() {
+                    if !connection.isClosed { return .use(connection) }
+                    s.open -= 1
+                }
+                guard s.open < maximum else { return .wait }
+                s.open += 1
+                s.nextID += 1
+                return .connect(s.nextID)
             }
-            if open < maximum {
-                open += 1
-                nextID += 1
+            switch next {
+            case .use(let connection):
+                return connection
+            case .connect(let id):
                 do {
-                    return try await PostgresConnection.connect(configuration: configuration, id: nextID, logger: quietLogger)
+                    return try await PostgresConnection.connect(configuration: configuration, id: id, logger: quietLogger)
                 } catch {
-                    open -= 1
+                    state.withLock { $0.open -= 1 }
                     wakeOne()
                     throw error
                 }
+            case .wait:
+                await withCheckedContinuation { continuation in
+                    let resumeNow = state.withLock { s -> Bool in
+                        // A connection may have come back meanwhile.
+                        if !s.idle.isEmpty || s.open < maximum { return true }
+                        s.waiters.append(continuation)
+                        return false
+                    }
+                    if resumeNow { continuation.resume() }
+                }
             }
-            await withCheckedContinuation { waiters.append($0) }
         }
     }
 
     /// Takes a connection back; a broken one (or one whose state is unknown after an error) is closed.
     func release(_ connection: PostgresConnection, broken: Bool) {
         if broken || connection.isClosed {
-            open -= 1
-            if !connection.isClosed { connection.close().whenComplete { _ in } }
+            state.withLock { $0.open -= 1 }
+            if !connection.isClosed { Self.close(connection) }
         } else {
-            idle.append(connection)
+            state.withLock { $0.idle.append(connection) }
         }
         wakeOne()
     }
 
     private func wakeOne() {
-        if !waiters.isEmpty { waiters.removeFirst().resume() }
+        state.withLock { $0.waiters.isEmpty ? nil : $0.waiters.removeFirst() }?.resume()
     }
 
     func closeAll() async {
+        let idle = state.withLock { s in
+            defer { s.open -= s.idle.count; s.idle = [] }
+            return s.idle
+        }
         for connection in idle { try? await connection.close() }
-        open -= idle.count
-        idle = []
     }
 }
 

@@ -127,17 +127,15 @@ extension PostgresStationStore {
             let task = Task {
                 var delay = 0.25
                 while !Task.isCancelled {
-                    do {
-                        let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: quietLogger)
+                    if let connection = try? await PostgresConnection.connect(configuration: configuration, id: 0, logger: quietLogger) {
                         delay = 0.25
                         continuation.yield()
-                        try await connection.listen(on: Self.channel) { notifications in
+                        try? await connection.listen(on: Self.channel) { notifications in
                             for try await _ in notifications { continuation.yield() }
                         }
                         try? await connection.close()
-                    } catch {
-                        if Task.isCancelled { break }
                     }
+                    if Task.isCancelled { break }
                     try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
                     delay = min(5, delay * 2)
                 }

@@ -45,11 +45,11 @@ public final class PostgresStationStore: StationStore {
             let logger = self.logger
             do {
                 let value = try await connection.withTransaction(logger: logger) { c in try await body(c) }
-                await connections.release(connection, broken: false)
+                connections.release(connection, broken: false)
                 return value
             } catch {
                 let problem = PostgresProblem(error, what: what, location: location)
-                await connections.release(connection, broken: problem.broken)
+                connections.release(connection, broken: problem.broken)
                 guard problem.retry, attempt < 8 else { throw problem.error }
                 attempt += 1
                 try? await Task.sleep(nanoseconds: UInt64(attempt) * 5_000_000)

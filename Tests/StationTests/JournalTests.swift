@@ -115,8 +115,11 @@ struct JournalTests {
         #expect(totals.attempts == 16 && started.count == 16)
         #expect(Set(records.map(\.attemptID)) == Set(started), "every module started has exactly one record")
         #expect(records.count == Set(records.map(\.attemptID)).count)
-        let units = records.compactMap(\.unit)
-        #expect(Set(units).count == Set(records.compactMap(\.mac)).count && Set(units).count == units.count, "no unit twice")
+        let withUnit = records.filter { $0.unit != nil }
+        #expect(Dictionary(grouping: withUnit, by: { $0.unit! }).values.allSatisfy { Set($0.map(\.mac)).count == 1 }, "no unit to two MACs")
+        #expect(Dictionary(grouping: withUnit, by: { $0.mac! }).values.allSatisfy { Set($0.map(\.unit)).count == 1 }, "no MAC with two units")
+        let bound = try await store.units(pool: "units").filter { $0.mac != nil }
+        #expect(Set(bound.map(\.unit.id)) == Set(withUnit.map { $0.unit! }), "every binding is in a record, every record's unit is bound")
         let lostPorts = Set(all.compactMap { if case .databaseUnavailable(let port, _, _) = $0 { port } else { nil } })
         let backPorts = Set(all.compactMap { if case .databaseBack(let port, _) = $0 { port } else { nil } })
         #expect(!lostPorts.isEmpty && lostPorts == backPorts, "ports that lost the database say so, and say when it is back")

@@ -82,10 +82,40 @@ public final class PostgresServer: @unchecked Sendable {
 
     private func run(_ program: String, _ arguments: [String]) throws -> ProcessOutput {
         let path = binaries + "/" + program
-        if asPostgres {
-            return try runProcess("/usr/sbin/runuser", ["-u", "postgres", "--", path] + arguments, cwd: directory, mergingStderr: true, timeout: 120)
+        if asPostgres { return try Self.spawn("/usr/sbin/runuser", ["-u", "postgres", "--", path] + arguments, cwd: directory) }
+        return try Self.spawn(path, arguments, cwd: directory)
+    }
+
+    /// Runs a program to its end with posix_spawn and waitpid (stdout and stderr together in a file), killed after
+    /// `timeout` seconds. Not Foundation's Process: the server that `pg_ctl start` leaves running is a grandchild,
+    /// and Foundation's child reaping was seen to miss the exit of `runuser` around it, hanging the test.
+    static func spawn(_ path: String, _ arguments: [String], cwd: String, timeout: Double = 120) throws -> ProcessOutput {
+        let output = cwd + "/spawn-\(UUID().uuidString).out"
+        defer { unlink(output) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o666)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // In `cwd` (the server's user may not be allowed into the current folder).
+        let argv = (["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", cwd, path] + arguments).map { strdup($0) } + [nil]
+        defer { for arg in argv { free(arg) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, "/bin/sh", &actions, nil, argv, environ)
+        guard spawned == 0 else { throw Unavailable(description: "cannot run \(path): \(String(cString: strerror(spawned)))") }
+        var status: Int32 = 0
+        let deadline = Date().addingTimeInterval(timeout)
+        while waitpid(pid, &status, WNOHANG) == 0 {
+            if Date() > deadline {
+                kill(pid, SIGKILL)
+                waitpid(pid, &status, 0)
+                throw Unavailable(description: "\(path) \(arguments.joined(separator: " ")) took more than \(Int(timeout)) s")
+            }
+            usleep(10_000)
         }
-        return try runProcess(path, arguments, cwd: directory, mergingStderr: true, timeout: 120)
+        let exit = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+        return ProcessOutput(status: exit, stdout: FileManager.default.contents(atPath: output) ?? Data(), stderr: Data())
     }
 
     static func freePort() throws -> Int {
