@@ -103,7 +103,7 @@ enum DashboardPage {
                 el("td", {}, p.progress === null ? "" : el("div", {class: "bar", title: pct(p.progress)}, el("div", {style: "width:" + (p.progress * 100).toFixed(0) + "%"}))),
                 el("td", {class: "mono"}, p.mac || ""), el("td", {class: "mono"}, p.unit || ""),
                 el("td", {class: p.last_result || ""}, p.last_result || "", p.last_error ? el("div", {class: "muted"}, p.last_error) : ""),
-                el("td", {class: "passed"}, p.passed), el("td", {class: "failed"}, p.failed)))))))));
+                el("td", {class: "passed"}, p.passed), el("td", {class: "failed"}, p.failed))))))));
         }
 
         function renderHours(hours) {

@@ -6,18 +6,6 @@ import Testing
 /// the live stream measured with a raw HTTP client, the JSON and CSV endpoints, and no way to write.
 @Suite("the line's web dashboard")
 struct DashboardCLITests {
-    /// Debian's Chromium; nil (skip) when it is missing and tools are not required.
-    static func chromium() throws -> String? {
-        for path in ["/usr/bin/chromium", "/usr/bin/chromium-browser"] where FileManager.default.isExecutableFile(atPath: path) { return path }
-        if ToolEnvironment.required { throw PostgresServer.Unavailable(description: "ESPFLASH_REQUIRE_TOOLS=1 but chromium is not installed (apt-get install chromium)") }
-        return nil
-    }
-
-    static func chromiumArguments(_ extra: [String]) -> [String] {
-        ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars", "--no-first-run",
-         "--user-data-dir=" + FileManager.default.temporaryDirectory.appendingPathComponent("espflash-chromium-" + UUID().uuidString).path] + extra
-    }
-
     static func get(_ port: Int, _ path: String, method: String = "GET") throws -> (status: Int, headers: String, body: String) {
         let output = try runProcess("/usr/bin/curl", ["-s", "-i", "-X", method, "--max-time", "10", "http://127.0.0.1:\(port)\(path)"])
         let text = String(decoding: output.stdout, as: UTF8.self)
@@ -28,12 +16,13 @@ struct DashboardCLITests {
 
     @Test("Chromium shows every port with its state and the yield during a run; SSE brings each record within 1 s; JSON, CSV, read-only")
     func dashboardDuringRun() async throws {
-        guard let server = try PostgresServer.shared(), let chromium = try Self.chromium() else { return }
+        guard let server = try PostgresServer.shared(), let chromium = try HeadlessBrowser.chromium() else { return }
         let db = try server.createDatabase()
         let (dir, recipe) = try StationLineCLITests.setUp(units: 60)
         defer { try? FileManager.default.removeItem(atPath: dir) }
 
-        let serve = try LineProcess(["station", "serve", "--db", db, "--listen", "127.0.0.1:0"], stderrPath: dir + "/serve.stderr")
+        // `--listen :0`: no host given, so the loopback address (and a free port).
+        let serve = try LineProcess(["station", "serve", "--db", db, "--listen", ":0"], stderrPath: dir + "/serve.stderr")
         defer { serve.kill9() }
         #expect(serve.waitUntil(seconds: 30) { $0.output.contains { $0.text.hasPrefix("dashboard: http://127.0.0.1:") } }, "\(serve.stderr)")
         let banner = serve.output.first { $0.text.hasPrefix("dashboard: ") }?.text ?? ""
@@ -48,22 +37,34 @@ struct DashboardCLITests {
                                       + ports.flatMap { ["--port", $0] }, stderrPath: dir + "/station.stderr")
         #expect(station.waitUntil { $0.count("record") >= 4 }, "\(station.stderr)")
 
-        // The page in a browser while modules are flashed: a screenshot to look at, and the DOM after the first events.
+        // The page in a browser while modules are flashed: its DOM once the stream has drawn every port, and a
+        // screenshot of it then.
+        let browser = try HeadlessBrowser(chromium: chromium, log: dir + "/chromium.log")
+        defer { browser.close() }
+        try browser.open(url)
+        func row(_ dom: String, _ port: String) -> Range<String.Index>? {
+            dom.range(of: "data-port=\"\(port.replacingOccurrences(of: "&", with: "&amp;"))\" data-state=\"")
+        }
+        var dom = ""
+        let drawn = Date().addingTimeInterval(20)
+        repeat {
+            dom = try browser.dom()
+            if ports.allSatisfy({ row(dom, $0) != nil }), dom.contains("class=\"on\">live<") { break }
+            try await Task.sleep(nanoseconds: 200_000_000)
+        } while Date() < drawn
         let screenshot = packageRoot.appendingPathComponent(".build/dashboard.png").path
-        try? FileManager.default.removeItem(atPath: screenshot)
-        let shot = try runProcess(chromium, Self.chromiumArguments(["--window-size=1400,1300", "--virtual-time-budget=4000",
-                                                                     "--screenshot=" + screenshot, url]), mergingStderr: true, timeout: 90)
-        #expect(FileManager.default.fileExists(atPath: screenshot), "chromium: \(String(decoding: shot.stdout, as: UTF8.self).suffix(1500))")
-        let dump = try runProcess(chromium, Self.chromiumArguments(["--virtual-time-budget=4000", "--dump-dom", url]), timeout: 90)
-        let dom = String(decoding: dump.stdout, as: UTF8.self)
+        let png = try browser.screenshot()
+        try png.write(to: URL(fileURLWithPath: screenshot))
+        #expect(png.count > 1000 && png.starts(with: [0x89, 0x50, 0x4E, 0x47]), "a PNG screenshot: \(png.count) bytes")
+        #expect((try FileManager.default.attributesOfItem(atPath: screenshot)[.size] as? Int ?? 0) > 0)
+        #expect(dom.contains("<span id=\"live\" class=\"on\">live</span>"), "the page's event stream is open")
         for name in ports {
-            let escaped = name.replacingOccurrences(of: "&", with: "&amp;")
-            let row = dom.range(of: "data-port=\"\(escaped)\" data-state=\"")
-            #expect(row != nil, "the DOM has a row for \(name)")
-            if let row {
-                let state = dom[row.upperBound...].prefix { $0 != "\"" }
+            let found = row(dom, name)
+            #expect(found != nil, "the DOM has a row for \(name)")
+            if let found {
+                let state = dom[found.upperBound...].prefix { $0 != "\"" }
                 #expect(["running", "waiting", "stopped", "starting"].contains(String(state)), "\(name): state \(state)")
-                #expect(dom[row.upperBound...].prefix(400).contains("class=\"state "), "\(name): the state is shown")
+                #expect(dom[found.upperBound...].prefix(400).contains("class=\"state \(state)\">"), "\(name): the state is shown")
             }
         }
         let yield = dom.range(of: "<b id=\"yield\">").map { dom[$0.upperBound...].prefix { $0 != "<" } } ?? ""
@@ -91,6 +92,16 @@ struct DashboardCLITests {
         }
         #expect(latencies.allSatisfy { $0 < 1 }, "latencies \(latencies)")
         print("SSE record latency after the station's record line: max \(latencies.max() ?? -1) s, mean \(latencies.reduce(0, +) / Double(max(1, latencies.count))) s")
+        // The page follows the stream by itself: once the run is over it counts all 14 modules, with no reload.
+        var final = ""
+        let settled = Date().addingTimeInterval(5)
+        repeat {
+            final = try browser.dom()
+            if final.contains("<b id=\"modules\">14</b>") { break }
+            try await Task.sleep(nanoseconds: 100_000_000)
+        } while Date() < settled
+        #expect(final.contains("<b id=\"modules\">14</b>"), "the page shows the run's 14 modules")
+        #expect(final.contains("data-state=\"stopped\""))
         #expect(stream.status.withLock { $0 }.contains("text/event-stream"))
         #expect(stream.events.first?.name == "state", "the stream starts with the state")
 

@@ -115,33 +115,15 @@ final class EventStreamClient: @unchecked Sendable {
         let received = self.received
         let status = self.status
         reader = Thread {
-            var text = ""
+            var parser = EventStreamParser()
             var buffer = [UInt8](repeating: 0, count: 65536)
-            var headerDone = false
             while true {
                 let n = recv(socket, &buffer, buffer.count, 0)
                 if n <= 0 { break }
                 let now = Date()
-                text += String(decoding: buffer[0..<n], as: UTF8.self)
-                if !headerDone, let end = text.range(of: "\r\n\r\n") {
-                    status.withLock { $0 = String(text[..<end.lowerBound]) }
-                    text = String(text[end.upperBound...])
-                    headerDone = true
-                }
-                guard headerDone else { continue }
-                // Chunked transfer: events are found in the text regardless of the chunk-size lines between them.
-                while let end = text.range(of: "\n\n") {
-                    let block = String(text[..<end.lowerBound])
-                    text = String(text[end.upperBound...])
-                    var name = "message"
-                    var data = ""
-                    for line in block.split(separator: "\n", omittingEmptySubsequences: false) {
-                        let line = line.trimmingCharacters(in: .whitespacesAndNewlines)
-                        if line.hasPrefix("event: ") { name = String(line.dropFirst(7)) }
-                        if line.hasPrefix("data: ") { data += String(line.dropFirst(6)) }
-                    }
-                    if block.contains("event: ") { received.withLock { $0.append((now, name, data)) } }
-                }
+                let events = parser.feed(buffer[0..<n])
+                if let header = parser.header { status.withLock { $0 = header } }
+                if !events.isEmpty { received.withLock { $0 += events.map { (now, $0.name, $0.data) } } }
             }
         }
         reader.start()
@@ -153,5 +135,61 @@ final class EventStreamClient: @unchecked Sendable {
         shutdown(fd, Int32(SHUT_RDWR))
         while !reader.isFinished { usleep(5_000) }
         Glibc.close(fd)
+    }
+}
+
+/// The bytes of an HTTP/1.1 response carrying server-sent events, taken apart as they come: the header, the chunked
+/// transfer coding, then events (blank-line separated, `event:` and `data:` lines). Bytes, not Swift Strings: in a
+/// String "\r\n" is one Character, which would hide the line breaks around the chunk sizes.
+struct EventStreamParser {
+    private(set) var header: String?
+    private var raw: [UInt8] = []
+    private var body: [UInt8] = []
+    private var chunked = false
+
+    mutating func feed(_ bytes: ArraySlice<UInt8>) -> [(name: String, data: String)] {
+        raw += bytes
+        if header == nil {
+            guard let end = Self.find([13, 10, 13, 10], in: raw) else { return [] }
+            let text = String(decoding: raw[..<end], as: UTF8.self)
+            header = text
+            chunked = text.lowercased().contains("transfer-encoding: chunked")
+            raw.removeSubrange(..<(end + 4))
+        }
+        if chunked {
+            // Each chunk: hex size, CRLF, that many bytes, CRLF.
+            while let lineEnd = Self.find([13, 10], in: raw) {
+                let sizeText = String(decoding: raw[..<lineEnd], as: UTF8.self).split(separator: ";").first ?? ""
+                guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16) else { break }
+                guard raw.count >= lineEnd + 2 + size + 2 else { break }
+                body += raw[(lineEnd + 2)..<(lineEnd + 2 + size)]
+                raw.removeSubrange(..<(lineEnd + 2 + size + 2))
+            }
+        } else {
+            body += raw
+            raw = []
+        }
+        var events: [(name: String, data: String)] = []
+        while let end = Self.find([10, 10], in: body) {
+            let block = String(decoding: body[..<end], as: UTF8.self)
+            body.removeSubrange(..<(end + 2))
+            var name: String?
+            var data: [String] = []
+            for line in block.split(separator: "\n", omittingEmptySubsequences: false) {
+                if line.hasPrefix("event:") { name = line.dropFirst(6).trimmingCharacters(in: .whitespaces) }
+                if line.hasPrefix("data:") { data.append(String(line.dropFirst(line.hasPrefix("data: ") ? 6 : 5))) }
+            }
+            // A comment-only block (keep-alive) is no event.
+            if name != nil || !data.isEmpty { events.append((name ?? "message", data.joined(separator: "\n"))) }
+        }
+        return events
+    }
+
+    static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
+        guard haystack.count >= needle.count else { return nil }
+        for i in 0...(haystack.count - needle.count) where haystack[i] == needle[0] {
+            if Array(haystack[i..<(i + needle.count)]) == needle { return i }
+        }
+        return nil
     }
 }
