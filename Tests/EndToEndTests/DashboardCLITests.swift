@@ -132,8 +132,34 @@ struct DashboardCLITests {
         for method in ["POST", "PUT", "DELETE"] {
             #expect(try Self.get(port, "/api/records", method: method).status == 405)
         }
+        // Bound to the loopback address only: this computer's other addresses do not answer.
+        for address in Self.otherIPv4Addresses() {
+            let outside = try runProcess("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "3", "http://\(address):\(port)/"])
+            #expect(String(decoding: outside.stdout, as: UTF8.self) == "000", "the dashboard answered on \(address)")
+        }
         let page = try Self.get(port, "/")
         #expect(page.status == 200 && page.body.contains("new EventSource(\"api/events\")") && !page.body.contains("setInterval"))
+    }
+
+    /// This computer's IPv4 addresses other than the loopback ones.
+    static func otherIPv4Addresses() -> [String] {
+        var list: UnsafeMutablePointer<ifaddrs>?
+        guard getifaddrs(&list) == 0 else { return [] }
+        defer { freeifaddrs(list) }
+        var found: [String] = []
+        var next = list
+        while let entry = next {
+            defer { next = entry.pointee.ifa_next }
+            guard let address = entry.pointee.ifa_addr, address.pointee.sa_family == sa_family_t(AF_INET) else { continue }
+            var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
+            address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { v4 in
+                var raw = v4.pointee.sin_addr
+                _ = inet_ntop(AF_INET, &raw, &text, socklen_t(text.count))
+            }
+            let shown = String(cString: text)
+            if !shown.hasPrefix("127.") { found.append(shown) }
+        }
+        return found
     }
 
     @Test("serve binds to loopback for :PORT, refuses a bad --listen (64), and a missing SQLite file (74)")
