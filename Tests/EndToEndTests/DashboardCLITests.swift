@@ -14,6 +14,15 @@ struct DashboardCLITests {
         return (status, parts[0], parts.dropFirst().joined(separator: "\r\n\r\n"))
     }
 
+    /// `station serve` on `db` with `--listen :0`: no host given, so the loopback address (and a free port), which
+    /// the first stdout line names.
+    static func serve(_ db: String, dir: String) throws -> (LineProcess, port: Int) {
+        let serve = try LineProcess(["station", "serve", "--db", db, "--listen", ":0"], stderrPath: dir + "/serve-\(UUID().uuidString.prefix(6)).stderr")
+        #expect(serve.waitUntil(seconds: 30) { $0.output.contains { $0.text.hasPrefix("dashboard: http://127.0.0.1:") } }, "\(serve.stderr)")
+        let banner = serve.output.first { $0.text.hasPrefix("dashboard: ") }?.text ?? ""
+        return (serve, Int(banner.split(separator: ":").dropFirst(3).first?.prefix { $0.isNumber } ?? "") ?? 0)
+    }
+
     @Test("Chromium shows every port with its state and the yield during a run; SSE brings each record within 1 s; JSON, CSV, read-only")
     func dashboardDuringRun() async throws {
         guard let server = try PostgresServer.shared(), let chromium = try HeadlessBrowser.chromium() else { return }
@@ -21,12 +30,8 @@ struct DashboardCLITests {
         let (dir, recipe) = try StationLineCLITests.setUp(units: 60)
         defer { try? FileManager.default.removeItem(atPath: dir) }
 
-        // `--listen :0`: no host given, so the loopback address (and a free port).
-        let serve = try LineProcess(["station", "serve", "--db", db, "--listen", ":0"], stderrPath: dir + "/serve.stderr")
+        let (serve, port) = try Self.serve(db, dir: dir)
         defer { serve.kill9() }
-        #expect(serve.waitUntil(seconds: 30) { $0.output.contains { $0.text.hasPrefix("dashboard: http://127.0.0.1:") } }, "\(serve.stderr)")
-        let banner = serve.output.first { $0.text.hasPrefix("dashboard: ") }?.text ?? ""
-        let port = Int(banner.split(separator: ":")[3].prefix { $0.isNumber }) ?? 0
         let url = "http://127.0.0.1:\(port)/"
         let stream = try EventStreamClient(port: port, path: "/api/events")
         defer { stream.close() }
@@ -37,11 +42,35 @@ struct DashboardCLITests {
                                       + ports.flatMap { ["--port", $0] }, stderrPath: dir + "/station.stderr")
         #expect(station.waitUntil { $0.count("record") >= 4 }, "\(station.stderr)")
 
-        // The page in a browser while modules are flashed: its DOM once the stream has drawn every port, and a
-        // screenshot of it then.
         let browser = try HeadlessBrowser(chromium: chromium, log: dir + "/chromium.log")
         defer { browser.close() }
         try browser.open(url)
+        try await Self.checkPageDuringRun(browser, ports: ports)
+
+        #expect(station.wait() == 1, "the ESP32-S3 port's modules fail the chip check: \(station.stderr)")
+        try await Task.sleep(nanoseconds: 500_000_000)
+        let printed = station.events.filter { $0.event["event"] as? String == "record" }
+        #expect(printed.count == 14)
+        Self.checkStream(stream, printed: printed)
+        // The page follows the stream by itself: once the run is over it counts all 14 modules, with no reload.
+        var final = ""
+        let settled = Date().addingTimeInterval(5)
+        repeat {
+            final = try browser.dom()
+            if final.contains("<b id=\"modules\">14</b>") { break }
+            try await Task.sleep(nanoseconds: 100_000_000)
+        } while Date() < settled
+        #expect(final.contains("<b id=\"modules\">14</b>"), "the page shows the run's 14 modules")
+        #expect(final.contains("data-state=\"stopped\""))
+        #expect(stream.status.withLock { $0 }.contains("text/event-stream"))
+        #expect(stream.events.first?.name == "state", "the stream starts with the state")
+
+        try Self.checkEndpoints(port, printed: printed)
+    }
+
+    /// The page in the browser while modules are flashed: its DOM once the stream has drawn every port, and a
+    /// screenshot of it then (.build/dashboard.png).
+    static func checkPageDuringRun(_ browser: HeadlessBrowser, ports: [String]) async throws {
         func row(_ dom: String, _ port: String) -> Range<String.Index>? {
             dom.range(of: "data-port=\"\(port.replacingOccurrences(of: "&", with: "&amp;"))\" data-state=\"")
         }
@@ -71,16 +100,15 @@ struct DashboardCLITests {
         #expect(yield.hasSuffix("%"), "the yield is shown: '\(yield)'")
         #expect(dom.contains("Station line-a"))
 
-        #expect(station.wait() == 1, "the ESP32-S3 port's modules fail the chip check: \(station.stderr)")
-        try await Task.sleep(nanoseconds: 500_000_000)
-        // Every record reached the stream, each within 1 s of the station printing it (after its commit).
-        let printed = station.events.filter { $0.event["event"] as? String == "record" }
+    }
+
+    /// Every record reached the stream, each within 1 s of the station printing it (after its commit).
+    static func checkStream(_ stream: EventStreamClient, printed: [(at: Date, event: [String: Any])]) {
         let streamed = Dictionary(stream.events.filter { $0.name == "record" }.compactMap { event -> (String, Date)? in
             guard let json = try? JSONSerialization.jsonObject(with: Data(event.data.utf8)) as? [String: Any],
                   let attempt = json["attempt_id"] as? String else { return nil }
             return (attempt, event.at)
         }, uniquingKeysWith: { a, _ in a })
-        #expect(printed.count == 14)
         var latencies: [Double] = []
         for (at, event) in printed {
             let attempt = (event["record"] as! [String: Any])["attempt_id"] as! String
@@ -92,21 +120,11 @@ struct DashboardCLITests {
         }
         #expect(latencies.allSatisfy { $0 < 1 }, "latencies \(latencies)")
         print("SSE record latency after the station's record line: max \(latencies.max() ?? -1) s, mean \(latencies.reduce(0, +) / Double(max(1, latencies.count))) s")
-        // The page follows the stream by itself: once the run is over it counts all 14 modules, with no reload.
-        var final = ""
-        let settled = Date().addingTimeInterval(5)
-        repeat {
-            final = try browser.dom()
-            if final.contains("<b id=\"modules\">14</b>") { break }
-            try await Task.sleep(nanoseconds: 100_000_000)
-        } while Date() < settled
-        #expect(final.contains("<b id=\"modules\">14</b>"), "the page shows the run's 14 modules")
-        #expect(final.contains("data-state=\"stopped\""))
-        #expect(stream.status.withLock { $0 }.contains("text/event-stream"))
-        #expect(stream.events.first?.name == "state", "the stream starts with the state")
+    }
 
-        // The endpoints: state, search by MAC (any spelling), unit or serial, CSV, units; nothing writes.
-        let state = try JSONSerialization.jsonObject(with: Data(try Self.get(port, "/api/state").body.utf8)) as! [String: Any]
+    /// The endpoints: state, search by MAC (any spelling), unit or serial, CSV, units; nothing writes; loopback only.
+    static func checkEndpoints(_ port: Int, printed: [(at: Date, event: [String: Any])]) throws {
+        let state = try JSONSerialization.jsonObject(with: Data(try get(port, "/api/state").body.utf8)) as! [String: Any]
         let totals = state["totals"] as! [String: Any]
         #expect(totals["modules"] as? Int == 14 && state["schema_version"] as? Int == 2)
         let stations = state["stations"] as! [[String: Any]]
@@ -118,26 +136,26 @@ struct DashboardCLITests {
         let mac = passed["mac"] as! String
         let unit = passed["unit"] as! String
         for query in [mac, mac.replacingOccurrences(of: ":", with: "").uppercased(), unit] {
-            let found = try JSONSerialization.jsonObject(with: Data(try Self.get(port, "/api/records?q=" + query).body.utf8)) as! [[String: Any]]
+            let found = try JSONSerialization.jsonObject(with: Data(try get(port, "/api/records?q=" + query).body.utf8)) as! [[String: Any]]
             #expect(found.contains { $0["attempt_id"] as? String == passed["attempt_id"] as? String }, "search \(query)")
         }
         let number = StationFixture.unitNumber(unit)!
-        let bySSID = try JSONSerialization.jsonObject(with: Data(try Self.get(port, "/api/records?q=" + StationFixture.ssid(number)).body.utf8)) as! [[String: Any]]
+        let bySSID = try JSONSerialization.jsonObject(with: Data(try get(port, "/api/records?q=" + StationFixture.ssid(number)).body.utf8)) as! [[String: Any]]
         #expect(bySSID.map { $0["unit"] as? String } == [unit], "a search by another value of the unit finds its records")
-        let csv = try Self.get(port, "/api/records.csv")
+        let csv = try get(port, "/api/records.csv")
         #expect(csv.status == 200 && csv.headers.lowercased().contains("text/csv") && csv.body.hasPrefix("id,attempt_id,station_id,"))
         #expect(csv.body.split(separator: "\r\n").count == 15)
-        let units = try JSONSerialization.jsonObject(with: Data(try Self.get(port, "/api/units?q=" + unit).body.utf8)) as! [[String: Any]]
+        let units = try JSONSerialization.jsonObject(with: Data(try get(port, "/api/units?q=" + unit).body.utf8)) as! [[String: Any]]
         #expect(units.first?["mac"] as? String == mac)
         for method in ["POST", "PUT", "DELETE"] {
-            #expect(try Self.get(port, "/api/records", method: method).status == 405)
+            #expect(try get(port, "/api/records", method: method).status == 405)
         }
         // Bound to the loopback address only: this computer's other addresses do not answer.
-        for address in Self.otherIPv4Addresses() {
+        for address in otherIPv4Addresses() {
             let outside = try runProcess("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "3", "http://\(address):\(port)/"])
             #expect(String(decoding: outside.stdout, as: UTF8.self) == "000", "the dashboard answered on \(address)")
         }
-        let page = try Self.get(port, "/")
+        let page = try get(port, "/")
         #expect(page.status == 200 && page.body.contains("new EventSource(\"api/events\")") && !page.body.contains("setInterval"))
     }
 

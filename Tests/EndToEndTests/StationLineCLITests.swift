@@ -80,6 +80,23 @@ struct StationLineCLITests {
         await store.close()
     }
 
+    /// The dashboard's stream said the database could not be read during the outage, then showed the line again
+    /// with every module once it was back.
+    static func checkDashboard(_ stream: EventStreamClient, modules: Int) async throws {
+        func states() -> [[String: Any]] {
+            stream.events.filter { $0.name == "state" }.compactMap { try? JSONSerialization.jsonObject(with: Data($0.data.utf8)) as? [String: Any] }
+        }
+        let deadline = Date().addingTimeInterval(5)
+        while ((states().last?["totals"] as? [String: Any])?["modules"] as? Int) != modules, Date() < deadline {
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+        let all = states()
+        let outage = all.firstIndex { !($0["database_error"] is NSNull) && $0["database_error"] != nil }
+        #expect(outage != nil, "a state event during the outage carries database_error")
+        if let outage { #expect(all[outage...].contains { $0["database_error"] is NSNull }, "a later state clears it") }
+        #expect((all.last?["totals"] as? [String: Any])?["modules"] as? Int == modules, "the last state counts every module")
+    }
+
     @Test("the database stopped (pg_ctl stop -m fast) and started again during a run: no record lost, no unit twice, the ports say so")
     func databaseRestart() async throws {
         guard PostgresServer.available else { return }
@@ -92,6 +109,11 @@ struct StationLineCLITests {
         let stations = try (0..<2).map { k in
             try Self.station(recipe, db: db, id: "line\(k)", modules: 20, ports: [Self.port(80 + 2 * k, dir, slow), Self.port(81 + 2 * k, dir, slow)], dir: dir)
         }
+        // The dashboard follows the line through the outage.
+        let (serve, dashboardPort) = try DashboardCLITests.serve(db, dir: dir)
+        defer { serve.kill9() }
+        let stream = try EventStreamClient(port: dashboardPort, path: "/api/events")
+        defer { stream.close() }
         #expect(stations.allSatisfy { $0.waitUntil { $0.count("record") >= 3 } })
         try server.stop(mode: "fast")
         try await Task.sleep(nanoseconds: 2_500_000_000)
@@ -115,6 +137,7 @@ struct StationLineCLITests {
         }
         #expect(Set(records.map(\.attemptID)).count == records.count)
         #expect(records.filter { $0.result == .failed }.allSatisfy { $0.reason == "database_unavailable" })
+        try await Self.checkDashboard(stream, modules: records.count)
         Self.checkAllocations(records, try await store.units(pool: "units"))
         #expect(try await store.inFlight(stationID: nil).isEmpty)
         await store.close()
