@@ -66,6 +66,14 @@ final class PortStatePublisher: Sendable {
                 Self.change(&s, port) { $0.activity = .databaseUnavailable; $0.message = message }
             case .databaseBack(let port, _):
                 Self.change(&s, port) { p in if p.activity == .databaseUnavailable { p.activity = .waiting; p.message = nil } }
+            case .portFound(let port):
+                // A discovered port (hot-plug): new to the dashboard, or back after it went away.
+                if s.ports[port] == nil {
+                    s.ports[port] = PortState(stationID: stationID, port: port, activity: .waiting, updatedAt: unixMilliseconds())
+                    s.dirty.insert(port)
+                } else {
+                    Self.change(&s, port) { $0.activity = .waiting; $0.stage = nil; $0.progress = nil; $0.message = nil }
+                }
             case .started, .recovered, .retry, .note:
                 break
             }

@@ -45,6 +45,8 @@ public struct StationConfiguration: Sendable {
     public var databaseRetry: (first: Double, maximum: Double) = (0.25, 5)
     /// Publish each port's live state for the line's dashboard (`port_state`).
     public var publishesPortStates = true
+    /// Ports found by themselves, besides `ports` (hot-plug): nil takes `ports` only.
+    public var discovery: PortDiscovery?
 
     public init(plan: StationPlan, ports: [StationPort], store: any StationStore, opener: any PortOpener, stationID: String,
                 operatorName: String, moduleLimit: Int? = nil) {
@@ -154,6 +156,9 @@ public struct StationRunner: Sendable {
             for port in configuration.ports {
                 group.addTask { await PortLoop(context: context, port: port, presencePoll: configuration.presencePoll).run() }
             }
+            if let discovery = configuration.discovery {
+                await Self.discover(discovery, context: context, presencePoll: configuration.presencePoll, group: &group)
+            }
             var all: [PortResult] = []
             for await result in group { all.append(result) }
             return all
@@ -180,6 +185,31 @@ public struct StationRunner: Sendable {
     }
 }
 
+extension StationRunner {
+    /// Starts a loop for every port that appears, until the run stops taking modules; a loop ends when its port
+    /// goes away (and starts again if it comes back).
+    static func discover(_ discovery: PortDiscovery, context: StationContext, presencePoll: Double,
+                         group: inout TaskGroup<PortResult>) async {
+        let active = ActivePorts()
+        while !context.cancellation.isCancelled, context.claimable {
+            for path in discovery.candidates() where active.take(path) {
+                let port: StationPort
+                do { port = try StationPort(path: path, atPath: nil) } catch {
+                    active.release(path)
+                    continue
+                }
+                context.onEvent(.portFound(port: port.name))
+                group.addTask {
+                    defer { active.release(path) }
+                    return await PortLoop(context: context, port: port, presencePoll: presencePoll,
+                                          presence: { discovery.isPresent(path) }).run()
+                }
+            }
+            try? await Task.sleep(nanoseconds: UInt64(discovery.interval * 1e9))
+        }
+    }
+}
+
 struct PortResult: Sendable {
     var records: [ModuleRecord] = []
     var error: StoreError?
@@ -191,6 +221,8 @@ struct PortLoop {
     let context: StationContext
     let port: StationPort
     let presencePoll: Double
+    /// For a discovered port: whether it is still there (nil: a listed port, which stays).
+    var presence: (@Sendable () -> Bool)? = nil
 
     func run() async -> PortResult {
         var result = PortResult()
@@ -229,7 +261,8 @@ struct PortLoop {
     }
 
     private func stopped(_ result: PortResult) -> PortResult {
-        context.onEvent(.portStopped(port: port.name, reason: context.stopReason))
+        let gone = presence.map { !$0() } ?? false
+        context.onEvent(.portStopped(port: port.name, reason: gone ? "the port went away" : context.stopReason))
         return result
     }
 
@@ -281,6 +314,7 @@ struct PortLoop {
                 context.onEvent(.waiting(port: port.name, reason: reason))
                 told = reason
             }
+            if mac == nil, let presence, !presence() { return nil }  // unplugged: the port's loop ends
             if mac == nil, previous != nil { return await waitForModule(after: nil) }
             await sleep(seconds: presencePoll)
         }
