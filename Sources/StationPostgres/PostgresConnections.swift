@@ -18,6 +18,8 @@ final class PostgresConnections: Sendable {
 
     let configuration: PostgresConnection.Configuration
     let maximum: Int
+    /// The most a new connection may take, startup and authentication included.
+    let connectDeadline: Double
     private let state = Mutex(State())
 
     init(_ location: PostgresLocation, maximum: Int, connectTimeout: Int64 = 3) throws(StoreError) {
@@ -39,6 +41,7 @@ final class PostgresConnections: Sendable {
                                                              ("lock_timeout", "10000"), ("idle_in_transaction_session_timeout", "30000")]
         self.configuration = configuration
         self.maximum = maximum
+        connectDeadline = Double(connectTimeout) + 7
     }
 
     deinit {
@@ -74,7 +77,7 @@ final class PostgresConnections: Sendable {
                 return connection
             case .connect(let id):
                 do {
-                    return try await PostgresConnection.connect(configuration: configuration, id: id, logger: quietLogger)
+                    return try await Self.connect(configuration, id: id, deadline: connectDeadline)
                 } catch {
                     state.withLock { $0.open -= 1 }
                     wakeOne()
@@ -89,6 +92,46 @@ final class PostgresConnections: Sendable {
                         return false
                     }
                     if resumeNow { continuation.resume() }
+                }
+            }
+        }
+    }
+
+    /// PostgresConnection.connect within `deadline` seconds in all. Its own timeout covers the TCP connect only, not
+    /// the startup and authentication exchange after it, which a server going down at that moment may leave
+    /// unanswered; a port must not wait for ever there. A connection made after the deadline is closed.
+    static func connect(_ configuration: PostgresConnection.Configuration, id: Int, deadline: Double) async throws -> PostgresConnection {
+        let outcome = await raced(deadline, onTimeout: {}) { () async -> Result<PostgresConnection, any Error> in
+            do { return .success(try await PostgresConnection.connect(configuration: configuration, id: id, logger: quietLogger)) } catch {
+                return .failure(error)
+            }
+        } late: { result in
+            if case .success(let connection) = result { close(connection) }
+        }
+        guard let outcome else { throw StoreError(.unavailable, "the server did not finish the connection within \(Int(deadline)) s") }
+        return try outcome.get()
+    }
+
+    /// `work`'s result, or nil when `deadline` seconds pass first (then `onTimeout` runs, and `late` gets the result
+    /// when it comes). The work is not cancelled: it is left to end by itself.
+    static func raced<T: Sendable>(_ deadline: Double, onTimeout: @escaping @Sendable () -> Void,
+                                   _ work: @escaping @Sendable () async -> T, late: @escaping @Sendable (T) -> Void = { _ in }) async -> T? {
+        let once = Once()
+        return await withCheckedContinuation { (continuation: CheckedContinuation<T?, Never>) in
+            let timer = Task {
+                try? await Task.sleep(nanoseconds: UInt64(deadline * 1e9))
+                if !Task.isCancelled, once.claim() {
+                    onTimeout()
+                    continuation.resume(returning: nil)
+                }
+            }
+            Task {
+                let result = await work()
+                if once.claim() {
+                    timer.cancel()
+                    continuation.resume(returning: result)
+                } else {
+                    late(result)
                 }
             }
         }
@@ -118,10 +161,22 @@ final class PostgresConnections: Sendable {
     }
 }
 
+/// True for the first caller only.
+final class Once: Sendable {
+    private let done = Mutex(false)
+
+    func claim() -> Bool {
+        done.withLock { done in
+            defer { done = true }
+            return !done
+        }
+    }
+}
+
 /// What a PostgreSQL error means for the store: the error to throw, whether the transaction may simply run again
 /// (a serialization failure, a deadlock, a unique key taken by a concurrent transaction), and whether the connection
 /// is to be dropped.
-struct PostgresProblem {
+struct PostgresProblem: Error {
     var error: StoreError
     var retry: Bool
     var broken: Bool

@@ -127,7 +127,7 @@ extension PostgresStationStore {
             let task = Task {
                 var delay = 0.25
                 while !Task.isCancelled {
-                    if let connection = try? await PostgresConnection.connect(configuration: configuration, id: 0, logger: quietLogger) {
+                    if let connection = try? await PostgresConnections.connect(configuration, id: 0, deadline: 10) {
                         delay = 0.25
                         continuation.yield()
                         try? await connection.listen(on: Self.channel) { notifications in

@@ -18,6 +18,8 @@ public final class PostgresStationStore: StationStore {
     static let migrationLock: Int64 = 0x6573_7066_0001
     static let importLock: Int64 = 0x6573_7066_0002
     static let recordLock: Int64 = 0x6573_7066_0003
+    /// The most one transaction may take (see `transaction`).
+    let transactionDeadline: Double = 20
 
     /// Connects (the server must answer), creates or migrates the schema, and refuses a newer one.
     public init(url: String, environment: [String: String] = [:], maximumConnections: Int = 8) async throws(StoreError) {
@@ -34,7 +36,10 @@ public final class PostgresStationStore: StationStore {
 
     // MARK: - Transactions
 
-    /// Runs `body` in one transaction, again when PostgreSQL says a concurrent transaction got in the way.
+    /// Runs `body` in one transaction, again when PostgreSQL says a concurrent transaction got in the way. A
+    /// transaction that has not ended after `transactionDeadline` seconds (the server's statement and lock timeouts
+    /// are shorter) fails as `unavailable` and its connection is closed: a connection that a server restart left
+    /// half-dead must not hold a port, or the dashboard, for ever.
     func transaction<T: Sendable>(_ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws(StoreError) -> T {
         var attempt = 0
         while true {
@@ -42,17 +47,28 @@ public final class PostgresStationStore: StationStore {
             do { connection = try await connections.lease() } catch {
                 throw PostgresProblem(error, what: what, location: location).error
             }
-            let logger = self.logger
-            do {
-                let value = try await connection.withTransaction(logger: logger) { c in try await body(c) }
-                connections.release(connection, broken: false)
+            let (logger, connections, location) = (self.logger, self.connections, self.location)
+            // The connection goes back when the transaction ends, also after the deadline has passed.
+            let outcome = await PostgresConnections.raced(transactionDeadline, onTimeout: { PostgresConnections.close(connection) }) {
+                do {
+                    let value = try await connection.withTransaction(logger: logger) { c in try await body(c) }
+                    connections.release(connection, broken: false)
+                    return Result<T, PostgresProblem>.success(value)
+                } catch {
+                    let problem = PostgresProblem(error, what: what, location: location)
+                    connections.release(connection, broken: problem.broken)
+                    return .failure(problem)
+                }
+            }
+            switch outcome {
+            case .success(let value)?:
                 return value
-            } catch {
-                let problem = PostgresProblem(error, what: what, location: location)
-                connections.release(connection, broken: problem.broken)
+            case .failure(let problem)?:
                 guard problem.retry, attempt < 8 else { throw problem.error }
                 attempt += 1
                 try? await Task.sleep(nanoseconds: UInt64(attempt) * 5_000_000)
+            case nil:
+                throw StoreError(.unavailable, "\(location): \(what): no answer from the server within \(Int(transactionDeadline)) s")
             }
         }
     }

@@ -16,21 +16,21 @@ struct DashboardCLITests {
 
     /// `station serve` on `db` with `--listen :0`: no host given, so the loopback address (and a free port), which
     /// the first stdout line names.
-    static func serve(_ db: String, dir: String) throws -> (LineProcess, port: Int) {
+    static func serve(_ db: String, dir: String) async throws -> (LineProcess, port: Int) {
         let serve = try LineProcess(["station", "serve", "--db", db, "--listen", ":0"], stderrPath: dir + "/serve-\(UUID().uuidString.prefix(6)).stderr")
-        #expect(serve.waitUntil(seconds: 30) { $0.output.contains { $0.text.hasPrefix("dashboard: http://127.0.0.1:") } }, "\(serve.stderr)")
+        #expect(await serve.waitUntil(seconds: 60) { $0.output.contains { $0.text.hasPrefix("dashboard: http://127.0.0.1:") } }, "\(serve.stderr)")
         let banner = serve.output.first { $0.text.hasPrefix("dashboard: ") }?.text ?? ""
         return (serve, Int(banner.split(separator: ":").dropFirst(3).first?.prefix { $0.isNumber } ?? "") ?? 0)
     }
 
     @Test("Chromium shows every port with its state and the yield during a run; SSE brings each record within 1 s; JSON, CSV, read-only")
     func dashboardDuringRun() async throws {
-        guard let server = try PostgresServer.shared(), let chromium = try HeadlessBrowser.chromium() else { return }
-        let db = try server.createDatabase()
+        guard let server = try await offPool({ try PostgresServer.shared() }), let chromium = try HeadlessBrowser.chromium() else { return }
+        let db = try await offPool { try server.createDatabase() }
         let (dir, recipe) = try StationLineCLITests.setUp(units: 60)
         defer { try? FileManager.default.removeItem(atPath: dir) }
 
-        let (serve, port) = try Self.serve(db, dir: dir)
+        let (serve, port) = try await Self.serve(db, dir: dir)
         defer { serve.kill9() }
         let url = "http://127.0.0.1:\(port)/"
         let stream = try EventStreamClient(port: port, path: "/api/events")
@@ -40,23 +40,23 @@ struct DashboardCLITests {
                      "virtual://esp32s3?line=93&size=1MB&swap=300"]
         let station = try LineProcess(["station", "run", recipe, "--db", db, "--station", "line-a", "--modules", "14", "--json"]
                                       + ports.flatMap { ["--port", $0] }, stderrPath: dir + "/station.stderr")
-        #expect(station.waitUntil { $0.count("record") >= 4 }, "\(station.stderr)")
+        #expect(await station.waitUntil { $0.count("record") >= 4 }, "\(station.stderr)")
 
         let browser = try HeadlessBrowser(chromium: chromium, log: dir + "/chromium.log")
         defer { browser.close() }
-        try browser.open(url)
+        try await offPool { try browser.open(url) }
         try await Self.checkPageDuringRun(browser, ports: ports)
 
-        #expect(station.wait() == 1, "the ESP32-S3 port's modules fail the chip check: \(station.stderr)")
+        #expect(await station.wait() == 1, "the ESP32-S3 port's modules fail the chip check: \(station.stderr)")
         try await Task.sleep(nanoseconds: 500_000_000)
         let printed = station.events.filter { $0.event["event"] as? String == "record" }
         #expect(printed.count == 14)
         Self.checkStream(stream, printed: printed)
         // The page follows the stream by itself: once the run is over it counts all 14 modules, with no reload.
         var final = ""
-        let settled = Date().addingTimeInterval(5)
+        let settled = Date().addingTimeInterval(30)
         repeat {
-            final = try browser.dom()
+            final = try await offPool { try browser.dom() }
             if final.contains("<b id=\"modules\">14</b>") { break }
             try await Task.sleep(nanoseconds: 100_000_000)
         } while Date() < settled
@@ -65,7 +65,9 @@ struct DashboardCLITests {
         #expect(stream.status.withLock { $0 }.contains("text/event-stream"))
         #expect(stream.events.first?.name == "state", "the stream starts with the state")
 
-        try Self.checkEndpoints(port, printed: printed)
+        let passed = printed.map { $0.event["record"] as! [String: Any] }.first { $0["result"] as? String == "passed" }!
+        let (attempt, mac, unit) = (passed["attempt_id"] as! String, passed["mac"] as! String, passed["unit"] as! String)
+        try await offPool { try Self.checkEndpoints(port, attempt: attempt, mac: mac, unit: unit) }
     }
 
     /// The page in the browser while modules are flashed: its DOM once the stream has drawn every port, and a
@@ -75,14 +77,14 @@ struct DashboardCLITests {
             dom.range(of: "data-port=\"\(port.replacingOccurrences(of: "&", with: "&amp;"))\" data-state=\"")
         }
         var dom = ""
-        let drawn = Date().addingTimeInterval(20)
+        let drawn = Date().addingTimeInterval(90)
         repeat {
-            dom = try browser.dom()
+            dom = try await offPool { try browser.dom() }
             if ports.allSatisfy({ row(dom, $0) != nil }), dom.contains("class=\"on\">live<") { break }
             try await Task.sleep(nanoseconds: 200_000_000)
         } while Date() < drawn
         let screenshot = packageRoot.appendingPathComponent(".build/dashboard.png").path
-        let png = try browser.screenshot()
+        let png = try await offPool { try browser.screenshot() }
         try png.write(to: URL(fileURLWithPath: screenshot))
         #expect(png.count > 1000 && png.starts(with: [0x89, 0x50, 0x4E, 0x47]), "a PNG screenshot: \(png.count) bytes")
         #expect((try FileManager.default.attributesOfItem(atPath: screenshot)[.size] as? Int ?? 0) > 0)
@@ -123,7 +125,7 @@ struct DashboardCLITests {
     }
 
     /// The endpoints: state, search by MAC (any spelling), unit or serial, CSV, units; nothing writes; loopback only.
-    static func checkEndpoints(_ port: Int, printed: [(at: Date, event: [String: Any])]) throws {
+    static func checkEndpoints(_ port: Int, attempt: String, mac: String, unit: String) throws {
         let state = try JSONSerialization.jsonObject(with: Data(try get(port, "/api/state").body.utf8)) as! [String: Any]
         let totals = state["totals"] as! [String: Any]
         #expect(totals["modules"] as? Int == 14 && state["schema_version"] as? Int == 2)
@@ -132,12 +134,9 @@ struct DashboardCLITests {
         #expect((state["yield_per_stage"] as! [[String: Any]]).contains { $0["stage"] as? String == "check" && ($0["failed"] as? Int ?? 0) > 0 })
         #expect((state["yield_per_hour"] as! [[String: Any]]).count == 24)
         #expect(!(state["last_failures"] as! [[String: Any]]).isEmpty)
-        let passed = printed.map { $0.event["record"] as! [String: Any] }.first { $0["result"] as? String == "passed" }!
-        let mac = passed["mac"] as! String
-        let unit = passed["unit"] as! String
         for query in [mac, mac.replacingOccurrences(of: ":", with: "").uppercased(), unit] {
             let found = try JSONSerialization.jsonObject(with: Data(try get(port, "/api/records?q=" + query).body.utf8)) as! [[String: Any]]
-            #expect(found.contains { $0["attempt_id"] as? String == passed["attempt_id"] as? String }, "search \(query)")
+            #expect(found.contains { $0["attempt_id"] as? String == attempt }, "search \(query)")
         }
         let number = StationFixture.unitNumber(unit)!
         let bySSID = try JSONSerialization.jsonObject(with: Data(try get(port, "/api/records?q=" + StationFixture.ssid(number)).body.utf8)) as! [[String: Any]]

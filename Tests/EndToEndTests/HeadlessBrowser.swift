@@ -6,7 +6,7 @@ import TestSupport
 /// `--screenshot` take the page when it has loaded, before a server-sent event has drawn anything, and
 /// `--virtual-time-budget` never ends while the page holds an event stream open; over the protocol the test reads
 /// the live page's DOM when it wants and takes its screenshot then.
-final class HeadlessBrowser {
+final class HeadlessBrowser: @unchecked Sendable {
     struct Failure: Error, CustomStringConvertible { var description: String }
 
     private let pid: pid_t

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TestSupport
 
 /// A value shared with a reader thread.
 final class Shared<Value>: @unchecked Sendable {
@@ -63,29 +64,38 @@ final class LineProcess: @unchecked Sendable {
 
     var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
 
-    /// Waits for the process to exit (at most `seconds`, then kills it) and for its output to be read.
+    /// stderr and the last stdout lines, for a failure's message.
+    var tail: String { stderr + output.suffix(6).map(\.text).joined(separator: "\n") }
+
+    /// Waits for the process to exit (at most `seconds`, then kills it) and for its output to be read; polls with
+    /// Task.sleep, so that the cooperative pool stays free meanwhile.
     @discardableResult
-    func wait(seconds: Double = 300) -> Int32 {
+    func wait(seconds: Double = 300) async -> Int32 {
         let deadline = Date().addingTimeInterval(seconds)
-        while process.isRunning, Date() < deadline { usleep(20_000) }
+        while process.isRunning, Date() < deadline { try? await Task.sleep(nanoseconds: 20_000_000) }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        return (try? await offPool { self.reap() }) ?? -1
+    }
+
+    private func reap() -> Int32 {
         process.waitUntilExit()
         while !reader.isFinished { usleep(5_000) }
         return process.terminationStatus
     }
 
+    /// Kills the process and waits for it (a moment: it cannot refuse SIGKILL).
     func kill9() {
         kill(process.processIdentifier, SIGKILL)
-        wait()
+        _ = reap()
     }
 
     /// Waits until `condition` holds (true) or `seconds` pass or the process exits (false).
-    func waitUntil(seconds: Double = 120, _ condition: (LineProcess) -> Bool) -> Bool {
+    func waitUntil(seconds: Double = 120, _ condition: (LineProcess) -> Bool) async -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if condition(self) { return true }
             if !process.isRunning { return condition(self) }
-            usleep(20_000)
+            try? await Task.sleep(nanoseconds: 20_000_000)
         }
         return false
     }

@@ -36,8 +36,8 @@ struct StationLineCLITests {
 
     @Test("4 stations × 50 modules on one PostgreSQL, one killed with -9 and restarted: 200 records, no unit twice")
     func fourStations() async throws {
-        guard let server = try PostgresServer.shared() else { return }
-        let db = try server.createDatabase()
+        guard let server = try await offPool({ try PostgresServer.shared() }) else { return }
+        let db = try await offPool { try server.createDatabase() }
         let (dir, recipe) = try Self.setUp(units: 320)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let slow = "&fault=delay-reply:1"
@@ -45,7 +45,7 @@ struct StationLineCLITests {
             try Self.station(recipe, db: db, id: "line\(k)", modules: 50, ports: [Self.port(60 + 2 * k, dir, slow), Self.port(61 + 2 * k, dir, slow)], dir: dir)
         }
         // Station 0 dies mid-run: -9 once it has recorded some modules (one is in flight then, most likely).
-        #expect(stations[0].waitUntil { $0.count("record") >= 8 }, "\(stations[0].stderr)")
+        #expect(await stations[0].waitUntil { $0.count("record") >= 8 }, "\(stations[0].stderr)")
         stations[0].kill9()
         let printed = stations[0].events.filter { $0.event["event"] as? String == "record" }.compactMap { $0.event["record"] as? [String: Any] }
         let store = try await PostgresStationStore(url: db)
@@ -57,7 +57,7 @@ struct StationLineCLITests {
                                          ports: [Self.port(60, dir, slow), Self.port(61, dir, slow)], dir: dir)
         stations[0] = restarted
         for (k, station) in stations.enumerated() {
-            #expect(station.wait() == 0, "station \(k): \(station.stderr)")
+            #expect(await station.wait() == 0, "station \(k): \(station.tail)")
         }
         #expect(restarted.count("recovered") == inFlight)
 
@@ -86,7 +86,8 @@ struct StationLineCLITests {
         func states() -> [[String: Any]] {
             stream.events.filter { $0.name == "state" }.compactMap { try? JSONSerialization.jsonObject(with: Data($0.data.utf8)) as? [String: Any] }
         }
-        let deadline = Date().addingTimeInterval(5)
+        // A store call that a restart left hanging ends within the store's 20 s transaction deadline.
+        let deadline = Date().addingTimeInterval(30)
         while ((states().last?["totals"] as? [String: Any])?["modules"] as? Int) != modules, Date() < deadline {
             try await Task.sleep(nanoseconds: 100_000_000)
         }
@@ -100,9 +101,9 @@ struct StationLineCLITests {
     @Test("the database stopped (pg_ctl stop -m fast) and started again during a run: no record lost, no unit twice, the ports say so")
     func databaseRestart() async throws {
         guard PostgresServer.available else { return }
-        let server = try PostgresServer()
+        let server = try await offPool { try PostgresServer() }
         defer { server.remove() }
-        let db = try server.createDatabase()
+        let db = try await offPool { try server.createDatabase() }
         let (dir, recipe) = try Self.setUp(units: 120)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let slow = "&baud-model=921600"
@@ -110,16 +111,17 @@ struct StationLineCLITests {
             try Self.station(recipe, db: db, id: "line\(k)", modules: 20, ports: [Self.port(80 + 2 * k, dir, slow), Self.port(81 + 2 * k, dir, slow)], dir: dir)
         }
         // The dashboard follows the line through the outage.
-        let (serve, dashboardPort) = try DashboardCLITests.serve(db, dir: dir)
+        let (serve, dashboardPort) = try await DashboardCLITests.serve(db, dir: dir)
         defer { serve.kill9() }
         let stream = try EventStreamClient(port: dashboardPort, path: "/api/events")
         defer { stream.close() }
-        #expect(stations.allSatisfy { $0.waitUntil { $0.count("record") >= 3 } })
-        try server.stop(mode: "fast")
+        for station in stations { #expect(await station.waitUntil { $0.count("record") >= 3 }) }
+        try await offPool { try server.stop(mode: "fast") }
         try await Task.sleep(nanoseconds: 2_500_000_000)
-        try server.start()
-        let codes = stations.map { $0.wait() }
-        #expect(codes.allSatisfy { $0 == 0 || $0 == 1 }, "\(codes) \(stations.map(\.stderr))")
+        try await offPool { try server.start() }
+        var codes: [Int32] = []
+        for station in stations { codes.append(await station.wait()) }
+        #expect(codes.allSatisfy { $0 == 0 || $0 == 1 }, "\(codes) \(stations.map(\.tail))")
 
         let store = try await PostgresStationStore(url: db)
         let records = try await store.records(RecordQuery())
@@ -137,6 +139,7 @@ struct StationLineCLITests {
         }
         #expect(Set(records.map(\.attemptID)).count == records.count)
         #expect(records.filter { $0.result == .failed }.allSatisfy { $0.reason == "database_unavailable" })
+        #expect(serve.process.isRunning, "the dashboard went through the outage: \(serve.process.isRunning ? "" : "exit \(serve.process.terminationStatus)") \(serve.tail)")
         try await Self.checkDashboard(stream, modules: records.count)
         Self.checkAllocations(records, try await store.units(pool: "units"))
         #expect(try await store.inFlight(stationID: nil).isEmpty)

@@ -158,7 +158,7 @@ struct StoreLineTests {
         print("\(kind): 192 allocations by 16 tasks on 4 stations in \(Date().timeIntervalSince(started)) s, slowest \(slowest) s")
     }
 
-    static func wait(timeout: Double = 5, _ condition: () -> Bool) async throws {
+    static func wait(timeout: Double = 60, _ condition: () -> Bool) async throws {
         let deadline = Date().addingTimeInterval(timeout)
         while !condition() {
             guard Date() < deadline else {
