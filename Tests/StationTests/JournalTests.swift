@@ -102,7 +102,7 @@ struct JournalTests {
         }
         // Away twice: once outright, once with answers lost after commits.
         for lose in [false, true] {
-            try await StoreLineTests.wait(timeout: 60) { recordedCount.withLock { $0 } >= (lose ? 10 : 4) }
+            try await StoreLineTests.wait { recordedCount.withLock { $0 } >= (lose ? 10 : 4) }
             if lose { store.loseAnswers.withLock { $0 = true } } else { store.down.withLock { $0 = true } }
             try await Task.sleep(nanoseconds: 400_000_000)
             store.down.withLock { $0 = false }

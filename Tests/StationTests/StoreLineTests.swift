@@ -158,7 +158,9 @@ struct StoreLineTests {
         print("\(kind): 192 allocations by 16 tasks on 4 stations in \(Date().timeIntervalSince(started)) s, slowest \(slowest) s")
     }
 
-    static func wait(timeout: Double = 60, _ condition: () -> Bool) async throws {
+    /// Waits for `condition`, for minutes at most: when the whole suite runs, tests that block Swift's cooperative
+    /// pool (one thread per core) can hold up every timer of this process for minutes; only a failure waits that long.
+    static func wait(timeout: Double = 600, _ condition: () -> Bool) async throws {
         let deadline = Date().addingTimeInterval(timeout)
         while !condition() {
             guard Date() < deadline else {
