@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 // Linux only: the serial transports call Linux interfaces (termios2, Linux ioctls, Glibc), and only Linux builds
@@ -13,6 +13,8 @@ let package = Package(
         .library(name: "ChipEmulator", targets: ["ChipEmulator"]),
         .library(name: "ATCommands", targets: ["ATCommands"]),
         .library(name: "Station", targets: ["Station"]),
+        .library(name: "StationPostgres", targets: ["StationPostgres"]),
+        .library(name: "StationServer", targets: ["StationServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -24,6 +26,12 @@ let package = Package(
         // The station's SQLite storage and its recipe format.
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
+        // A line of stations: PostgreSQL as the shared store, and the line's web dashboard. Hummingbird without its
+        // default traits (swift-configuration support, full Foundation): neither is used, both cost build time.
+        .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
     ],
     targets: [
         // zlib from the system (Debian: zlib1g-dev), reached through a module map.
@@ -86,6 +94,26 @@ let package = Package(
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
+        // The station's storage on PostgreSQL (a line of stations sharing one pool of units and one record).
+        .target(
+            name: "StationPostgres",
+            dependencies: [
+                "Station",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The line's web dashboard (`station serve`): one static page, JSON endpoints, server-sent events.
+        .target(
+            name: "StationServer",
+            dependencies: [
+                "Station",
+                "ImageFormats",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "espflash-swift",
             dependencies: [
@@ -94,6 +122,8 @@ let package = Package(
                 "ChipEmulator",
                 "ATCommands",
                 "Station",
+                "StationPostgres",
+                "StationServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             linkerSettings: [
@@ -127,11 +157,12 @@ let package = Package(
         ),
         .testTarget(
             name: "StationTests",
-            dependencies: ["Station", "ChipEmulator", "ATCommands", "SerialBootloader", "ImageFormats", "TestSupport"]
+            dependencies: ["Station", "StationPostgres", "StationServer", "ChipEmulator", "ATCommands", "SerialBootloader", "ImageFormats",
+                           "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["espflash-swift", "TestSupport", "Station", "ImageFormats"]
+            dependencies: ["espflash-swift", "TestSupport", "Station", "StationPostgres", "ImageFormats"]
         ),
     ]
 )

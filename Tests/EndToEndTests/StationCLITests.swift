@@ -178,7 +178,7 @@ struct StationCLITests {
     }
 
     @Test("--port auto: ESP-looking ports are found, a board plugged in mid-run is a new module, one unplugged stops its port")
-    func hotPlug() throws {
+    func hotPlug() async throws {
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let recipe = try StationFixture.write(to: dir, units: 4, ports: [], testAT: false)
@@ -227,6 +227,11 @@ struct StationCLITests {
         #expect(records.map { $0["port"] as? String } == [portA, portB])
         #expect(records.allSatisfy { $0["result"] as? String == "passed" }, "\(records)")
         #expect(Set(records.compactMap { $0["unit"] as? String }).count == 2)
+        // The line's dashboard sees both discovered ports: the unplugged one stopped, saying why.
+        let states = try await SQLiteStationStore(path: dir + "/station.db").portStates()
+        #expect(states.map(\.port).sorted() == [portA, portB])
+        let a = states.first { $0.port == portA }
+        #expect(a?.activity == .stopped && a?.message == "the port went away" && a?.passed == 1, "\(String(describing: a))")
     }
 
     @Test("--port auto with the AT test is refused (a discovered port has no AT UART); 'auto' stands alone")

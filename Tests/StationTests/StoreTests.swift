@@ -1,19 +1,54 @@
 import Foundation
 import Station
+import StationPostgres
+import TestSupport
 import Testing
 
-/// The SQLite store's promises, without ports: allocation, release, import, abandoned modules, records.
-@Suite("Station storage (SQLite)")
+/// Which store a test runs against: both keep the same promises.
+enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite, postgres
+    var testDescription: String { rawValue }
+}
+
+/// A store for one test: SQLite in a new folder, or a new database on the test process's PostgreSQL server.
+/// nil when PostgreSQL is not installed and tools are not required (ESPFLASH_REQUIRE_TOOLS=1 makes it a failure).
+final class TestStore: @unchecked Sendable {
+    let store: any StationStore
+    let directory: String
+    let databaseURL: String?
+
+    init?(_ kind: StoreKind) async throws {
+        directory = try LineStationTests.temporaryDirectory()
+        switch kind {
+        case .sqlite:
+            store = try SQLiteStationStore(path: directory + "/station.db", pollInterval: 0.05)
+            databaseURL = nil
+        case .postgres:
+            guard let server = try PostgresServer.shared() else { return nil }
+            let url = try server.createDatabase()
+            store = try await PostgresStationStore(url: url)
+            databaseURL = url
+        }
+    }
+
+    /// Another handle on the same database (a second station, or the same one after a restart).
+    func reopen() async throws -> any StationStore {
+        if let databaseURL { return try await PostgresStationStore(url: databaseURL) }
+        return try SQLiteStationStore(path: directory + "/station.db")
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
+}
+
+/// The stores' promises, without ports: allocation, release, import, abandoned modules, records, port states, the
+/// schema version; each test runs against SQLite and PostgreSQL.
+@Suite("Station storage (SQLite and PostgreSQL)")
 struct StoreTests {
     static func pool(_ count: Int, name: String = "units") -> UnitPool {
         UnitPool(name: name, columns: ["serial", "ssid"],
                  units: (0..<count).map { Unit(id: "S\($0)", line: $0 + 2, fields: [.init(name: "serial", value: "S\($0)"), .init(name: "ssid", value: "n\($0)")]) })
     }
 
-    static func store() throws -> (SQLiteStationStore, String) {
-        let directory = try LineStationTests.temporaryDirectory()
-        return (try SQLiteStationStore(path: directory + "/station.db"), directory)
-    }
 
     static func request(_ mac: String, attempt: String = UUID().uuidString) -> AllocationRequest {
         AllocationRequest(pool: "units", mac: mac, stationID: "s1", attemptID: attempt, time: 1000)
@@ -27,10 +62,10 @@ struct StoreTests {
                      files: [RecordFile(name: "a.bin", address: 0x1000, size: 4, md5: "m", status: "verified")])
     }
 
-    @Test("a MAC gets its own unit back; units go in file order, never to two MACs; an empty pool says so")
-    func allocation() async throws {
-        let (store, directory) = try Self.store()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+    @Test("a MAC gets its own unit back; units go in file order, never to two MACs; an empty pool says so", arguments: StoreKind.allCases)
+    func allocation(_ kind: StoreKind) async throws {
+        guard let test = try await TestStore(kind) else { return }
+        let store = test.store
         #expect(try await store.importUnits(Self.pool(3)) == UnitImport(added: 3, updated: 0, total: 3, bound: 0))
         let a = try await store.allocate(Self.request("aa"))
         let b = try await store.allocate(Self.request("bb"))
@@ -43,10 +78,10 @@ struct StoreTests {
         #expect(units.map(\.mac) == ["aa", "bb", "cc"])
     }
 
-    @Test("parallel allocations from many tasks: every MAC one unit, no unit twice")
-    func concurrentAllocation() async throws {
-        let (store, directory) = try Self.store()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+    @Test("parallel allocations from many tasks: every MAC one unit, no unit twice", arguments: StoreKind.allCases)
+    func concurrentAllocation(_ kind: StoreKind) async throws {
+        guard let test = try await TestStore(kind) else { return }
+        let store = test.store
         _ = try await store.importUnits(Self.pool(64))
         let results = try await withThrowingTaskGroup(of: (String, String).self) { group in
             for i in 0..<96 { group.addTask { let mac = "m\(i % 48)"; return (mac, try await store.allocate(Self.request(mac)).unit.id) } }
@@ -59,10 +94,10 @@ struct StoreTests {
         #expect(Set(byMAC.values.map { $0.first! }).count == 48)
     }
 
-    @Test("a record and its files round-trip; a release frees the unit in the same transaction")
-    func recordsAndRelease() async throws {
-        let (store, directory) = try Self.store()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+    @Test("a record and its files round-trip; a release frees the unit in the same transaction", arguments: StoreKind.allCases)
+    func recordsAndRelease(_ kind: StoreKind) async throws {
+        guard let test = try await TestStore(kind) else { return }
+        let store = test.store
         _ = try await store.importUnits(Self.pool(2))
         _ = try await store.allocate(Self.request("aa"))
         let kept = try await store.finish(Self.record("aa", unit: "S0", result: .failed, stage: .test), releaseUnit: false)
@@ -78,10 +113,10 @@ struct StoreTests {
         #expect(try await store.records(RecordQuery(afterID: 1)).map(\.id) == [2])
     }
 
-    @Test("a bound unit whose values changed is refused at import; free ones are updated")
-    func importConflict() async throws {
-        let (store, directory) = try Self.store()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+    @Test("a bound unit whose values changed is refused at import; free ones are updated", arguments: StoreKind.allCases)
+    func importConflict(_ kind: StoreKind) async throws {
+        guard let test = try await TestStore(kind) else { return }
+        let store = test.store
         _ = try await store.importUnits(Self.pool(2))
         _ = try await store.allocate(Self.request("aa"))
         var changed = Self.pool(2)
@@ -91,10 +126,10 @@ struct StoreTests {
         await #expect(throws: StoreError.self) { try await store.importUnits(changed) }
     }
 
-    @Test("modules left in flight become abandoned records at their stage; the release policy decides their units")
-    func abandoned() async throws {
-        let (store, directory) = try Self.store()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+    @Test("modules left in flight become abandoned records at their stage; the release policy decides their units", arguments: StoreKind.allCases)
+    func abandoned(_ kind: StoreKind) async throws {
+        guard let test = try await TestStore(kind) else { return }
+        let store = test.store
         _ = try await store.importUnits(Self.pool(3))
         for (i, stage) in [StationStage.write, .connect].enumerated() {
             let attempt = Attempt(attemptID: "a\(i)", stationID: "s1", operatorName: "op", recipeHash: "h", port: "p\(i)", startedAt: 5, stage: stage)
@@ -107,8 +142,8 @@ struct StoreTests {
         #expect(recovered[0].unit == "S0" && recovered[0].mac == "mac0" && !recovered[0].unitReleased && recovered[0].reason == "abandoned")
         #expect(try await store.inFlight(stationID: nil).map(\.attemptID) == ["other"])
         #expect(try await store.records(RecordQuery()).count == 2)
-        // Opening the file again (a restarted station) keeps everything.
-        let reopened = try SQLiteStationStore(path: store.path)
+        // Opening the database again (a restarted station) keeps everything.
+        let reopened = try await test.reopen()
         #expect(try await reopened.units(pool: "units").first?.mac == "mac0")
     }
 }

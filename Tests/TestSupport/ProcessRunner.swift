@@ -54,3 +54,12 @@ public func runTool(_ path: String, _ arguments: [String], mergingStderr: Bool =
     return ToolOutput(status: output.status, stdout: String(decoding: output.stdout, as: UTF8.self),
                       stderr: String(decoding: output.stderr, as: UTF8.self))
 }
+
+/// Runs blocking work (waiting for a child process, reading a pipe) on a thread of its own instead of Swift's
+/// cooperative pool. The pool has one thread per core (two in CI), shared by every test of the process: an async
+/// test that blocks one of them for seconds stalls the others' timers and tasks.
+public func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
+}

@@ -32,7 +32,7 @@ public enum StationStage: String, Sendable, Hashable, CaseIterable, Codable {
 
 /// One attempt at one module: what it got, how far it came, how long each stage took. Written once, when the attempt
 /// ends (passed, failed, or abandoned by Ctrl-C or a station that stopped).
-public struct ModuleRecord: Sendable, Equatable {
+public struct ModuleRecord: Sendable, Equatable, Codable {
     public enum Outcome: String, Sendable, Codable { case passed, failed }
 
     /// Assigned by the store (nil before it is written).

@@ -15,6 +15,17 @@ enum ModuleStop: Error {
     case store(StoreError)
 }
 
+/// How a module attempt ended, for its port.
+enum ModuleEnd {
+    /// Its record is in the database.
+    case recorded(ModuleRecord)
+    /// The database went away during the module (which stopped at that point; its record says so) or when its
+    /// record was written (the record is in the journal): the port waits for the database.
+    case databaseLost(ModuleRecord, StoreError)
+    /// The database was away before the module was touched: nothing to record; the port waits, then starts over.
+    case notStarted(StoreError)
+}
+
 /// A job's session handed between the job threads of one module, one at a time.
 final class SessionBox: @unchecked Sendable {
     let session: DeviceSession
@@ -41,13 +52,17 @@ struct ModuleRun {
     private var plan: StationPlan { context.plan }
     private func emit(_ event: StationEvent) { context.onEvent(event) }
 
-    /// Runs the module and writes its record; throws only when the store fails.
-    func run() async throws(StoreError) -> ModuleRecord {
+    /// Runs the module and writes its record (or keeps it in the journal while the database is away); throws only
+    /// when the record can be neither written nor kept.
+    func run() async throws(StoreError) -> ModuleEnd {
         let clock = StageClock()
         var attempt = Attempt(attemptID: newAttemptID(), stationID: context.stationID, operatorName: context.operatorName,
                               recipeHash: plan.recipeHash, port: port.name, startedAt: unixMilliseconds())
+        do throws(StoreError) { try await context.store.track(attempt) } catch {
+            guard error.kind == .unavailable, context.journal != nil else { throw error }
+            return .notStarted(error)
+        }
         emit(.moduleStarted(port: port.name, number: number, attemptID: attempt.attemptID))
-        try await context.store.track(attempt)
         var facts = ModuleFacts()
         var box: SessionBox?
         var stop: ModuleStop?
@@ -67,6 +82,7 @@ struct ModuleRun {
                                   unit: facts.unit?.id, result: .passed, stage: .done, startedAt: attempt.startedAt,
                                   finishedAt: unixMilliseconds(), stageTimes: clock.times, bytesSent: facts.bytesSent, retries: clock.retries,
                                   files: facts.files)
+        var lost: StoreError?
         switch stop {
         case nil: break
         case .failed(let failure)?:
@@ -75,17 +91,27 @@ struct ModuleRun {
             record.reason = failure.reason
             record.error = failure.message
         case .store(let error)?:
+            lost = error
             record.result = .failed
             record.stage = clock.stage
-            record.reason = "store_failed"
-            record.error = error.message
+            record.reason = error.kind == .unavailable ? "database_unavailable" : "store_failed"
+            record.error = "the database failed, so the module was stopped before going on from stage \(clock.stage.rawValue): \(error.message)"
         }
         let release = record.result == .failed && record.unit != nil
             && context.releasePolicy.releases(record, unitFiles: facts.unitFileNames)
-        let written = try await context.store.finish(record, releaseUnit: release)
+        let written: ModuleRecord
+        do throws(StoreError) { written = try await context.store.finish(record, releaseUnit: release) } catch {
+            guard error.kind == .unavailable, let journal = context.journal else { throw error }
+            try await journal.keep(record, releaseUnit: release)
+            emit(.recordKept(port: port.name, record: record, journal: journal.path))
+            return .databaseLost(record, error)
+        }
         emit(.recorded(port: port.name, record: written))
-        if case .store(let error)? = stop { throw error }
-        return written
+        if let lost {
+            guard lost.kind == .unavailable, context.journal != nil else { throw lost }
+            return .databaseLost(written, lost)
+        }
+        return .recorded(written)
     }
 
     private func enter(_ stage: StationStage, _ clock: StageClock, _ facts: ModuleFacts) {

@@ -24,6 +24,15 @@ public enum StationEvent: Sendable {
     case recorded(port: String, record: ModuleRecord)
     /// A port stopped taking modules (the budget is used up, Ctrl-C, the pool is empty, the database failed).
     case portStopped(port: String, reason: String)
+    /// The database cannot be reached: the port's module stopped at a safe point (its record is kept in the journal
+    /// when it could not be written); the port tries again every `retryIn` seconds (growing) and takes no module
+    /// until the database answers.
+    case databaseUnavailable(port: String, message: String, retryIn: Double)
+    /// The database answers again at this port; `replayed` records of the journal were written meanwhile.
+    case databaseBack(port: String, replayed: Int)
+    /// The database could not take this record: it is kept in the journal (not in the database yet; a `recorded`
+    /// event follows when it is written).
+    case recordKept(port: String, record: ModuleRecord, journal: String)
 }
 
 /// Totals of a run, for the last line of the dashboard and the result event.

@@ -38,6 +38,13 @@ public struct StationConfiguration: Sendable {
     public var before: BeforeAction = .defaultReset
     /// How long a port that is not a line port waits between looks for a new module.
     public var presencePoll = 1.0
+    /// Where records go that the database cannot take (see `RecordJournal`); without one, a database failure
+    /// stops the port (and the run ends with it).
+    public var journal: RecordJournal?
+    /// A port that lost the database tries again after the first delay, doubling up to the second.
+    public var databaseRetry: (first: Double, maximum: Double) = (0.25, 5)
+    /// Publish each port's live state for the line's dashboard (`port_state`).
+    public var publishesPortStates = true
     /// Ports found by themselves, besides `ports` (hot-plug): nil takes `ports` only.
     public var discovery: PortDiscovery?
 
@@ -63,6 +70,8 @@ final class StationContext: Sendable {
     let before: BeforeAction
     let cancellation: CancellationFlag
     let onEvent: @Sendable (StationEvent) -> Void
+    let journal: RecordJournal?
+    let databaseRetry: (first: Double, maximum: Double)
     private let budget: Mutex<(started: Int, limit: Int?, exhausted: Bool)>
 
     init(_ configuration: StationConfiguration, cancellation: CancellationFlag, onEvent: @escaping @Sendable (StationEvent) -> Void) {
@@ -72,6 +81,8 @@ final class StationContext: Sendable {
         stationID = configuration.stationID
         operatorName = configuration.operatorName
         before = configuration.before
+        journal = configuration.journal
+        databaseRetry = configuration.databaseRetry
         self.cancellation = cancellation
         self.onEvent = onEvent
         budget = Mutex((0, configuration.moduleLimit, false))
@@ -91,6 +102,9 @@ final class StationContext: Sendable {
     }
 
     func poolExhausted() { budget.withLock { $0.exhausted = true } }
+
+    /// Gives back a claimed attempt that never started (the database was away before the module was touched).
+    func unclaim() { budget.withLock { $0.started -= 1 } }
 
     var stopReason: String {
         if cancellation.isCancelled { return "stopped" }
@@ -112,19 +126,31 @@ public struct StationRunner: Sendable {
         self.configuration = configuration
     }
 
-    /// Returns the run's totals; throws when the store fails (the ports stop first, each recording what it can).
+    /// Returns the run's totals; throws when the store fails for good (the ports stop first, each recording what
+    /// it can). Records the journal kept from an earlier run are written first (before modules left in flight are
+    /// recorded as abandoned: a kept record is the truer one).
     public func run(cancellation: CancellationFlag, onEvent: @escaping @Sendable (StationEvent) -> Void) async throws(StoreError) -> StationTotals {
-        let context = StationContext(configuration, cancellation: cancellation, onEvent: onEvent)
+        let publisher = configuration.publishesPortStates
+            ? PortStatePublisher(store: configuration.store, stationID: configuration.stationID, ports: configuration.ports.map(\.name)) : nil
+        let context = StationContext(configuration, cancellation: cancellation) { event in
+            publisher?.note(event)
+            onEvent(event)
+        }
+        let publishing = Task { await publisher?.run() }
+        defer { publishing.cancel() }
         let plan = configuration.plan
+        var totals = StationTotals()
+        if let journal = configuration.journal {
+            for record in try await journal.replay(into: configuration.store) { context.onEvent(.recorded(port: record.port, record: record)) }
+        }
         var imported: UnitImport?
         if let pool = plan.pool { imported = try await configuration.store.importUnits(pool) }
-        onEvent(.started(ports: configuration.ports.map(\.name), units: imported))
+        context.onEvent(.started(ports: configuration.ports.map(\.name), units: imported))
         let policy = context.releasePolicy
-        var totals = StationTotals()
         for record in try await configuration.store.recoverAbandoned(stationID: configuration.stationID, at: unixMilliseconds(),
                                                                      release: { policy.releases($0, unitFiles: []) }) {
             totals.recovered += 1
-            onEvent(.recovered(record))
+            context.onEvent(.recovered(record))
         }
         let results = await withTaskGroup(of: PortResult.self) { group in
             for port in configuration.ports {
@@ -138,8 +164,24 @@ public struct StationRunner: Sendable {
             return all
         }
         for result in results { for record in result.records { totals.add(record) } }
+        await finishJournal(context)
+        publishing.cancel()
+        await publisher?.flush()
         if let error = results.compactMap(\.error).first { throw error }
         return totals
+    }
+
+    /// A last try at the journal's records; those left are named in a warning (the next run writes them).
+    private func finishJournal(_ context: StationContext) async {
+        guard let journal = configuration.journal, !(await journal.pending().isEmpty) else { return }
+        if let written = try? await journal.replay(into: configuration.store) {
+            for record in written { context.onEvent(.recorded(port: record.port, record: record)) }
+        }
+        let left = await journal.pending().count
+        if left > 0 {
+            context.onEvent(.note(port: nil, message: "\(left) record(s) could not be written to \(configuration.store.location) and are kept in "
+                                  + "\(journal.path); the station writes them when it next runs and reaches the database", isWarning: true))
+        }
     }
 }
 
@@ -192,20 +234,62 @@ struct PortLoop {
                 lastMAC = mac
             }
             guard let number = context.claim() else { break }
+            let end: ModuleEnd
             do throws(StoreError) {
-                let record = try await ModuleRun(context: context, port: port, number: number).run()
-                result.records.append(record)
-                if record.mac != nil { lastMAC = record.mac }
+                end = try await ModuleRun(context: context, port: port, number: number).run()
             } catch {
                 result.error = error
                 context.onEvent(.portStopped(port: port.name, reason: "the database failed: \(error.message)"))
                 return result
             }
+            switch end {
+            case .recorded(let record):
+                result.records.append(record)
+                if record.mac != nil { lastMAC = record.mac }
+            case .databaseLost(let record, let error):
+                result.records.append(record)
+                if record.mac != nil { lastMAC = record.mac }
+                guard await waitForDatabase(error) else { return stopped(result) }
+            case .notStarted(let error):
+                context.unclaim()
+                guard await waitForDatabase(error) else { return stopped(result) }
+                continue
+            }
             if line, let lines = context.opener as? any ModuleLineOpener { lines.moduleDone(at: port.address) }
         }
+        return stopped(result)
+    }
+
+    private func stopped(_ result: PortResult) -> PortResult {
         let gone = presence.map { !$0() } ?? false
         context.onEvent(.portStopped(port: port.name, reason: gone ? "the port went away" : context.stopReason))
         return result
+    }
+
+    /// The database is away: says so, then tries it again with a growing delay until it answers (true), writing the
+    /// journal's records then, or until the run is stopped (false).
+    private func waitForDatabase(_ error: StoreError) async -> Bool {
+        var delay = context.databaseRetry.first
+        var message = error.message
+        context.onEvent(.databaseUnavailable(port: port.name, message: message, retryIn: delay))
+        while !context.cancellation.isCancelled {
+            try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
+            if context.cancellation.isCancelled { break }
+            do throws(StoreError) {
+                try await context.store.ping()
+                let written = try await context.journal?.replay(into: context.store) ?? []
+                for record in written { context.onEvent(.recorded(port: record.port, record: record)) }
+                context.onEvent(.databaseBack(port: port.name, replayed: written.count))
+                return true
+            } catch {
+                delay = min(context.databaseRetry.maximum, delay * 2)
+                if error.message != message {
+                    message = error.message
+                    context.onEvent(.databaseUnavailable(port: port.name, message: message, retryIn: delay))
+                }
+            }
+        }
+        return false
     }
 
     /// Looks for a module (a connect that answers) whose MAC differs from `previous`; nil when the run stops first.

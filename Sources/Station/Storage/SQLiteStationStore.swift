@@ -7,9 +7,13 @@ import GRDB
 public final class SQLiteStationStore: StationStore {
     let database: DatabasePool
     public let path: String
+    public var location: String { path }
+    /// How often `changes()` looks at the file.
+    let pollInterval: Double
 
-    public init(path: String) throws(StoreError) {
+    public init(path: String, pollInterval: Double = 0.25) throws(StoreError) {
         self.path = path
+        self.pollInterval = pollInterval
         var config = Configuration()
         config.busyMode = .timeout(10)
         config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
@@ -32,7 +36,7 @@ public final class SQLiteStationStore: StationStore {
         return "\(error)"
     }
 
-    private func write<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
+    func write<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
         do {
             return try await database.write(body)
         } catch let error as StoreError {
@@ -42,12 +46,20 @@ public final class SQLiteStationStore: StationStore {
         }
     }
 
-    private func read<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
+    func read<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
         do {
             return try await database.read(body)
         } catch {
             throw StoreError(.unavailable, "\(path): \(what): \(Self.describe(error))")
         }
+    }
+
+    public func schemaVersion() async throws(StoreError) -> Int {
+        try await read("reading the schema version") { db in try SQLiteSchema.version(db) }
+    }
+
+    public func ping() async throws(StoreError) {
+        _ = try await read("reading") { db in try Int.fetchOne(db, sql: "SELECT 1") }
     }
 
     // MARK: - Units
@@ -112,11 +124,21 @@ public final class SQLiteStationStore: StationStore {
 
     public func units(pool: String) async throws(StoreError) -> [UnitState] {
         try await read("reading units") { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM units WHERE pool = ? ORDER BY position", arguments: [pool]).map { row in
-                UnitState(pool: row["pool"], unit: Unit(id: row["unit_id"], line: row["line"], fields: JSONCoding.decodeFields(row["fields"])),
-                          mac: row["mac"], boundAt: row["bound_at"], boundBy: row["bound_station"])
-            }
+            try Row.fetchAll(db, sql: "SELECT * FROM units WHERE pool = ? ORDER BY position", arguments: [pool]).map(Self.unitState)
         }
+    }
+
+    public func units(withValue value: String) async throws(StoreError) -> [UnitState] {
+        try await read("searching units") { db in
+            // The JSON text of the value, then exact matches among the candidates.
+            try Row.fetchAll(db, sql: "SELECT * FROM units WHERE unit_id = ? OR instr(fields, ?) > 0 ORDER BY pool, position",
+                             arguments: [value, JSONCoding.encode(value)]).map(Self.unitState).filter { $0.matches(value) }
+        }
+    }
+
+    static func unitState(_ row: Row) -> UnitState {
+        UnitState(pool: row["pool"], unit: Unit(id: row["unit_id"], line: row["line"], fields: JSONCoding.decodeFields(row["fields"])),
+                  mac: row["mac"], boundAt: row["bound_at"], boundBy: row["bound_station"])
     }
 
     // MARK: - Modules in flight and records
@@ -140,7 +162,19 @@ public final class SQLiteStationStore: StationStore {
     }
 
     static func insert(_ record: ModuleRecord, releaseUnit: Bool, _ db: Database) throws -> ModuleRecord {
+        if let existing = try Row.fetchOne(db, sql: "SELECT * FROM records WHERE attempt_id = ?", arguments: [record.attemptID]) {
+            // Written before (a journal replay of a record whose commit was not confirmed): that one stands.
+            try db.execute(sql: "DELETE FROM in_flight WHERE attempt_id = ?", arguments: [record.attemptID])
+            var written = Self.record(existing)
+            written.files = try files(db, from: written.id!, to: written.id!)[written.id!] ?? []
+            return written
+        }
         var record = record
+        if record.unit == nil, let mac = record.mac,
+           let bound = try Row.fetchOne(db, sql: "SELECT pool, unit_id FROM units WHERE bound_attempt = ? AND mac = ?", arguments: [record.attemptID, mac]) {
+            record.pool = bound["pool"]
+            record.unit = bound["unit_id"]
+        }
         if releaseUnit, let pool = record.pool, let unit = record.unit, let mac = record.mac {
             try db.execute(sql: "UPDATE units SET mac = NULL, bound_at = NULL, bound_station = NULL, bound_attempt = NULL WHERE pool = ? AND unit_id = ? AND mac = ?",
                            arguments: [pool, unit, mac])
@@ -174,14 +208,8 @@ public final class SQLiteStationStore: StationStore {
         for attempt in attempts {
             let record = attempt.abandonedRecord(at: time)
             let releaseUnit = release(record)
-            records.append(try await write("recording an abandoned module") { db in
-                // Another process may have recorded it meanwhile: only one record per attempt.
-                guard try Row.fetchOne(db, sql: "SELECT 1 FROM records WHERE attempt_id = ?", arguments: [record.attemptID]) == nil else {
-                    try db.execute(sql: "DELETE FROM in_flight WHERE attempt_id = ?", arguments: [record.attemptID])
-                    return record
-                }
-                return try Self.insert(record, releaseUnit: releaseUnit, db)
-            })
+            // Another process may have recorded it meanwhile: `insert` keeps one record per attempt.
+            records.append(try await write("recording an abandoned module") { db in try Self.insert(record, releaseUnit: releaseUnit, db) })
         }
         return records
     }
@@ -211,22 +239,30 @@ public final class SQLiteStationStore: StationStore {
             if let v = query.unit { conditions.append("unit_id = ?"); arguments += [v] }
             if let v = query.result { conditions.append("result = ?"); arguments += [v.rawValue] }
             if let v = query.afterID { conditions.append("id > ?"); arguments += [v] }
+            if let v = query.finishedSince { conditions.append("finished_at >= ?"); arguments += [v] }
             var sql = "SELECT * FROM records"
             if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
-            sql += " ORDER BY id"
+            sql += query.newestFirst ? " ORDER BY id DESC" : " ORDER BY id"
             if let limit = query.limit { sql += " LIMIT \(max(0, limit))" }
             var records = try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.record)
-            var files: [Int64: [RecordFile]] = [:]
-            if let first = records.first?.id, let last = records.last?.id {
-                for row in try Row.fetchAll(db, sql: "SELECT * FROM record_files WHERE record_id BETWEEN ? AND ? ORDER BY record_id, position",
-                                            arguments: [first, last]) {
-                    files[row["record_id"], default: []].append(RecordFile(name: row["name"], address: row["address"], size: row["size"],
-                                                                           md5: row["md5"], status: row["status"]))
-                }
+            let ids = records.compactMap(\.id)
+            if let first = ids.min(), let last = ids.max() {
+                let files = try Self.files(db, from: first, to: last)
+                for i in records.indices { records[i].files = files[records[i].id!] ?? [] }
             }
-            for i in records.indices { records[i].files = files[records[i].id!] ?? [] }
             return records
         }
+    }
+
+    /// The files of the records with ids in `first...last`, by record id.
+    static func files(_ db: Database, from first: Int64, to last: Int64) throws -> [Int64: [RecordFile]] {
+        var files: [Int64: [RecordFile]] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT * FROM record_files WHERE record_id BETWEEN ? AND ? ORDER BY record_id, position",
+                                    arguments: [first, last]) {
+            files[row["record_id"], default: []].append(RecordFile(name: row["name"], address: row["address"], size: row["size"],
+                                                                   md5: row["md5"], status: row["status"]))
+        }
+        return files
     }
 
     static func record(_ row: Row) -> ModuleRecord {
@@ -240,18 +276,19 @@ public final class SQLiteStationStore: StationStore {
 }
 
 /// The JSON columns: a unit's fields as `[["name","value"],…]` (keeps the column order), stage times as objects.
-enum JSONCoding {
-    static func encodeFields(_ fields: [Unit.Field]) -> String { encode(fields.map { [$0.name, $0.value] }) }
+/// Shared by both stores (the same text in both databases).
+package enum JSONCoding {
+    package static func encodeFields(_ fields: [Unit.Field]) -> String { encode(fields.map { [$0.name, $0.value] }) }
 
-    static func decodeFields(_ text: String) -> [Unit.Field] {
+    package static func decodeFields(_ text: String) -> [Unit.Field] {
         (decode(text) as [[String]]?)?.compactMap { $0.count == 2 ? Unit.Field(name: $0[0], value: $0[1]) : nil } ?? []
     }
 
-    static func encode<T: Encodable>(_ value: T) -> String {
+    package static func encode<T: Encodable>(_ value: T) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
     }
 
-    static func decode<T: Decodable>(_ text: String) -> T? { try? JSONDecoder().decode(T.self, from: Data(text.utf8)) }
+    package static func decode<T: Decodable>(_ text: String) -> T? { try? JSONDecoder().decode(T.self, from: Data(text.utf8)) }
 }

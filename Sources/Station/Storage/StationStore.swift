@@ -1,12 +1,24 @@
 /// Where a station keeps its units, allocations, modules in flight and records: SQLite (`SQLiteStationStore`) on
-/// one computer, PostgreSQL for a line of stations. Every method is one transaction; an implementation must keep
-/// these promises, which the station's crash safety rests on:
+/// one computer, PostgreSQL (`PostgresStationStore`, module StationPostgres) for a line of stations. Every method is
+/// one transaction; an implementation must keep these promises, which the station's crash safety rests on:
 /// - `allocate` binds a unit to a MAC atomically: the MAC's own unit if it has one, else the first free unit of the
-///   pool in values-file order; a unit is never bound to two MACs, nor a MAC to two units (per pool).
+///   pool in values-file order (under concurrency: the first one no other transaction holds); a unit is never bound
+///   to two MACs, nor a MAC to two units (per pool). It is idempotent: asked again for the same MAC it returns the
+///   same unit, so an allocation whose answer was lost is simply asked again.
 /// - `finish` writes the record and its files, drops the attempt from the modules in flight and, when asked,
-///   releases the unit, all at once: after a crash either all of it is there or none.
+///   releases the unit, all at once: after a crash either all of it is there or none. It is idempotent per attempt
+///   (a record already written for the attempt is returned as it is), so a record kept in the station's journal
+///   while the database was away can be written again safely; a record without a unit takes the unit its attempt
+///   bound (an allocation that committed but whose answer was lost).
+/// - Record ids grow in commit order, so a reader following `RecordQuery.afterID` misses none.
 /// - `recoverAbandoned` turns a station's leftover modules in flight (it was killed) into failed records.
 public protocol StationStore: Sendable {
+    /// The database as messages name it: a file path, or a URL without its password.
+    var location: String { get }
+    /// The number of the last migration applied (`StationSchema`); `StationSchema.latestVersion` once opened.
+    func schemaVersion() async throws(StoreError) -> Int
+    /// Succeeds when the database answers (a station that lost it probes with this before going on).
+    func ping() async throws(StoreError)
     /// Adds the pool's units that are new, updates the values of free ones; a bound unit whose values changed is
     /// a conflict (its module carries the old values).
     func importUnits(_ pool: UnitPool) async throws(StoreError) -> UnitImport
@@ -20,12 +32,21 @@ public protocol StationStore: Sendable {
     /// Every module still in flight for `stationID` (left by a station that was killed) becomes a failed record at
     /// the stage it had reached; `release` says, per record, whether its unit goes back to the pool.
     func recoverAbandoned(stationID: String, at time: Int64, release: @Sendable (ModuleRecord) -> Bool) async throws(StoreError) -> [ModuleRecord]
-    /// Records in id order.
+    /// Records in id order (newest first when the query says so).
     func records(_ query: RecordQuery) async throws(StoreError) -> [ModuleRecord]
     /// A pool's units and their bindings, in values-file order.
     func units(pool: String) async throws(StoreError) -> [UnitState]
+    /// Units (of every pool) whose id or one of whose values is exactly `value`: a search by serial number.
+    func units(withValue value: String) async throws(StoreError) -> [UnitState]
     /// Modules in flight, of one station or all.
     func inFlight(stationID: String?) async throws(StoreError) -> [Attempt]
+    /// Replaces what the line's dashboard shows for these ports (one transaction).
+    func publish(_ states: [PortState]) async throws(StoreError)
+    /// Every port of every station, by station and port.
+    func portStates() async throws(StoreError) -> [PortState]
+    /// Yields whenever something the dashboard shows may have changed (a record, a port state): PostgreSQL
+    /// LISTEN/NOTIFY, a short poll of SQLite. Ends when the consuming task is cancelled.
+    func changes() -> AsyncStream<Void>
 }
 
 public struct StoreError: Error, Sendable, CustomStringConvertible {
@@ -151,6 +172,11 @@ public struct UnitState: Sendable, Equatable {
         self.boundAt = boundAt
         self.boundBy = boundBy
     }
+
+    /// Whether the unit's id or one of its values is exactly `value`.
+    public func matches(_ value: String) -> Bool {
+        unit.id == value || unit.fields.contains { $0.value == value }
+    }
 }
 
 /// Which records `StationStore.records` returns (every condition given must hold).
@@ -161,15 +187,21 @@ public struct RecordQuery: Sendable, Equatable {
     public var result: ModuleRecord.Outcome?
     /// Only records with a larger id (to follow new records).
     public var afterID: Int64?
+    /// Only records finished at or after this Unix time in milliseconds.
+    public var finishedSince: Int64?
+    /// Newest first (with `limit`: the last records).
+    public var newestFirst: Bool
     public var limit: Int?
 
     public init(stationID: String? = nil, mac: String? = nil, unit: String? = nil, result: ModuleRecord.Outcome? = nil,
-                afterID: Int64? = nil, limit: Int? = nil) {
+                afterID: Int64? = nil, finishedSince: Int64? = nil, newestFirst: Bool = false, limit: Int? = nil) {
         self.stationID = stationID
         self.mac = mac
         self.unit = unit
         self.result = result
         self.afterID = afterID
+        self.finishedSince = finishedSince
+        self.newestFirst = newestFirst
         self.limit = limit
     }
 }

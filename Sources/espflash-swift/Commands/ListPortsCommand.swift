@@ -1,4 +1,5 @@
 import ArgumentParser
+import ImageFormats
 import SerialBootloader
 
 struct ListPortsCommand: ParsableCommand {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ImageFormats
 import Station
 
 struct StationReportCommand: ParsableCommand {
@@ -6,7 +7,8 @@ struct StationReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Export the station's records (CSV or JSON) and print the yield per stage.",
         discussion: """
-            Without --csv or --json: the totals per station, the yield per stage and the last failures. With --csv \
+            Without --csv or --json: the database and its schema version, the totals per station, the yield per \
+            stage and the last failures. With --csv \
             (one row per record) or --json (a JSON array of records, each with mac, unit, result passed|failed, \
             stage, port, files, times per stage…) the export goes to stdout and the yield table to stderr.
 
@@ -14,6 +16,7 @@ struct StationReportCommand: ParsableCommand {
               espflash-swift station report
               espflash-swift station report --db line/station.db --json > records.json
               espflash-swift station report --csv > records.csv
+              espflash-swift station report --db postgres://line@db.local/factory
             """
     )
 
@@ -28,23 +31,26 @@ struct StationReportCommand: ParsableCommand {
     func run() throws {
         try reportingFailures {
             let store = try database.open(defaultFolder: ".", mustExist: true)
-            let outcome = waitFor { () -> Result<[ModuleRecord], StoreError> in
-                do throws(StoreError) { return .success(try await store.records(RecordQuery())) } catch { return .failure(error) }
+            let outcome = waitFor { () -> Result<([ModuleRecord], Int), StoreError> in
+                do throws(StoreError) { return .success((try await store.records(RecordQuery()), try await store.schemaVersion())) } catch {
+                    return .failure(error)
+                }
             }
             let records: [ModuleRecord]
+            let schemaVersion: Int
             switch outcome {
-            case .success(let r): records = r
+            case .success(let r): (records, schemaVersion) = r
             case .failure(let error): throw CommandFailure.io(error.message)
             }
             let yield = StationRecordRendering.yieldLines(records).joined(separator: "\n") + "\n"
             if json {
-                Console.out(JSONValue.array(records.map(StationRecordRendering.json)).rendered() + "\n")
+                Console.out(JSONValue.array(records.map(RecordExport.json)).rendered() + "\n")
                 Console.write(2, yield)
             } else if csv {
-                Console.out(StationRecordRendering.csv(records))
+                Console.out(RecordExport.csv(records))
                 Console.write(2, yield)
             } else {
-                summary(records, yield: yield, path: store.path)
+                summary(records, yield: yield, path: store.location + " (schema version \(schemaVersion))")
             }
         }
     }
@@ -60,7 +66,7 @@ struct StationReportCommand: ParsableCommand {
         if !failures.isEmpty {
             Console.out("\nlast failures:\n")
             for r in failures {
-                Console.out("  #\(r.id ?? 0) \(StationRecordRendering.isoTime(r.finishedAt)) \(r.port) \(r.mac ?? "-") unit \(r.unit ?? "-") at \(r.stage.rawValue): \(r.error ?? "")\n")
+                Console.out("  #\(r.id ?? 0) \(RecordExport.isoTime(r.finishedAt)) \(r.port) \(r.mac ?? "-") unit \(r.unit ?? "-") at \(r.stage.rawValue): \(r.error ?? "")\n")
             }
         }
     }

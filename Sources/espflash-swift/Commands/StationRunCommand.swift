@@ -16,7 +16,10 @@ struct StationRunCommand: ParsableCommand {
             reset, run the AT test, write the record. Each port runs on its own. A terminal shows one line per port \
             and the totals; --json prints NDJSON events (a "record" event per module, a "result" line at the end). \
             Ctrl-C stops every module in flight at its next command (a running test finishes) and records it; \
-            a station that was killed records its modules in flight as abandoned when it starts again.
+            a station that was killed records its modules in flight as abandoned when it starts again. When the \
+            database cannot be reached, each port stops its module at the next step that needs it, keeps the \
+            record in station-journal-STATION.ndjson next to the recipe, and retries with a growing delay; the \
+            kept records are written when the database answers again.
             Exit status: 0 every module passed, 1 a module failed, 2 a bad recipe, 74 a file or the database \
             cannot be read or written, 130/143 stopped by Ctrl-C or SIGTERM.
 
@@ -55,15 +58,17 @@ struct StationRunCommand: ParsableCommand {
             let discovery = try resolveDiscovery(plan)
             let stationPorts = discovery == nil ? try resolvePorts(plan) : []
             let store = try database.open(defaultFolder: folder, mustExist: false)
+            let schemaVersion = waitFor { try? await store.schemaVersion() } ?? 0
             var configuration = StationConfiguration(plan: plan, ports: stationPorts, store: store,
                                                      opener: EmulatorPortOpener(faults: try ConnectionOptions.virtualFaults()),
                                                      stationID: station ?? plan.recipe.stationID ?? Self.hostName(),
                                                      operatorName: operatorName ?? getenv("USER").map { String(cString: $0) } ?? "unknown",
                                                      moduleLimit: modules)
             configuration.before = .defaultReset
+            configuration.journal = RecordJournal(path: RecordJournal.path(folder: folder, stationID: configuration.stationID), location: store.location)
             configuration.discovery = discovery
             Interruption.install()
-            let dashboard = StationDashboard(json: json, configuration: configuration, database: store.path)
+            let dashboard = StationDashboard(json: json, configuration: configuration, database: store.location, schemaVersion: schemaVersion)
             let runner = StationRunner(configuration)
             let outcome = waitFor { () -> Result<StationTotals, StoreError> in
                 do throws(StoreError) {

@@ -1,3 +1,4 @@
+import ImageFormats
 import SerialBootloader
 #if canImport(Glibc)
 import Glibc

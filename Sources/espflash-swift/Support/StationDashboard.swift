@@ -1,3 +1,4 @@
+import ImageFormats
 import Station
 import Synchronization
 #if canImport(Glibc)
@@ -32,7 +33,7 @@ final class StationDashboard: Sendable {
     private let header: String
     private let state: Mutex<State>
 
-    init(json: Bool, configuration: StationConfiguration, database: String) {
+    init(json: Bool, configuration: StationConfiguration, database: String, schemaVersion: Int) {
         self.json = json
         terminal = !json && isatty(1) != 0
         let portNames = configuration.ports.map(\.name)
@@ -43,6 +44,7 @@ final class StationDashboard: Sendable {
         if json {
             emit("station_start", [("station_id", .string(configuration.stationID)), ("operator", .string(configuration.operatorName)),
                                    ("recipe_hash", .string(configuration.plan.recipeHash)), ("db", .string(database)),
+                                   ("schema_version", .int(schemaVersion)),
                                    ("ports", .array(portNames.map(JSONValue.string))), ("modules", configuration.moduleLimit.map { .int($0) } ?? .null)])
         } else {
             Console.out(header + "\n")
@@ -66,7 +68,7 @@ final class StationDashboard: Sendable {
                              ("units", units.map { .object([("total", .int($0.total)), ("bound", .int($0.bound)), ("added", .int($0.added))]) } ?? .null)])
         case .recovered(let record):
             s.totals.recovered += 1
-            emit("recovered", [("record", StationRecordRendering.json(record))])
+            emit("recovered", [("record", RecordExport.json(record))])
         case .portFound(let port):
             emit("port_found", [("port", .string(port))])
         case .waiting(let port, let reason):
@@ -87,9 +89,15 @@ final class StationDashboard: Sendable {
             emit("note", [("port", .optional(port)), ("level", .string(isWarning ? "warning" : "info")), ("message", .string(message))])
         case .recorded(_, let record):
             s.totals.add(record)
-            emit("record", [("record", StationRecordRendering.json(record))])
+            emit("record", [("record", RecordExport.json(record))])
         case .portStopped(let port, let reason):
             emit("port_stopped", [("port", .string(port)), ("reason", .string(reason))])
+        case .databaseUnavailable(let port, let message, let retryIn):
+            emit("database_unavailable", [("port", .string(port)), ("message", .string(message)), ("retry_in_ms", .int(Int(retryIn * 1000)))])
+        case .databaseBack(let port, let replayed):
+            emit("database_back", [("port", .string(port)), ("replayed", .int(replayed))])
+        case .recordKept(_, let record, let journal):
+            emit("record_kept", [("journal", .string(journal)), ("record", RecordExport.json(record))])
         }
     }
 
@@ -137,6 +145,20 @@ final class StationDashboard: Sendable {
         case .portStopped(let port, let reason):
             s.ports[port, default: PortLine()].state = "stopped"
             if !terminal { Console.out("\(port): stopped (\(reason))\n") }
+            force = true
+        case .databaseUnavailable(let port, let message, let retryIn):
+            s.ports[port, default: PortLine()].state = "database unavailable"
+            clear(&s)
+            Console.write(2, "warning: \(port): the database cannot be reached; the port stopped its work and retries in \(formatDuration(retryIn)): \(message)\n")
+            force = true
+        case .databaseBack(let port, let replayed):
+            s.ports[port, default: PortLine()].state = "database back"
+            clear(&s)
+            Console.write(2, "note: \(port): the database answers again" + (replayed > 0 ? "; \(replayed) kept record(s) written" : "") + "\n")
+            force = true
+        case .recordKept(let port, let record, let journal):
+            clear(&s)
+            Console.write(2, "warning: \(port): the record of \(record.mac ?? "the module") is kept in \(journal) until the database answers\n")
             force = true
         }
         if terminal { draw(&s, force: force) }
