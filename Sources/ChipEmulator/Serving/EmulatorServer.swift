@@ -122,12 +122,21 @@ public final class EmulatorServer {
         }
     }
 
+    /// Seconds a TCP client may sit idle before a new connection takes the chip over (as a serial port opened
+    /// again by another program): one client at a time is served, and an idle or dead one must not lock out the rest.
+    public var idleTakeover = 1.0
+
     private func serve(fd: Int32, shouldStop: () -> Bool, isPTY: Bool) {
         var buffer = [UInt8](repeating: 0, count: 65536)
+        var lastActivity = Clock.now()
         while !shouldStop() {
             var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             let ready = poll(&pfd, 1, 100)
-            if ready <= 0 { continue }
+            if ready <= 0 {
+                if !isPTY, Clock.now() - lastActivity >= idleTakeover, Self.hasPendingConnection(listenFD) { return }
+                continue
+            }
+            lastActivity = Clock.now()
             let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EAGAIN || errno == EINTR { continue }
@@ -149,6 +158,12 @@ public final class EmulatorServer {
                 return
             }
         }
+    }
+
+    /// Whether a client waits in the listen queue.
+    static func hasPendingConnection(_ listenFD: Int32) -> Bool {
+        var pfd = pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0)
+        return listenFD >= 0 && poll(&pfd, 1, 0) > 0
     }
 
     private func locked<T>(_ body: () -> T) -> T {

@@ -93,7 +93,7 @@ struct MergeBinCommand: ParsableCommand {
             var flash = FlashSettings()
             var chipName = chip
             if let config {
-                let parsed = try InputFile.decode(config, with: FlashConfigFile.init(parsing:))
+                let parsed = try InputFile.decode(config, limit: InputLimits.text, with: FlashConfigFile.init(parsing:))
                 Console.warnings(parsed.warnings, file: config)
                 flash = parsed.flash
                 if chipName == nil { chipName = parsed.chip }

@@ -58,7 +58,7 @@ struct NVSBatchCommand: ParsableCommand {
                 try NVSPaths.requireBinExtension(path, what: "key file")
                 return try NVSPaths.keys(path)
             }
-            let configBytes = try FileIO.read(conf), valuesBytes = try FileIO.read(values)
+            let configBytes = try FileIO.read(conf, limit: InputLimits.text), valuesBytes = try FileIO.read(values, limit: InputLimits.text)
             let options = MassManufacturing.Options(prefix: prefix, fileID: fileid,
                                                     prefixNumber: prefixNum.count == 2 ? (prefixNum[0], prefixNum[1]) : nil)
             let devices: [MassManufacturing.Device]

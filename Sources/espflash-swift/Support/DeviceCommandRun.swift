@@ -100,6 +100,10 @@ extension ConnectionOptions {
         let portText = resolvedPort ?? ""
         let address: PortAddress
         do { address = try PortAddress(parsing: portText) } catch { throw CommandFailure.usage(error.description) }
+        // A virtual:// option that cannot work is a usage error, found before anything is opened.
+        if case .virtual(let virtual) = address {
+            do throws(TransportError) { _ = try VirtualChipSpec(virtual) } catch { throw CommandFailure.usage(error.message) }
+        }
         var request = ConnectRequest(port: address, opener: EmulatorPortOpener(faults: try Self.virtualFaults()))
         request.baudRate = resolvedBaud
         request.before = before

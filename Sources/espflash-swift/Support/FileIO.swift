@@ -1,3 +1,4 @@
+import ImageFormats
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -6,7 +7,9 @@ import Darwin
 
 /// File reads and atomic writes for the commands. Errors are `CommandFailure`s with exit code 74.
 enum FileIO {
-    static func read(_ path: String) throws -> [UInt8] {
+    /// Reads a whole file of at most `limit` bytes (InputLimits: 256 MB for binaries, 64 MB for text). A larger
+    /// file, or an endless one (`/dev/zero`, a pipe), is a bad input (exit 2) once `limit` bytes are exceeded.
+    static func read(_ path: String, limit: Int = InputLimits.binary) throws -> [UInt8] {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw CommandFailure.io("cannot read \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
@@ -14,9 +17,11 @@ enum FileIO {
         if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
             throw CommandFailure.io("cannot read \(path): it is a directory")
         }
+        let tooLarge = CommandFailure.input(InputLimits.tooLarge("the file", limit: limit), file: path)
+        if Int(st.st_size) > limit { throw tooLarge }
         // Read straight into an array of the file's size (one more byte to see the end), growing only if the
-        // file grows while we read.
-        var capacity = st.st_size > 0 ? Int(st.st_size) + 1 : 1 << 16
+        // file grows while we read, and never past one byte more than `limit`.
+        var capacity = min(st.st_size > 0 ? Int(st.st_size) + 1 : 1 << 16, limit + 1)
         var bytes: [UInt8] = []
         while true {
             var failure: Int32 = 0
@@ -38,7 +43,8 @@ enum FileIO {
             }
             if failure != 0 { throw CommandFailure.io("cannot read \(path): \(String(cString: strerror(failure)))") }
             if atEnd { break }
-            capacity *= 2
+            if bytes.count > limit { throw tooLarge }
+            capacity = min(capacity * 2, limit + 1)
         }
         return bytes
     }
@@ -99,7 +105,9 @@ enum FileIO {
         guard stat(directory, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
             throw CommandFailure.io("cannot write \(path): folder \(directory) does not exist")
         }
-        guard !fileName.isEmpty else { throw CommandFailure.io("cannot write \(path): it names a folder") }
+        guard !fileName.isEmpty, stat(path, &st) != 0 || (st.st_mode & S_IFMT) != S_IFDIR else {
+            throw CommandFailure.io("cannot write \(path): it names a folder")
+        }
         return (directory, fileName)
     }
 
@@ -110,22 +118,50 @@ enum FileIO {
     /// cut (without it a crash soon after the rename can leave an empty file on some filesystems), at the price of
     /// waiting for the disk on every output.
     private static func writeAtomically(to path: String, content: (Int32) throws -> Void) throws {
-        let (directory, fileName) = try checkOutputPath(path)
-        var template = Array((directory + "/." + fileName + ".tmp-XXXXXX").utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { throw CommandFailure.io("cannot write \(path): \(String(cString: strerror(errno)))") }
-        let tempPath = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        var committed = false
-        defer {
-            if !committed { unlink(tempPath) }
+        let file = try prepare(path, content: content)
+        try commit([file])
+    }
+
+    /// Several outputs that exist together or not at all (an encrypted NVS image and its new key file): every
+    /// temporary file is written before the first rename, and a failure removes them all.
+    static func writeAtomically(_ files: [(bytes: [UInt8], path: String)]) throws {
+        var prepared: [PreparedFile] = []
+        do {
+            for file in files { prepared.append(try prepare(file.path) { fd in try writeAll(fd, file.bytes[...]) }) }
+        } catch {
+            for file in prepared { file.discard() }
+            throw error
         }
+        try commit(prepared)
+    }
+
+    /// A complete temporary file waiting for its rename. Until then a SIGINT/SIGTERM/SIGHUP that ends the process
+    /// removes it (TemporaryFiles).
+    struct PreparedFile {
+        var tempPath: String
+        var path: String
+
+        func discard() {
+            unlink(tempPath)
+            TemporaryFiles.release(tempPath)
+        }
+    }
+
+    private static func prepare(_ path: String, content: (Int32) throws -> Void) throws -> PreparedFile {
+        let (directory, fileName) = try checkOutputPath(path)
+        guard let (fd, tempPath) = TemporaryFiles.create(template: directory + "/." + fileName + ".tmp-XXXXXX") else {
+            throw CommandFailure.io("cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+        let file = PreparedFile(tempPath: tempPath, path: path)
         do {
             try content(fd)
         } catch let error as WriteError {
             close(fd)
+            file.discard()
             throw CommandFailure.io("cannot write \(path): \(String(cString: strerror(error.code)))")
         } catch {
             close(fd)
+            file.discard()
             throw error
         }
         // mkstemp makes the file 0600; give it the mode a plain create would have.
@@ -133,11 +169,21 @@ enum FileIO {
         umask(mask)
         fchmod(fd, 0o666 & ~mask)
         guard close(fd) == 0 else {
-            throw CommandFailure.io("cannot write \(path): \(String(cString: strerror(errno)))")
+            let reason = String(cString: strerror(errno))
+            file.discard()
+            throw CommandFailure.io("cannot write \(path): \(reason)")
         }
-        guard rename(tempPath, path) == 0 else {
-            throw CommandFailure.io("cannot write \(path): \(String(cString: strerror(errno)))")
+        return file
+    }
+
+    private static func commit(_ files: [PreparedFile]) throws {
+        for (i, file) in files.enumerated() {
+            guard rename(file.tempPath, file.path) == 0 else {
+                let reason = String(cString: strerror(errno))
+                for rest in files[i...] { rest.discard() }
+                throw CommandFailure.io("cannot write \(file.path): \(reason)")
+            }
+            TemporaryFiles.release(file.tempPath)
         }
-        committed = true
     }
 }
