@@ -114,3 +114,20 @@ let package = Package(
         ),
     ]
 )
+
+// The libFuzzer targets (Tools/fuzz, scripts/fuzz.sh), declared only when ESPFLASH_FUZZ is set: the parsers' modules
+// are then compiled with coverage and AddressSanitizer (only they: the dependencies build as usual), and the fuzz
+// executable links libFuzzer, which no other product can link with.
+if Context.environment["ESPFLASH_FUZZ"] != nil {
+    let sanitizers: [String] = ["-sanitize=fuzzer,address"]
+    for target in package.targets where ["ImageFormats", "SerialBootloader", "ATCommands"].contains(target.name) {
+        target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(sanitizers)]
+    }
+    package.targets.append(.executableTarget(
+        name: "espflash-fuzz",
+        dependencies: ["ImageFormats", "SerialBootloader", "ATCommands"],
+        path: "Tools/fuzz/Targets",
+        swiftSettings: [.unsafeFlags(sanitizers)],
+        linkerSettings: [.unsafeFlags(sanitizers)]
+    ))
+}
