@@ -127,7 +127,8 @@ if Context.environment["ESPFLASH_FUZZ"] != nil {
         name: "espflash-fuzz",
         dependencies: ["ImageFormats", "SerialBootloader", "ATCommands"],
         path: "Tools/fuzz/Targets",
-        swiftSettings: [.unsafeFlags(sanitizers)],
+        // One source file would be compiled as top-level code with its own `main`; FuzzTarget.swift defines it.
+        swiftSettings: [.unsafeFlags(sanitizers + ["-parse-as-library"])],
         linkerSettings: [.unsafeFlags(sanitizers)]
     ))
 }

@@ -65,14 +65,25 @@ public struct NVSImageFormat: FormatDecoder {
            again.image != image.plaintext {
             return "\(formatName): the export says it regenerates the image, but it does not"
         }
-        if let keys {
-            let again = NVSEncryption.encrypt(image.plaintext, keys: keys)
-            // Encryption leaves an all-FF entry as it is, so an entry that merely decrypts to all FF cannot come back.
-            let differing = stride(from: 0, to: bytes.count, by: NVSFormat.entrySize).filter {
-                again[$0..<($0 + NVSFormat.entrySize)] != bytes[$0..<($0 + NVSFormat.entrySize)]
-            }
-            if let entry = differing.first(where: { !image.plaintext[$0..<($0 + NVSFormat.entrySize)].allSatisfy { $0 == 0xFF } }) {
-                return "\(formatName): encrypt(decrypt(x)) differs from x at byte 0x\(String(entry, radix: 16))"
+        if let keys, let entry = Self.entryNotReEncrypted(bytes, plain: image.plaintext, keys: keys) {
+            return "\(formatName): encrypt(decrypt(x)) differs from x at byte 0x\(String(entry, radix: 16))"
+        }
+        return nil
+    }
+
+    /// The first entry that encryption should give back as it was read but does not. Encryption covers the entries
+    /// a page's bitmap marks as used (in pages with a header); decryption every slot that is not all FF. So the
+    /// round trip holds exactly for used, non-blank slots.
+    static func entryNotReEncrypted(_ bytes: [UInt8], plain: [UInt8], keys: NVSKeys) -> Int? {
+        let again = NVSEncryption.encrypt(plain, keys: keys)
+        var page = 0
+        while page + NVSFormat.pageSize <= bytes.count {
+            defer { page += NVSFormat.pageSize }
+            guard !NVSEncryption.isBlank(plain[page..<(page + 32)]) else { continue }
+            for i in 0..<NVSFormat.entriesPerPage where NVSEncryption.entryState(plain, page: page, entry: i) != .empty {
+                let at = page + NVSFormat.firstEntryOffset + i * NVSFormat.entrySize
+                let slot = at..<(at + NVSFormat.entrySize)
+                if !NVSEncryption.isBlank(bytes[slot]), again[slot] != bytes[slot] { return at }
             }
         }
         return nil
