@@ -127,7 +127,8 @@ public enum FactoryParamImage {
     /// (magic FC FC and version 1, 2 or 3).
     public static func decode(_ bytes: [UInt8], layout: FactoryParamLayout?) throws(FormatError) -> Decoded {
         guard bytes.count >= 3 else {
-            throw FormatError(.factoryBadBinary, "the file is \(bytes.count) bytes; a factory_param image is \(FactoryParamLayout.imageSize)")
+            throw FormatError(.factoryBadBinary, "the file is \(bytes.count) bytes; a factory_param image is \(FactoryParamLayout.imageSize)",
+                              at: SourceLocation(byteOffset: bytes.count))
         }
         var warnings: [FormatWarning] = []
         let version = Int(bytes[2])

@@ -63,7 +63,7 @@ public enum MassManufacturing {
         var body = bytes[...]
         if body.starts(with: [0xEF, 0xBB, 0xBF]) { body = body.dropFirst(3) }
         guard String(validating: body, as: UTF8.self) != nil else {
-            throw FormatError(FormatError.Code(code + ".encoding"), "the file is not valid UTF-8 text")
+            throw TextDecoding.invalidUTF8(bytes, code: FormatError.Code(code + ".encoding"))
         }
         // mfg_gen drops lines for which `line.isspace()` holds.
         let lines = PythonCSV.lines(body).filter { line in

@@ -92,15 +92,26 @@ struct MergeBinCommand: ParsableCommand {
             var inputs: [MergeInput] = []
             var flash = FlashSettings()
             var chipName = chip
+            /// Where each file named in --config is listed, so that errors about it point there.
+            var listedAt: [String: String] = [:]
             if let config {
                 let parsed = try InputFile.decode(config, limit: InputLimits.text, with: FlashConfigFile.init(parsing:))
                 Console.warnings(parsed.warnings, file: config)
+                if parsed.entries.isEmpty && pairs.isEmpty {
+                    throw CommandFailure(exitCode: ExitStatus.badInput, message: "\(config): lists no ADDR FILE pairs to merge")
+                }
                 flash = parsed.flash
                 if chipName == nil { chipName = parsed.chip }
                 let base = PathText.parent(config)
                 for entry in parsed.entries {
                     let path = entry.path.hasPrefix("/") ? entry.path : PathText.join(base, entry.path)
-                    inputs.append(MergeInput(address: entry.address, name: entry.path, bytes: try FileIO.read(path)))
+                    let place = config + (entry.line.map { ":\($0)" } ?? "")
+                    listedAt[entry.path] = place
+                    let bytes: [UInt8]
+                    do { bytes = try FileIO.read(path) } catch let failure as CommandFailure {
+                        throw CommandFailure(exitCode: failure.exitCode, message: "\(place): \(failure.message)", help: failure.help)
+                    }
+                    inputs.append(MergeInput(address: entry.address, name: entry.path, bytes: bytes))
                 }
             }
             for i in stride(from: 0, to: pairs.count, by: 2) {
@@ -143,7 +154,8 @@ struct MergeBinCommand: ParsableCommand {
 
             let result: MergeResult
             do throws(FormatError) { result = try FirmwareMerger.merge(inputs, options: options) } catch {
-                throw CommandFailure(exitCode: ExitStatus.badInput, message: error.message, help: error.help)
+                let place = error.location.field.flatMap { listedAt[$0] }.map { $0 + ": " } ?? ""
+                throw CommandFailure(exitCode: ExitStatus.badInput, message: place + error.message, help: error.help)
             }
             for p in result.placements {
                 switch p.patch {
