@@ -19,34 +19,40 @@ enum FileIO {
         }
         let tooLarge = CommandFailure.input(InputLimits.tooLarge("the file", limit: limit), file: path)
         if Int(st.st_size) > limit { throw tooLarge }
-        // Read straight into an array of the file's size (one more byte to see the end), growing only if the
-        // file grows while we read, and never past one byte more than `limit`.
-        var capacity = min(st.st_size > 0 ? Int(st.st_size) + 1 : 1 << 16, limit + 1)
-        var bytes: [UInt8] = []
+        // A file of known size is read into one array of its size (one byte more, to see the end). A pipe or a
+        // device is read in chunks, so an endless one stops at `limit` without ever holding twice that.
+        var chunks: [[UInt8]] = []
+        var total = 0
+        var chunkSize = st.st_size > 0 ? Int(st.st_size) + 1 : 1 << 16
         while true {
-            var failure: Int32 = 0
-            var atEnd = false
-            let filled = bytes.count
-            bytes = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
-                if filled > 0 { _ = buffer.initialize(from: bytes) }
-                count = filled
-                while count < capacity {
-                    let n = Glibc.read(fd, buffer.baseAddress! + count, capacity - count)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        failure = errno
-                        return
-                    }
-                    if n == 0 { atEnd = true; return }
-                    count += n
-                }
-            }
-            if failure != 0 { throw CommandFailure.io("cannot read \(path): \(String(cString: strerror(failure)))") }
-            if atEnd { break }
-            if bytes.count > limit { throw tooLarge }
-            capacity = min(capacity * 2, limit + 1)
+            let chunk = try readChunk(fd, upTo: min(chunkSize, limit + 1 - total), path: path)
+            if chunk.isEmpty { break }
+            total += chunk.count
+            chunks.append(chunk)
+            if total > limit { throw tooLarge }
+            chunkSize = min(max(chunkSize * 2, 1 << 20), 16 << 20)
         }
-        return bytes
+        return chunks.count == 1 ? chunks[0] : Array(chunks.joined())
+    }
+
+    /// Reads until `count` bytes or the end of the file; fewer bytes only at the end.
+    private static func readChunk(_ fd: Int32, upTo count: Int, path: String) throws -> [UInt8] {
+        var failure: Int32 = 0
+        let chunk = [UInt8](unsafeUninitializedCapacity: count) { buffer, filled in
+            filled = 0
+            while filled < count {
+                let n = Glibc.read(fd, buffer.baseAddress! + filled, count - filled)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    return
+                }
+                if n == 0 { return }
+                filled += n
+            }
+        }
+        if failure != 0 { throw CommandFailure.io("cannot read \(path): \(String(cString: strerror(failure)))") }
+        return chunk
     }
 
     /// Writes `bytes` to `path` through a temporary file in the same folder and a rename (see below).
