@@ -81,9 +81,9 @@ pids=()
 for target in $targets; do
   run_target "$target" &
   pids+=($!)
-  if ((${#pids[@]} >= jobs)); then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
+  if ((${#pids[@]} >= jobs)); then wait "${pids[0]}" || true; pids=("${pids[@]:1}"); fi
 done
-wait
+wait || true
 
 echo
 printf '| %-20s | %12s | %7s | %7s | %7s |\n' target execs cov ft crashes

@@ -21,3 +21,10 @@ export ESPFLASH_REQUIRE_TOOLS=1
 
 swift build --build-tests
 swift test --skip-build "$@"
+
+# Fuzz smoke (README, "Fuzzing"): every libFuzzer target for 2 seconds, two at a time. It builds in .build with the
+# test build's dependencies (about 40 s), so the next plain `swift build` recompiles the instrumented modules (about
+# 30 s). Skipped when tests are filtered, or with ESPFLASH_FUZZ_SMOKE=0.
+if (($# == 0)) && [[ ${ESPFLASH_FUZZ_SMOKE:-1} != 0 ]]; then
+  FUZZ_CONFIG=debug FUZZ_SCRATCH=.build FUZZ_CORPUS=.build/fuzz-corpus FUZZ_JOBS=2 scripts/fuzz.sh all 2
+fi
