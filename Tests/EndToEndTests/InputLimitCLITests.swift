@@ -97,6 +97,21 @@ import Glibc
         #expect((result["error"] as? String ?? "").contains("missing/chip.bin"))
     }
 
+    /// The flash file reads, but its temporary file cannot be made (the name is at the 255-byte limit): an AT
+    /// command that changed the flash must not report success.
+    @Test func anATWriteWhoseFlashCannotBeSavedFails() throws {
+        let module = try ATCLITests.flashedModule("esp32")
+        let flash = module.dir + "/" + String(repeating: "f", count: 251) + ".bin"
+        try FileManager.default.copyItem(atPath: module.flash, toPath: flash)
+        let before = try CLI.read(flash)
+        try Data([0x27, 0x95]).write(to: URL(fileURLWithPath: module.dir + "/small.bin"))
+        let r = try CLI.run(["at", "sysflash", "write", "-p", "virtual://esp32?flash=\(flash)", "--json", "ble_data", module.dir + "/small.bin"])
+        #expect(r.exitCode == 1, "\(r.stderr)")
+        let last = try #require(r.stdoutText.split(separator: "\n").last)
+        #expect(last.contains("\"ok\":false") && last.contains("\"stage\":\"finish\""), "\(last)")
+        #expect(try CLI.read(flash) == before)
+    }
+
     @Test func anExistingLargerFlashFileIsNeverCut() throws {
         let dir = try CLI.temporaryDirectory()
         let flash = dir + "/chip.bin"
