@@ -133,6 +133,15 @@ import Glibc
         #expect(same, "the flash file differs from the expected contents")
     }
 
+    @Test func emulateRefusesAFlashFileLargerThanItsFlash() throws {
+        let dir = try CLI.temporaryDirectory()
+        let flash = dir + "/chip.bin"
+        try Data(repeating: 0x5A, count: 8 << 20).write(to: URL(fileURLWithPath: flash))
+        let r = try CLI.run(["emulate", "--chip", "esp32", "--listen", "127.0.0.1:0", "--flash", flash, "--flash-size", "4MB"])
+        #expect(r.exitCode == 2 && r.stderr.contains("--flash-size 8MB"), "\(r.stderr)")
+        #expect(try CLI.read(flash).count == 8 << 20)
+    }
+
     @Test func aHeaderOnlyTypeCSVIsRefused() throws {
         let dir = try CLI.temporaryDirectory()
         try "param_name,offset,type,size\n".write(toFile: dir + "/types.csv", atomically: true, encoding: .utf8)

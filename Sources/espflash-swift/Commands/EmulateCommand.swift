@@ -123,7 +123,7 @@ struct EmulateCommand: ParsableCommand {
                 // Saving on exit would cut the file to the chip's size.
                 throw CommandFailure(exitCode: ExitStatus.badInput,
                                      message: "\(flash) holds \(saved.count) bytes, more than --flash-size \(InputLimits.describe(flashSize.value))",
-                                     help: "give --flash-size \(InputLimits.describe(VirtualChipSpec.flashSize(holding: saved.count))) (or larger)")
+                                     help: "give --flash-size \(VirtualChipSpec.flashSize(holding: saved.count) >> 20)MB (or larger)")
             }
             let device = EmulatedDevice(profile: RomProfile.profile(for: chip)!, flashSize: flashSize.value, flashContents: saved, timing: flashTiming)
 
