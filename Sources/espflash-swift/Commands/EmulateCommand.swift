@@ -108,6 +108,9 @@ struct EmulateCommand: ParsableCommand {
         }
     }
 
+    /// `8MB`, `128KB`: a size as --flash-size takes it.
+    static func sizeText(_ bytes: Int) -> String { bytes >= 1 << 20 ? "\(bytes >> 20)MB" : "\(bytes >> 10)KB" }
+
     static func parseListen(_ text: String) -> (String, UInt16)? {
         guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else { return nil }
         return (String(text[..<colon]), port)
@@ -123,7 +126,7 @@ struct EmulateCommand: ParsableCommand {
                 // Saving on exit would cut the file to the chip's size.
                 throw CommandFailure(exitCode: ExitStatus.badInput,
                                      message: "\(flash) holds \(saved.count) bytes, more than --flash-size \(InputLimits.describe(flashSize.value))",
-                                     help: "give --flash-size \(VirtualChipSpec.flashSize(holding: saved.count) >> 20)MB (or larger)")
+                                     help: "give --flash-size \(Self.sizeText(VirtualChipSpec.flashSize(holding: saved.count))) (or larger)")
             }
             let device = EmulatedDevice(profile: RomProfile.profile(for: chip)!, flashSize: flashSize.value, flashContents: saved, timing: flashTiming)
 
