@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "SerialBootloader", targets: ["SerialBootloader"]),
         .library(name: "ChipEmulator", targets: ["ChipEmulator"]),
         .library(name: "ATCommands", targets: ["ATCommands"]),
+        .library(name: "Station", targets: ["Station"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -20,6 +21,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        // The station's SQLite storage and its recipe format.
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
     ],
     targets: [
         // zlib from the system (Debian: zlib1g-dev), reached through a module map.
@@ -70,6 +74,18 @@ let package = Package(
             name: "ATCommands",
             dependencies: ["ImageFormats", "SerialBootloader"]
         ),
+        // The production station: recipe, unit allocation, per-module images, records and their storage, the scheduler.
+        .target(
+            name: "Station",
+            dependencies: [
+                "ImageFormats",
+                "SerialBootloader",
+                "ATCommands",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
         .executableTarget(
             name: "espflash-swift",
             dependencies: [
@@ -77,6 +93,7 @@ let package = Package(
                 "SerialBootloader",
                 "ChipEmulator",
                 "ATCommands",
+                "Station",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             linkerSettings: [
@@ -109,8 +126,12 @@ let package = Package(
             dependencies: ["ATCommands", "ChipEmulator", "SerialBootloader", "ImageFormats", "TestSupport"]
         ),
         .testTarget(
+            name: "StationTests",
+            dependencies: ["Station", "ChipEmulator", "ATCommands", "SerialBootloader", "ImageFormats", "TestSupport"]
+        ),
+        .testTarget(
             name: "EndToEndTests",
-            dependencies: ["espflash-swift", "TestSupport"]
+            dependencies: ["espflash-swift", "TestSupport", "Station", "ImageFormats"]
         ),
     ]
 )

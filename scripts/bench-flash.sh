@@ -2,8 +2,9 @@
 # Flashing benchmark (not a test): a dense app and a 4 MB merged factory image onto a blank emulated ESP32, and
 # the factory image onto a chip full of old data (emulate --baud-model 921600 --flash-timing typical), this tool vs
 # esptool 5.6.0 --no-stub -z, one after the other in the same run. Prints wall time, bytes on the wire (the
-# emulator's count of bytes it received) and two limits, both compressed non-0xFF bytes x 10 / baud plus erase
-# and page-program time:
+# emulator's count of bytes it received), the bytes the ROM hashed with SPI_FLASH_MD5 (timed at 2 MiB/s under
+# --flash-timing typical) and their ratio to the image, and two limits, both compressed non-0xFF bytes x 10 / baud
+# plus erase and page-program time plus one MD5 pass over the image (the least a verified write needs):
 # - rom: the least erase + program time any plan of FLASH_BEGIN ranges can get from the ROM, whose erase uses 64 KB
 #   block erases only strictly inside a range (esp_rom_spiflash_erase_area; FlashTiming/ErasePlan.swift), found by
 #   trying every cut; old data must be erased, 0xFF sectors on a blank chip need nothing;
@@ -63,11 +64,12 @@ while k < n:
     run = all(dirty or dense[k + j] for j in range(16)) if k + 16 <= n else False
     if a % 16 == 0 and run: ideal_erase += EB; k += 16
     else: ideal_erase += ES; k += 1
-print(f"{wire + best[n]:.2f} {wire + ideal_erase + program:.2f} {wire:.2f} {best[n]:.2f} {ideal_erase:.2f} {program:.2f}")
+md5 = len(data) / (2 * 1024 * 1024)  # one SPI_FLASH_MD5 pass over the image
+print(f"{wire + best[n] + md5:.2f} {wire + ideal_erase + program + md5:.2f} {wire:.2f} {best[n]:.2f} {ideal_erase:.2f} {program:.2f} {md5:.2f}")
 PY
 }
 
-# run TOOL IMAGE ADDRESS [OLD] -> "seconds wire_bytes"; OLD is the flash the chip holds before (default blank)
+# run TOOL IMAGE ADDRESS [OLD] -> "seconds wire_bytes md5_bytes"; OLD is the flash the chip holds before (default blank)
 run() {
   local tool=$1 image=$2 address=$3 old=${4:-}
   rm -f "$work/port" "$work/flash.bin" "$work/emu.log"
@@ -90,23 +92,26 @@ run() {
   end=$(date +%s.%N)
   kill -INT $emu; wait $emu || true
   cmp -s <(head -c $(( $(stat -c %s "$image") )) <(tail -c +$(( address + 1 )) "$work/flash.bin")) "$image" || { echo "FLASH MISMATCH ($tool)" >&2; exit 1; }
-  local bytes
+  local bytes md5
   bytes=$(sed -n 's/^wire: \([0-9]*\) bytes in.*/\1/p' "$work/emu.log")
-  echo "$(echo "$end - $start" | bc -l) $bytes"
+  md5=$(sed -n 's/^md5: \([0-9]*\) bytes hashed.*/\1/p' "$work/emu.log")
+  echo "$(echo "$end - $start" | bc -l) $bytes $md5"
 }
 
 # A chip full of old data: 4 MB of random bytes.
 head -c 4194304 /dev/urandom > "$work/old.bin"
 
-printf "%-22s %-15s %9s %12s %8s %8s\n" image tool seconds wire_bytes x_rom x_ideal
+printf "%-22s %-15s %9s %12s %12s %8s %8s %8s\n" image tool seconds wire_bytes md5_bytes x_image x_rom x_ideal
 for case in "app:$app:0x10000:blank" "factory_4MB:$factory:0x0:blank" "factory_4MB_dirty:$factory:0x0:dirty"; do
   IFS=: read -r name image address chip <<<"$case"
-  read -r lim ideal wire erase ideal_erase program <<<"$(limit "$image" "$address" "$chip")"
+  read -r lim ideal wire erase ideal_erase program md5pass <<<"$(limit "$image" "$address" "$chip")"
+  size=$(stat -c %s "$image")
   old=; [[ $chip == dirty ]] && old=$work/old.bin
   for tool in espflash-swift esptool; do
-    read -r secs bytes <<<"$(run "$tool" "$image" "$address" "$old")"
-    printf "%-22s %-15s %9.2f %12d %8.2f %8.2f\n" "$name" "$tool" "$secs" "$bytes" "$(echo "$secs / $lim" | bc -l)" "$(echo "$secs / $ideal" | bc -l)"
+    read -r secs bytes md5 <<<"$(run "$tool" "$image" "$address" "$old")"
+    printf "%-22s %-15s %9.2f %12d %12d %8.2f %8.2f %8.2f\n" "$name" "$tool" "$secs" "$bytes" "$md5" "$(echo "$md5 / $size" | bc -l)" \
+      "$(echo "$secs / $lim" | bc -l)" "$(echo "$secs / $ideal" | bc -l)"
   done
-  printf "%-22s %-15s %9.2f   (wire %.2f s + erase and program %.2f s)\n" "$name" "rom limit" "$lim" "$wire" "$erase"
-  printf "%-22s %-15s %9.2f   (wire %.2f s + erase %.2f s + program %.2f s)\n" "$name" "ideal" "$ideal" "$wire" "$ideal_erase" "$program"
+  printf "%-22s %-15s %9.2f   (wire %.2f s + erase and program %.2f s + one MD5 pass %.2f s)\n" "$name" "rom limit" "$lim" "$wire" "$erase" "$md5pass"
+  printf "%-22s %-15s %9.2f   (wire %.2f s + erase %.2f s + program %.2f s + one MD5 pass %.2f s)\n" "$name" "ideal" "$ideal" "$wire" "$ideal_erase" "$program" "$md5pass"
 done

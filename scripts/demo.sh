@@ -12,6 +12,7 @@ cd "$(dirname "$0")/.."
 missing=()
 pkg-config --exists zlib 2>/dev/null || [[ -f /usr/include/zlib.h ]] || missing+=(zlib1g-dev pkg-config)
 [[ -f /usr/include/libdeflate.h ]] || missing+=(libdeflate-dev)
+[[ -f /usr/include/sqlite3.h ]] || missing+=(libsqlite3-dev)
 if ((${#missing[@]})); then
   sudo=; [[ $(id -u) -eq 0 ]] || sudo=sudo
   $sudo apt-get update -qq >&2 && $sudo apt-get install -y -qq "${missing[@]}" >&2
@@ -75,3 +76,50 @@ $tool read-flash -p "virtual://esp32?flash=out/chip.bin" 0x21000 0x3000 out/ble_
 $tool ble-service inspect out/ble_back.bin
 step "the production-line AT test"
 $tool at test -p "virtual://esp32?flash=out/chip.bin" --layout out/at_customize.bin --expect-mac 24:0a:c4:5e:00:01
+
+step "a production station: four virtual modules on two line ports, each with its own unit (serial, SSID, factory_param)"
+# The same factory image, plus per-module values: units.csv rows become an NVS image at the nvs partition and
+# factory_param overrides; each module's flash is kept as out/station/modules/MAC.bin.
+rm -rf out/station && mkdir -p out/station/modules
+scripts/station-inputs.sh "$tool" out/station 6
+cp out/factory_WROOM-32.bin out/station/factory_WROOM-32.bin
+cat > out/station/line.toml <<'TOML'
+chip = "esp32"
+factory_image = "factory_WROOM-32.bin"
+station = "demo-line"
+
+[unit]
+values = "units.csv"
+id = "serial"
+
+[unit.nvs]
+template = "nvs_template.csv"
+partition = "nvs"
+
+[unit.factory_param]
+types = "factory_param_type.csv"
+data = "factory_param_data.csv"
+module = "WROOM-32"
+platform = "PLATFORM_ESP32"
+
+[test]
+at = true
+expect_version = "v2.4.0.0"
+
+[[port]]
+path = "virtual://esp32?line=1&flash-dir=modules"
+
+[[port]]
+path = "virtual://esp32?line=2&flash-dir=modules"
+TOML
+$tool station run out/station/line.toml --modules 4 --operator demo
+step "the station's report: yield per stage, then the records as JSON"
+$tool station report --db out/station/station.db
+$tool station report --db out/station/station.db --json | head -40
+step "one module's flash: its factory_param and NVS carry its own unit"
+mac=$(ls out/station/modules | head -1)
+echo "module $mac:"
+dd if=out/station/modules/$mac of=out/station/factory_param.bin bs=4096 skip=48 count=1 status=none
+$tool factory-param inspect out/station/factory_param.bin | grep -E "tx_max_power|module_name"
+dd if=out/station/modules/$mac of=out/station/nvs.bin bs=4096 skip=18 count=14 status=none
+$tool nvs inspect out/station/nvs.bin | grep -E "serial|ssid"

@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 missing=()
 pkg-config --exists zlib 2>/dev/null || [[ -f /usr/include/zlib.h ]] || missing+=(zlib1g-dev pkg-config)
 [[ -f /usr/include/libdeflate.h ]] || missing+=(libdeflate-dev)
+[[ -f /usr/include/sqlite3.h ]] || missing+=(libsqlite3-dev)
 command -v ser2net >/dev/null || [[ -x /usr/sbin/ser2net ]] || missing+=(ser2net)
 if ((${#missing[@]})); then
   echo "installing ${missing[*]}" >&2

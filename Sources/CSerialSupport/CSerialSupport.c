@@ -85,3 +85,15 @@ int espflash_set_modem_lines_together(int fd, int dtr, int rts) {
     if (rts) status |= TIOCM_RTS; else status &= ~TIOCM_RTS;
     return ioctl(fd, TIOCMSET, &status);
 }
+
+int espflash_get_baud(int fd) {
+#if defined(__linux__)
+    struct termios2 tio;
+    if (ioctl(fd, TCGETS2, &tio) != 0) return -1;
+    return (int)tio.c_ospeed;
+#else
+    struct termios tio;
+    if (tcgetattr(fd, &tio) != 0) return -1;
+    return (int)cfgetospeed(&tio);
+#endif
+}

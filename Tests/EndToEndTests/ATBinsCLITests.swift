@@ -151,9 +151,9 @@ private func expectRefusal(_ arguments: (String) -> [String], output: String = "
             let original = try CLI.read(CLI.fixture("esp-at/pki/in/" + input.1))
             #expect(item["length"] as? Int == original.count)
             #expect(try CLI.read(item["file"] as! String) == original)
-            #expect(item["keyType"] as? String == "EC P-256")
+            #expect(item["key_type"] as? String == "EC P-256")
         }
-        #expect(items[0]["subject"] is String && items[0]["notValidAfter"] is String)
+        #expect(items[0]["subject"] is String && items[0]["not_valid_after"] is String)
         #expect(items[1]["encoding"] as? String == "DER")
         // Rebuilding from the extracted files gives the same bin.
         let rebuilt = try CLI.run(["pki", "build", "-o", dir + "/again.bin"] + items.flatMap { [$0["type"] as! String, $0["file"] as! String] })

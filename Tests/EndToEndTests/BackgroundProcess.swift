@@ -21,9 +21,11 @@ final class BackgroundProcess {
     /// Starts `espflash-swift emulate --chip CHIP` on 127.0.0.1:0 (or a new pty) with `--flash FILE`, and waits
     /// for the port it writes to its `--port-file`. `stop()` makes it save the flash file and returns its stderr
     /// (the wire statistics).
-    static func emulator(chip: String, pty: Bool = false, flashFile: String, extra: [String] = []) throws -> (process: BackgroundProcess, port: String) {
+    static func emulator(chip: String, pty: Bool = false, rfc2217: Bool = false, flashFile: String,
+                         extra: [String] = []) throws -> (process: BackgroundProcess, port: String) {
         let portFile = (flashFile as NSString).deletingLastPathComponent + "/port-\(UUID().uuidString).txt"
-        let process = try BackgroundProcess(CLI.binary, ["emulate", "--chip", chip] + (pty ? ["--pty"] : ["--listen", "127.0.0.1:0"])
+        let endpoint = pty ? ["--pty"] : rfc2217 ? ["--rfc2217", "127.0.0.1:0"] : ["--listen", "127.0.0.1:0"]
+        let process = try BackgroundProcess(CLI.binary, ["emulate", "--chip", chip] + endpoint
                                             + ["--port-file", portFile, "--flash", flashFile] + extra)
         return (process, try waitForFile(portFile, while: process))
     }

@@ -40,14 +40,15 @@ struct DeviceJobCLITests {
     @Test("a result line with its stage for every way a run can fail: arguments, open, connect, check, write, verify")
     func resultLineForEveryStage() throws {
         let dir = try CLI.temporaryDirectory()
-        let app = try Self.app(dir, chip: "esp32")
+        // Connecting takes about 50 frames; this app about 150 more, so that the faults below land in the write.
+        let app = try Self.app(dir, chip: "esp32", ["--code-size", "200K"])
         let port = "virtual://esp32?flash=\(dir)/chip.bin"
         let cases: [(String, [String], [String: String], Int32)] = [
             ("arguments", ["write-flash", "-p", port, "0x10000", dir + "/missing.bin"], [:], 74),
             ("open", ["write-flash", "-p", dir + "/no-such-tty", "0x10000", app], [:], 74),
             ("connect", ["write-flash", "-p", port, "--connect-attempts", "2", "0x10000", app], ["ESPFLASH_VIRTUAL_FAULTS": "silent-after=0"], 1),
             ("check", ["write-flash", "-p", port, "0x10000", CLI.fixture("images/esp_idf_blink_esp32s2.bin")], [:], 2),
-            ("write", ["write-flash", "-p", port, "0x10000", app], ["ESPFLASH_VIRTUAL_FAULTS": "silent-after=30"], 1),
+            ("write", ["write-flash", "-p", port, "0x10000", app], ["ESPFLASH_VIRTUAL_FAULTS": "silent-after=90"], 1),
             ("verify", ["write-flash", "-p", port, "0x10000", app], ["ESPFLASH_VIRTUAL_FAULTS": "bad-sector=0x12000"], 1),
             ("verify", ["verify-flash", "-p", port, "0x10000", app], [:], 1),
             ("check", ["read-flash", "-p", port, "0x3FF000", "0x2000", dir + "/out.bin"], [:], 2),
@@ -110,7 +111,7 @@ struct DeviceJobCLITests {
         let data = TestBytes.firmware(200_000, seed: 21)
         try writeFile(data, dir + "/data.bin")
         let (emulator, port) = try BackgroundProcess.emulator(chip: "esp32", flashFile: dir + "/flash.bin",
-                                                              extra: ["--fault", "disconnect-after=60"])
+                                                              extra: ["--fault", "disconnect-after=100"])
         let run = try CLI.run(["write-flash", "-p", port, "--json", "0x10000", dir + "/data.bin"])
         emulator.stop()
         #expect(run.exitCode == 0, "exit \(run.exitCode): \(run.stderr)")

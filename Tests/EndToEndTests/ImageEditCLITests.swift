@@ -234,7 +234,7 @@ enum DemoFactoryImage {
             #expect(alone.exitCode == 0 && byName.exitCode == 0 && byOffset.exitCode == 0, "\(command): \(byName.stderr) \(byOffset.stderr)")
             // A partition read from flash ends in erased bytes, which the decoders count; everything else is the same.
             func facts(_ data: Data) -> String {
-                String(decoding: data, as: UTF8.self).split(separator: "\n").filter { !$0.contains("trailingErasedBytes") }.joined(separator: "\n")
+                String(decoding: data, as: UTF8.self).split(separator: "\n").filter { !$0.contains("trailing_erased_bytes") }.joined(separator: "\n")
             }
             #expect(facts(byName.stdout) == facts(alone.stdout) && facts(byOffset.stdout) == facts(alone.stdout), "\(command)")
         }

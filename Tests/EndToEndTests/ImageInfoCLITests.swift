@@ -101,25 +101,25 @@ import Testing
         let result = try CLI.run(["image-info", CLI.fixture("images/" + image), "--json"])
         #expect(result.exitCode == 0)
         let json = try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any])
-        let header = json["header"] as! [String: Any], ext = json["extendedHeader"] as? [String: Any] ?? [:]
+        let header = json["header"] as! [String: Any], ext = json["extended_header"] as? [String: Any] ?? [:]
         func hex(_ any: Any?) -> String { "0x" + String(any as! Int, radix: 16) }
 
         #expect(facts["Image size"] == "\(json["size"] as! Int) bytes")
-        #expect(facts["Detected image type"] == json["chipName"] as? String)
-        let entry = header["entryPoint"] as! Int
+        #expect(facts["Detected image type"] == json["chip_name"] as? String)
+        let entry = header["entry_point"] as! Int
         if entry == 0 { #expect(text.contains("Entry point not set")) } else { #expect(facts["Entry point"] == hex(entry)) }
         #expect(facts["Segments"] == String((json["segments"] as! [Any]).count))
-        #expect(facts["Flash size"] == header["flashSize"] as? String)
-        #expect(facts["Flash freq"] == header["flashFreq"] as? String)
-        #expect(facts["Flash mode"] == (header["flashMode"] as? String)?.uppercased())
-        #expect(facts["Image version"] == String(json["imageVersion"] as! Int))
+        #expect(facts["Flash size"] == header["flash_size"] as? String)
+        #expect(facts["Flash freq"] == header["flash_freq"] as? String)
+        #expect(facts["Flash mode"] == (header["flash_mode"] as? String)?.uppercased())
+        #expect(facts["Image version"] == String(json["image_version"] as! Int))
         if ext.isEmpty {
             #expect(facts["WP pin"] == nil && facts["Chip ID"] == nil, "ESP8266 images have no extended header")
         } else {
-            #expect(facts["WP pin"] == hex(ext["wpPin"]) + ((ext["wpPinDisabled"] as! Bool) ? " (disabled)" : ""))
-            #expect(facts["Chip ID"] == "\(ext["chipId"] as! Int) (\(ext["chipIdName"] as! String))")
-            #expect(facts["Minimal chip revision"] == "\(ext["minRevision"] as! String), (legacy min_rev = \(ext["legacyMinRevision"] as! Int))")
-            #expect(facts["Maximal chip revision"] == ext["maxRevision"] as? String)
+            #expect(facts["WP pin"] == hex(ext["wp_pin"]) + ((ext["wp_pin_disabled"] as! Bool) ? " (disabled)" : ""))
+            #expect(facts["Chip ID"] == "\(ext["chip_id"] as! Int) (\(ext["chip_id_name"] as! String))")
+            #expect(facts["Minimal chip revision"] == "\(ext["min_revision"] as! String), (legacy min_rev = \(ext["legacy_min_revision"] as! Int))")
+            #expect(facts["Maximal chip revision"] == ext["max_revision"] as? String)
         }
 
         // Segment table rows: index, length, load address, file offset, memory types.
@@ -131,9 +131,9 @@ import Testing
             let cells = row.split(separator: " ", maxSplits: 4, omittingEmptySubsequences: true).map(String.init)
             #expect(Int(cells[0]) == segment["index"] as? Int)
             #expect(Int(cells[1].dropFirst(2), radix: 16) == segment["length"] as? Int)
-            #expect(Int(cells[2].dropFirst(2), radix: 16) == segment["loadAddress"] as? Int)
-            #expect(Int(cells[3].dropFirst(2), radix: 16) == segment["fileOffset"] as? Int)
-            #expect((cells.count > 4 ? cells[4] : "").trimmingCharacters(in: .whitespaces) == (segment["memoryTypes"] as! [String]).joined(separator: ", "))
+            #expect(Int(cells[2].dropFirst(2), radix: 16) == segment["load_address"] as? Int)
+            #expect(Int(cells[3].dropFirst(2), radix: 16) == segment["file_offset"] as? Int)
+            #expect((cells.count > 4 ? cells[4] : "").trimmingCharacters(in: .whitespaces) == (segment["memory_types"] as! [String]).joined(separator: ", "))
         }
 
         let checksum = json["checksum"] as! [String: Any]
@@ -143,22 +143,22 @@ import Testing
         } else {
             #expect(facts["Validation hash"] == nil)
         }
-        if let app = json["appDescription"] as? [String: Any] {
-            #expect(facts["Project name"] == app["projectName"] as? String)
+        if let app = json["app_description"] as? [String: Any] {
+            #expect(facts["Project name"] == app["project_name"] as? String)
             #expect(facts["App version"] == app["version"] as? String)
-            #expect(facts["Compile time"] == "\(app["compileDate"] as! String) \(app["compileTime"] as! String)")
-            #expect(facts["ELF file SHA256"] == app["elfSha256"] as? String)
-            #expect(facts["ESP-IDF"] == app["idfVersion"] as? String)
-            #expect(facts["Secure version"] == String(app["secureVersion"] as! Int))
-            #expect(facts["Minimal eFuse block revision"] == app["minEfuseBlockRevision"] as? String)
-            #expect(facts["Maximal eFuse block revision"] == app["maxEfuseBlockRevision"] as? String)
+            #expect(facts["Compile time"] == "\(app["compile_date"] as! String) \(app["compile_time"] as! String)")
+            #expect(facts["ELF file SHA256"] == app["elf_sha256"] as? String)
+            #expect(facts["ESP-IDF"] == app["idf_version"] as? String)
+            #expect(facts["Secure version"] == String(app["secure_version"] as! Int))
+            #expect(facts["Minimal eFuse block revision"] == app["min_efuse_block_revision"] as? String)
+            #expect(facts["Maximal eFuse block revision"] == app["max_efuse_block_revision"] as? String)
         } else {
             #expect(facts["Project name"] == nil)
         }
-        if let bootloader = json["bootloaderDescription"] as? [String: Any] {
+        if let bootloader = json["bootloader_description"] as? [String: Any] {
             #expect(facts["Bootloader version"] == String(bootloader["version"] as! Int))
-            #expect(facts["ESP-IDF"] == bootloader["idfVersion"] as? String)
-            #expect(facts["Compile time"] == bootloader["compileTime"] as? String)
+            #expect(facts["ESP-IDF"] == bootloader["idf_version"] as? String)
+            #expect(facts["Compile time"] == bootloader["compile_time"] as? String)
         } else {
             #expect(facts["Bootloader version"] == nil)
         }

@@ -31,6 +31,7 @@ struct DeviceJobTests {
         #expect(written.regions.map(\.address) == images.map(\.address))
         #expect(written.regions.map(\.md5) == images.map { md5Hex($0.data) })
         #expect(opener.flash == Self.expected(images))
+        // Each segment is checked as it is written; the verify stage hashes again only if one had to be rewritten.
         #expect(log.stages == [.open, .connect, .check, .write, .verify])
 
         #expect(try session.verify(images).regions.allSatisfy { $0.status == .verified })
@@ -84,11 +85,17 @@ struct DeviceJobTests {
 
     @Test("a dropped link: the port is opened again through the opener, after it refused twice, and the write resumes")
     func reopenAfterDisconnect() throws {
+        let images = Self.images(.esp32, seed: 8)
+        // The line drops in the middle of app.bin's frames (counted in a clean run).
+        let clean = ChipOpener(.esp32)
+        let marks = FrameMarks()
+        _ = DeviceJob.run(clean.request, context: JobContext { event in
+            if case .regionStarted(let info) = event, info.index == 2 { marks.start = clean.requests.values.reduce(0, +) }
+        }) { session throws(JobFailure) in try session.write(images) }
         var faults = FaultPlan()
-        faults.disconnectAfterFrames = 45  // the whole job takes about 60 frames: the line drops during app.bin
+        faults.disconnectAfterFrames = (marks.start + clean.requests.values.reduce(0, +)) / 2
         let opener = ChipOpener(.esp32, faults: faults, failedReopens: 2)
         let log = EventLog()
-        let images = Self.images(.esp32, seed: 8)
         let outcome = DeviceJob.run(opener.request, context: log.context) { session throws(JobFailure) in try session.write(images) }
         #expect(try outcome.result.get().regions.allSatisfy { $0.status == .verified })
         #expect(log.reopenedPorts >= 1)
@@ -235,7 +242,16 @@ struct DeviceJobTests {
         let check = failure(ChipOpener(.esp32, flashSize: 1 << 20), images: [FlashImage(address: 0xF0000, data: [UInt8](repeating: 1, count: 0x20000), name: "big.bin")])
         #expect(check?.stage == .check && check?.reason == .invalidInput)
 
-        silent.silentAfterFrames = 45  // connecting takes about 20 frames, the job about 60: the chip dies during app.bin
+        // Where app.bin's frames are in a clean run: the chip dies in the middle of them.
+        let clean = ChipOpener(.esp32)
+        let marks = FrameMarks()
+        var cleanRequest = clean.request
+        cleanRequest.connectAttempts = 2
+        _ = DeviceJob.run(cleanRequest, context: JobContext { event in
+            if case .regionStarted(let info) = event, info.index == 2 { marks.start = clean.requests.values.reduce(0, +) }
+        }) { session throws(JobFailure) in try session.write(images) }
+        let total = clean.requests.values.reduce(0, +)
+        silent.silentAfterFrames = (marks.start + total) / 2
         let write = failure(ChipOpener(.esp32, faults: silent))
         #expect(write?.stage == .write && write?.reason == .noResponse)
         #expect(write?.regions.map(\.status) == [.verified, .verified, .failed])
@@ -248,3 +264,8 @@ struct DeviceJobTests {
     }
 }
 
+
+/// A frame count noted from a job's event closure.
+final class FrameMarks: @unchecked Sendable {
+    var start = 0
+}

@@ -14,13 +14,17 @@ struct LoaderConnectionTests {
         let id = try loader.readFlashID()
         #expect(id == 0x17_40EF)
         #expect(FlashSize.detected(fromJEDEC: id)?.bytes == 8 << 20)
-        #expect(try loader.readCrystalMHz() == 40)
-        if chip == .esp32 {
-            #expect(loader.securityInfo == nil)
-            #expect(try loader.readRevision() == ChipRevision(major: 3, minor: 0))
-        } else {
-            #expect(loader.securityInfo?.chipID == (chip == .esp32s3 ? 9 : 5))
+        let profile = RomProfile.profile(for: chip)!
+        #expect(try loader.readCrystalMHz() == profile.defaultCrystalMHz)
+        #expect(try loader.readRevision() == profile.revision)
+        switch chip.loader!.securityInfo {
+        case .unsupported: #expect(loader.securityInfo == nil)
+        case .withoutChipID: #expect(loader.securityInfo != nil && loader.securityInfo?.chipID == nil)
+        case .withChipID: #expect(loader.securityInfo?.chipID == chip.imageChipID.map(UInt32.init))
         }
+        var unfused = SecurityState()
+        unfused.manualEncryptDisabled = false
+        #expect(try loader.readSecurity() == unfused)
     }
 
     @Test("an unknown command reads as unsupported and the eight replies do not confuse the next command")
@@ -65,5 +69,15 @@ struct LoaderConnectionTests {
         #expect(ResetSequence.strategies(for: .defaultReset, hasControlLines: true).map(\.name) == ["unix-tight", "unix-tight", "classic", "classic"])
         #expect(ResetSequence.strategies(for: .defaultReset, hasControlLines: false).isEmpty)
         #expect(ResetSequence.strategies(for: .usbReset, hasControlLines: true) == [.usbJTAG])
+        // Lines that cannot change together (RFC 2217): classic only, as esptool; a USB-Serial/JTAG port: its own.
+        #expect(ResetSequence.strategies(for: .defaultReset, hasControlLines: true, linesChangeTogether: false).map(\.name) == ["classic", "classic"])
+        #expect(ResetSequence.strategies(for: .defaultReset, hasControlLines: true, usbSerialJTAG: true) == [.usbJTAG])
+        // Every tight step sets both lines; the hard reset releases DTR with RTS.
+        #expect(ResetSequence.unixTight(delay: 0.05).steps.allSatisfy { if case .lines(let d, let r) = $0 { d != nil && r != nil || d == false && r == nil } else { true } })
+        #expect(ResetSequence.hardReset().steps.first == .lines(dtr: false, rts: true))
+        // esptool's custom_reset_sequence form.
+        let custom = try? ResetSequence.custom("D0|R1|W0.1|U1,0|W0.05|D0").get()
+        #expect(custom?.steps == [.lines(dtr: false, rts: nil), .lines(dtr: nil, rts: true), .sleep(0.1), .lines(dtr: true, rts: false), .sleep(0.05), .lines(dtr: false, rts: nil)])
+        #expect((try? ResetSequence.custom("D2").get()) == nil && (try? ResetSequence.custom("X1").get()) == nil)
     }
 }

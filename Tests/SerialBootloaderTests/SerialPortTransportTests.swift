@@ -1,3 +1,4 @@
+import CSerialSupport
 import Foundation
 import ChipEmulator
 import SerialBootloader
@@ -36,6 +37,33 @@ import Glibc
         let slow = try RFC2217Tests.command(port, .readFlashSlow, RawHost.words([0x8000, 64]))
         #expect(slow.map { Array($0.data.prefix(64)) } == Array(image.prefix(64)))
         #expect(Array(running.device.flash.read(0x8000, image.count)) == image)
+    }
+
+    /// A port is locked while open (flock, as pyserial's exclusive=True): a second program gets a clear error.
+    @Test func aSecondUserOfThePortIsRefused() throws {
+        let running = try RFC2217Tests.Running()
+        running.start()
+        defer { running.stop = true }
+        let first = try SerialPortTransport(path: running.server.connectString)
+        #expect { try SerialPortTransport(path: running.server.connectString) } throws: { "\($0)".contains("in use by another program") }
+        first.close()
+        let again = try SerialPortTransport(path: running.server.connectString)
+        again.close()
+    }
+
+    /// A device that vanishes (the other side of a pty closes, a USB port unplugged) is a `disconnected` error at
+    /// once, not empty reads until the timeout.
+    @Test func aVanishedDeviceIsADisconnectNotASpin() throws {
+        var name = [CChar](repeating: 0, count: 128)
+        let master = espflash_open_pty(&name, name.count)
+        try #require(master >= 0)
+        let path = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let port = try SerialPortTransport(path: path)
+        defer { port.close() }
+        close(master)
+        let started = Date()
+        #expect { _ = try port.read(maxCount: 64, timeout: 5) } throws: { ($0 as? TransportError)?.kind == .disconnected }
+        #expect(Date().timeIntervalSince(started) < 1)
     }
 
     @Test func openingSomethingThatIsNotATTYFails() {

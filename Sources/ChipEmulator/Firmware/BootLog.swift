@@ -17,20 +17,30 @@ struct BootLog {
     }
 
     mutating func rom(chip: Chip, reset: BootModel.ResetReason) {
-        switch chip {
-        case .esp32:
-            line("ets Jun  8 2016 00:22:57")
-            line("")
-            line(reset.romText(chip))
+        banner(chip)
+        line(reset.romText(chip))
+        if chip == .esp32 {
             line("configsip: 0, SPIWP:0xee")
             line("clk_drv:0x00,q_drv:0x00,d_drv:0x00,cs0_drv:0x00,hd_drv:0x00,wp_drv:0x00")
-        default:
-            let rom = chip == .esp32c3 ? "esp32c3-api1-20210207" : chip.rawValue + "-20210327"
-            line("ESP-ROM:" + rom)
-            line(chip == .esp32c3 ? "Build:Feb  7 2021" : "Build:Mar 27 2021")
-            line(reset.romText(chip))
+        } else {
             line("SPIWP:0xee")
         }
+    }
+
+    /// The ROM's lines for a boot into download mode (the strapping pins, or the USB-Serial/JTAG's flag).
+    mutating func downloadMode(chip: Chip, reset: BootModel.ResetReason) {
+        banner(chip)
+        let mode = switch chip {
+        case .esp32: "boot:0x3 (DOWNLOAD_BOOT(UART0/UART1/SDIO_REI_REO_V2))"
+        case _ where chip.loader?.usbSerialJTAG != nil: "boot:0x0 (DOWNLOAD(USB/UART0))"
+        default: "boot:0x0 (DOWNLOAD(UART0/UART1))"
+        }
+        line(reset.romReason(chip) + "," + mode)
+        line("waiting for download")
+    }
+
+    private mutating func banner(_ chip: Chip) {
+        for text in RomProfile.profile(for: chip)?.banner ?? [] { line(text) }
     }
 
     mutating func romLoad(_ image: FirmwareImage, chip: Chip) {

@@ -26,24 +26,59 @@ public enum BootModel {
         case bootLoop(reason: String)
     }
 
-    /// Why the chip reset, as the ROM prints it.
+    /// Why the chip reset, as the ROM prints it. A reset through the EN pin reads as power-on on these ROMs.
     public enum ResetReason: Sendable {
-        case powerOn, software
+        case powerOn, software, watchdog, usbSerialJTAG
+
+        func romReason(_ chip: Chip) -> String {
+            switch (self, chip) {
+            case (.powerOn, .esp32): "rst:0x1 (POWERON_RESET)"
+            case (.software, .esp32): "rst:0xc (SW_CPU_RESET)"
+            case (.watchdog, .esp32): "rst:0x10 (RTCWDT_RTC_RESET)"
+            case (.usbSerialJTAG, .esp32): "rst:0x1 (POWERON_RESET)"
+            case (.powerOn, _): "rst:0x1 (POWERON)"
+            case (.software, _): "rst:0xc (RTC_SW_CPU_RST)"
+            case (.watchdog, _): "rst:0x10 (RTCWDT_RTC_RST)"
+            case (.usbSerialJTAG, _): "rst:0x15 (USB_UART_CHIP_RESET)"
+            }
+        }
 
         func romText(_ chip: Chip) -> String {
-            switch (self, chip) {
-            case (.powerOn, .esp32): "rst:0x1 (POWERON_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)"
-            case (.software, .esp32): "rst:0xc (SW_CPU_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)"
-            case (.powerOn, _): "rst:0x1 (POWERON),boot:0x8 (SPI_FAST_FLASH_BOOT)"
-            case (.software, _): "rst:0xc (RTC_SW_CPU_RST),boot:0x8 (SPI_FAST_FLASH_BOOT)"
-            }
+            romReason(chip) + (chip == .esp32 ? ",boot:0x13 (SPI_FAST_FLASH_BOOT)" : ",boot:0x8 (SPI_FAST_FLASH_BOOT)")
         }
     }
 
-    public static func boot(flash: [UInt8], chip: Chip, reset: ResetReason = .powerOn) -> Result {
+    /// What the ROM prints when it leaves reset with IO0 low (or the USB-Serial/JTAG's download flag set): its
+    /// banner, the reset reason with the download boot mode, and `waiting for download` (the text esptool looks for).
+    public static func downloadModeLog(chip: Chip, reset: ResetReason = .powerOn) -> String {
+        var log = BootLog()
+        log.downloadMode(chip: chip, reset: reset)
+        return log.text
+    }
+
+    /// Security eFuses that change how the chip boots.
+    public struct Security: Sendable {
+        /// The ROM decrypts flash as it reads it: a plaintext image decrypts to garbage.
+        public var flashEncryption = false
+        /// The bootloader's signature must verify; images here carry none.
+        public var secureBoot = false
+
+        public init(flashEncryption: Bool = false, secureBoot: Bool = false) {
+            self.flashEncryption = flashEncryption
+            self.secureBoot = secureBoot
+        }
+    }
+
+    public static func boot(flash: [UInt8], chip: Chip, reset: ResetReason = .powerOn, security: Security = Security()) -> Result {
         var log = BootLog()
         log.rom(chip: chip, reset: reset)
         let bootloaderOffset = chip.bootloaderOffset
+        if security.flashEncryption {
+            // What the ROM reads through the decryption of plaintext is noise: no image magic.
+            log.line("invalid header: 0x\((word(flash, bootloaderOffset) ^ 0x5A5A_A5A5).hex8)")
+            return Result(log: log.text, outcome: .bootLoop(reason: "flash encryption is on: the plaintext bootloader at "
+                                                            + "\(hexText(bootloaderOffset)) decrypts to garbage"))
+        }
         let bootloader: FirmwareImage
         switch loadImage(flash, at: bootloaderOffset, chip: chip) {
         case .failure(let problem):
@@ -51,6 +86,10 @@ public enum BootModel {
             return Result(log: log.text, outcome: .bootLoop(reason: "no valid bootloader at \(hexText(bootloaderOffset)): \(problem)"))
         case .success(let image):
             bootloader = image
+        }
+        if security.secureBoot {
+            log.line("secure boot check fail")
+            return Result(log: log.text, outcome: .bootLoop(reason: "secure boot is on: the bootloader at \(hexText(bootloaderOffset)) carries no valid signature"))
         }
         log.romLoad(bootloader, chip: chip)
         log.bootloaderStart(bootloader, chip: chip, flashSize: flash.count)

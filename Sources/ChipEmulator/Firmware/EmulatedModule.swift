@@ -17,12 +17,15 @@ public final class EmulatedModule {
     public private(set) var boots = 0
     /// What the AT UART showed after the last reset (`ready`; empty when the AT firmware did not start).
     public private(set) var bootOutputOnATUART: [UInt8] = []
+    /// What the AT UART printed after a reset nobody on that UART caused (a reset circuit, a watchdog), not yet
+    /// read by its client: delivered before the next reply.
+    public private(set) var undeliveredATOutput: [UInt8] = []
 
-    /// Powers the chip on: it boots from the flash it has now.
-    public init(device: EmulatedDevice) {
+    /// Powers the chip on: it boots from the flash it has now (unless `powerOn` is false: a board decides when).
+    public init(device: EmulatedDevice, powerOn: Bool = true) {
         self.device = device
         lastBoot = BootModel.Result(log: "", outcome: .bootLoop(reason: "not started"))
-        _ = reset(.powerOn)
+        if powerOn { _ = reset(.powerOn) }
     }
 
     /// Why the AT firmware is not running, or nil when it is.
@@ -37,18 +40,35 @@ public final class EmulatedModule {
 
     /// Resets into normal boot; returns what the AT UART shows afterwards (`ready`, plus the boot log when the AT
     /// commands share UART0 with it).
+    /// `deliverLater` keeps the AT UART's output for its client's next exchange (`undeliveredATOutput`).
     @discardableResult
-    public func reset(_ reason: BootModel.ResetReason) -> [UInt8] {
+    public func reset(_ reason: BootModel.ResetReason, deliverLater: Bool = false) -> [UInt8] {
         boots += 1
-        lastBoot = BootModel.boot(flash: device.flash.contents, chip: device.profile.chip, reset: reason)
+        let security = BootModel.Security(flashEncryption: device.configuration.flashEncryption,
+                                          secureBoot: device.configuration.secureBoot)
+        lastBoot = BootModel.boot(flash: device.flash.contents, chip: device.profile.chip, reset: reason, security: security)
         appendConsole(lastBoot.log)
         firmware = nil
         bootOutputOnATUART = []
+        undeliveredATOutput = []
         guard case .app(let app) = lastBoot.outcome, app.atLayout != nil else { return [] }
         let at = EmulatedATFirmware(device: device, app: app)
         firmware = at
         bootOutputOnATUART = (at.uartPort == 0 ? Array(lastBoot.log.utf8) : []) + at.start()
+        if deliverLater { undeliveredATOutput = bootOutputOnATUART }
         return bootOutputOnATUART
+    }
+
+    /// The chip is held in reset or sits in download mode: the AT firmware does not run.
+    public func stop() {
+        firmware = nil
+        undeliveredATOutput = []
+    }
+
+    /// Hands over what the AT UART printed after a reset its client did not cause.
+    public func takeUndeliveredATOutput() -> [UInt8] {
+        defer { undeliveredATOutput = [] }
+        return undeliveredATOutput
     }
 
     /// The AT UART's rate now; nil when the AT firmware is not running.

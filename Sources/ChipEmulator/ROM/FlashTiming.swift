@@ -6,8 +6,15 @@ public enum FlashTiming: String, Sendable, CaseIterable {
     case none
     /// Datasheet typicals of a common 4 MB SPI NOR chip (`TypicalFlashTimes`: 4 KB sector erase 45 ms, 64 KB block
     /// erase 150 ms, 256-byte page program 0.7 ms), with FLASH_BEGIN's erase split into sector and block erases the
-    /// way the ROM splits it (`RomErase`: block erases only for the blocks strictly inside the range).
+    /// way the ROM splits it (`RomErase`: block erases only for the blocks strictly inside the range); and
+    /// SPI_FLASH_MD5 at 2 MiB/s.
     case typical
+
+    /// SPI_FLASH_MD5 reads and hashes at about 2 MiB/s (an assumption until measured on hardware).
+    static let hashRate = 2.0 * 1024 * 1024
+
+    /// Seconds SPI_FLASH_MD5 takes over `bytes`.
+    func hashTime(bytes: Int) -> Double { self == .typical ? Double(bytes) / Self.hashRate : 0 }
 
     /// Seconds to erase the sectors `sectors`, as the ROM erases a FLASH_BEGIN range.
     func eraseTime(sectors: Range<Int>) -> Double {

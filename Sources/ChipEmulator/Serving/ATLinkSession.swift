@@ -48,6 +48,12 @@ public final class ATLinkSession: EmulatedLink {
         statistics.bytesIn += bytes.count
         var input = bytes
         let matched = ratesMatch(lineBaud)
+        // A reset through the download UART's lines (or a watchdog) restarted the firmware meanwhile: its `ready`.
+        let restarted = module.takeUndeliveredATOutput()
+        if !restarted.isEmpty {
+            guard send(matched ? restarted : restarted.map(Self.misread)) else { return .disconnect }
+            statistics.bytesOut += restarted.count
+        }
         if !matched {
             // Sampled at the wrong rate the bytes arrive as other bytes, and never as a line end.
             input = input.map(Self.misread)

@@ -12,13 +12,16 @@ import Glibc
 public struct EmulatorPortOpener: PortOpener {
     /// Faults every virtual chip opened here injects (`ESPFLASH_VIRTUAL_FAULTS` in the CLI).
     public var faults: FaultPlan
+    /// The `virtual://CHIP?line=SEED` ports opened through this opener (and its copies), with their modules.
+    public let lines = LinePorts()
 
     public init(faults: FaultPlan = FaultPlan()) {
         self.faults = faults
     }
 
     /// The options a `virtual://` address takes.
-    public static let optionKeys = ["flash", "size"]
+    public static let optionKeys = ["flash", "size", "crystal", "usb-serial-jtag", "watchdog", "reset", "secure-download-mode",
+                                    "flash-encryption", "secure-boot", "stub-running", "no-flash", "timing"]
 
     public func open(_ address: PortAddress, baudRate: Int = 115_200) throws(TransportError) -> any Transport {
         try open(address, baudRate: baudRate, role: .bootloader)
@@ -26,6 +29,7 @@ public struct EmulatorPortOpener: PortOpener {
 
     public func open(_ address: PortAddress, baudRate: Int, role: PortRole) throws(TransportError) -> any Transport {
         guard case .virtual(let virtual) = address else { return try SystemPortOpener().open(address, baudRate: baudRate) }
+        if virtual.value("line") != nil { return try lines.open(virtual, baudRate: baudRate, role: role, faults: faults) }
         var spec = try VirtualChipSpec(virtual)
         var contents: [UInt8]?
         if let file = spec.flashFile, access(file, F_OK) == 0 {
@@ -35,10 +39,13 @@ public struct EmulatorPortOpener: PortOpener {
             contents = bytes
             try spec.fit(contents: bytes.count, file: file)
         }
-        let device = EmulatedDevice(profile: spec.profile, flashSize: spec.flashSize, flashContents: contents)
+        let device = EmulatedDevice(profile: spec.profile, flashSize: spec.flashSize, flashContents: contents, timing: spec.timing,
+                                    configuration: spec.configuration)
         switch role {
         case .bootloader:
-            let transport = InProcessTransport(session: EmulatorSession(device: device, faults: faults), portName: virtual.description)
+            let board = spec.wiring.map { EmulatedBoard(device: device, wiring: $0, startInDownloadMode: spec.configuration.usbSerialJTAG) }
+            let session = EmulatorSession(device: device, board: board, faults: faults)
+            let transport = InProcessTransport(session: session, portName: virtual.description)
             transport.flashFile = spec.flashFile
             return transport
         case .atCommands:
@@ -99,13 +106,21 @@ public struct EmulatorPortOpener: PortOpener {
     }
 }
 
-/// What a `virtual://` address asks of the emulator, checked.
+/// What a `virtual://` address asks of the emulator, checked: `flash=FILE`, `size=4MB`, `crystal=26`,
+/// `usb-serial-jtag=1` (with `watchdog=SECONDS`), `reset=circuit` (DTR/RTS drive EN and IO0 through the auto-reset
+/// circuit; `reset=circuit:1ms` sets EN's RC), `secure-download-mode=1`, `flash-encryption=1`, `secure-boot=1`,
+/// `stub-running=1`.
 public struct VirtualChipSpec: Sendable {
     public let profile: RomProfile
     public let flashFile: String?
     public private(set) var flashSize: Int
     /// Whether `size=` was given (otherwise an existing flash file larger than the default sets the size).
     public let sizeGiven: Bool
+    public let configuration: ChipConfiguration
+    /// How DTR/RTS reach the chip; nil: they do not (a chip sitting in download mode).
+    public let wiring: EmulatedBoard.Wiring?
+    /// Erase, program and MD5 times (`timing=typical`).
+    public let timing: FlashTiming
 
     public init(_ address: VirtualPortAddress) throws(TransportError) {
         guard let profile = RomProfile.profile(for: address.chip) else {
@@ -113,6 +128,15 @@ public struct VirtualChipSpec: Sendable {
                                  + "; not \(address.chip.rawValue)")
         }
         var size = 4 << 20
+        var configuration = ChipConfiguration()
+        var wiring: EmulatedBoard.Wiring?
+        var timing = FlashTiming.none
+        func flag(_ value: String) throws(TransportError) -> Bool {
+            guard let on = ["1": true, "true": true, "0": false, "false": false][value] else {
+                throw TransportError(.open, "virtual:// option value '\(value)' must be 1 or 0")
+            }
+            return on
+        }
         for option in address.options {
             switch option.key {
             case "flash": break
@@ -121,6 +145,38 @@ public struct VirtualChipSpec: Sendable {
                     throw TransportError(.open, "virtual:// size '\(option.value)' must be a power of two from 64KB to \(InputLimits.describe(InputLimits.flashSize)), like 4MB")
                 }
                 size = s
+            case "crystal":
+                guard let mhz = Int(option.value), profile.crystals.contains(mhz) else {
+                    throw TransportError(.open, "virtual:// crystal '\(option.value)': the \(profile.chip.displayName) has "
+                                         + profile.crystals.map { "\($0)" }.joined(separator: " or ") + " MHz")
+                }
+                configuration.crystalMHz = mhz
+            case "usb-serial-jtag":
+                configuration.usbSerialJTAG = try flag(option.value)
+                if configuration.usbSerialJTAG {
+                    guard profile.loader.usbSerialJTAG != nil else { throw TransportError(.open, "the \(profile.chip.displayName) has no USB-Serial/JTAG") }
+                    wiring = .usbSerialJTAG
+                }
+            case "watchdog":
+                guard let seconds = Double(option.value), seconds > 0 else { throw TransportError(.open, "virtual:// watchdog takes seconds > 0") }
+                configuration.watchdogSeconds = seconds
+            case "reset":
+                guard let tau = Self.enTimeConstant(option.value) else {
+                    throw TransportError(.open, "virtual:// reset takes circuit or circuit:MS (EN's RC time constant in ms)")
+                }
+                wiring = .autoReset(enTimeConstant: tau)
+            case "secure-download-mode":
+                configuration.secureDownloadMode = try flag(option.value)
+                if configuration.secureDownloadMode, profile.loader.securityInfo == .unsupported {
+                    throw TransportError(.open, "the ESP32 has no secure download mode")
+                }
+            case "flash-encryption": configuration.flashEncryption = try flag(option.value)
+            case "secure-boot": configuration.secureBoot = try flag(option.value)
+            case "stub-running": configuration.stubRunning = try flag(option.value)
+            case "no-flash": configuration.flashMissing = try flag(option.value)
+            case "timing":
+                guard let t = FlashTiming(rawValue: option.value) else { throw TransportError(.open, "virtual:// timing takes none or typical") }
+                timing = t
             default:
                 throw TransportError(.open, "unknown virtual:// option '\(option.key)' (" + EmulatorPortOpener.optionKeys.joined(separator: ", ") + ")")
             }
@@ -129,6 +185,9 @@ public struct VirtualChipSpec: Sendable {
         self.flashFile = address.value("flash")
         self.flashSize = size
         self.sizeGiven = address.value("size") != nil
+        self.configuration = configuration
+        self.wiring = wiring
+        self.timing = timing
     }
 
     /// An existing flash file of `count` bytes: a larger file than the default sets the chip's size (the file is a
@@ -150,6 +209,15 @@ public struct VirtualChipSpec: Sendable {
         var size = 0x10000
         while size < count { size <<= 1 }
         return size
+    }
+
+    /// `circuit` (10 ms, a 10 kΩ pull-up with 1 µF) or `circuit:MS`.
+    static func enTimeConstant(_ text: String) -> Double? {
+        if text == "circuit" { return 0.010 }
+        guard text.hasPrefix("circuit:"), let ms = Double(text.dropFirst("circuit:".count).filter { $0 != "m" && $0 != "s" }), ms > 0 else {
+            return nil
+        }
+        return ms / 1000
     }
 }
 

@@ -18,13 +18,17 @@ public struct FaultPlan: Sendable, Equatable {
     public var silentAfterFrames: Int?
     /// Flash addresses whose 4 KB sectors erase but no longer program (worn out): written data never verifies.
     public var badSectors: [Int] = []
+    /// After this many received frames the port vanishes and comes back (once), as a USB port does when its board
+    /// resets: the chip is reset into download mode again (its ROM back at 115200, flash parameters forgotten).
+    /// A served pty comes back as a new pty behind `--pty-link`; a `virtual://` line must be reopened.
+    public var reenumerateAfterFrames: Int?
     public var seed: UInt64 = 1
 
     public init() {}
 
     public var isEmpty: Bool {
         corruptReceive == 0 && dropReply == 0 && truncateReply == 0 && delayReplyMilliseconds == 0 && disconnectAfterFrames == nil
-            && silentAfterFrames == nil && badSectors.isEmpty
+            && silentAfterFrames == nil && badSectors.isEmpty && reenumerateAfterFrames == nil
     }
 
     /// Parses one `KIND=VALUE` into the plan; returns a message for a bad spec.
@@ -40,12 +44,15 @@ public struct FaultPlan: Sendable, Equatable {
         case "delay-reply": guard let ms = Int(value), ms >= 0 else { return "delay-reply takes milliseconds" }; delayReplyMilliseconds = ms
         case "disconnect-after": guard let n = Int(value), n > 0 else { return "disconnect-after takes a frame count > 0" }; disconnectAfterFrames = n
         case "silent-after": guard let n = Int(value), n >= 0 else { return "silent-after takes a frame count" }; silentAfterFrames = n
+        case "reenumerate-after":
+            guard let n = Int(value), n > 0 else { return "reenumerate-after takes a frame count > 0" }
+            reenumerateAfterFrames = n
         case "bad-sector":
             guard let address = IntegerText.sizeOrAddress(value), address >= 0 else { return "bad-sector takes a flash address" }
             badSectors.append(address)
         case "seed": guard let s = UInt64(value) else { return "seed takes a non-negative integer" }; seed = s
         default:
-            return "unknown fault kind '\(kind)' (corrupt-rx, drop-reply, truncate-reply, delay-reply, disconnect-after, silent-after, bad-sector, seed)"
+            return "unknown fault kind '\(kind)' (corrupt-rx, drop-reply, truncate-reply, delay-reply, disconnect-after, silent-after, reenumerate-after, bad-sector, seed)"
         }
         return nil
     }

@@ -6,7 +6,9 @@ public final class InProcessTransport: Transport {
     public let portName: String
     public let session: EmulatorSession
     public var canChangeBaudRate: Bool { true }
-    public var hasControlLines: Bool { false }
+    /// DTR and RTS reach the chip when it sits on a board (`virtual://CHIP?reset=…` or `usb-serial-jtag=1`).
+    public var hasControlLines: Bool { session.board != nil }
+    public var linesChangeTogether: Bool { true }
     public var answersImmediately: Bool { true }
     public private(set) var baudRate = 115_200
     private var pending: [UInt8] = []
@@ -24,8 +26,8 @@ public final class InProcessTransport: Transport {
 
     public func write(_ bytes: [UInt8]) throws(TransportError) {
         guard !closed else { throw TransportError(.disconnected, "\(portName) is closed") }
-        let action = session.receive(bytes) { wire in pending += wire; return true }
-        if action == .disconnect {
+        let action = session.receive(bytes, lineBaud: baudRate) { wire in pending += wire; return true }
+        if action != .keepGoing {
             // A fault closed the line: whatever was queued is lost, and the line stays down (as a dropped socket
             // does) until the port is opened again (`reconnect()`, which `EmulatorPortOpener.reopen` calls).
             pending.removeAll()
@@ -36,6 +38,7 @@ public final class InProcessTransport: Transport {
 
     public func read(maxCount: Int, timeout: Double) throws(TransportError) -> [UInt8] {
         guard !closed else { throw TransportError(.disconnected, "\(portName) is closed") }
+        session.tick { wire in pending += wire; return true }
         if pending.isEmpty {
             // Nothing will arrive later in process: honour the timeout's meaning without waiting for real.
             return []
@@ -46,7 +49,9 @@ public final class InProcessTransport: Transport {
     }
 
     public func setBaudRate(_ baud: Int) throws(TransportError) { baudRate = baud }
-    public func setControlLines(dtr: Bool?, rts: Bool?) throws(TransportError) {}
+    public func setControlLines(dtr: Bool?, rts: Bool?) throws(TransportError) {
+        session.setControlLines(dtr: dtr, rts: rts) { wire in pending += wire; return true }
+    }
     public func discardInput() throws(TransportError) { pending.removeAll() }
     public func close() { closed = true }
 

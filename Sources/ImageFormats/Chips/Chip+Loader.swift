@@ -4,6 +4,10 @@ extension Chip {
     /// ROM register the chip-detect magic value is read from (`ESPLoader.CHIP_DETECT_MAGIC_REG_ADDR`).
     public static let magicRegister: UInt32 = 0x4000_1000
 
+    /// The ROM loader sends flash addresses as 24 bits: everything at or past 16 MB wraps to the start of the
+    /// flash (only a flasher stub on a chip with 32-bit addressing reaches further; esptool `check_flash_size`).
+    public static let romAddressLimit = 1 << 24
+
     /// Whether esptool's `detect_chip` recognises this chip by GET_SECURITY_INFO's chip id (S3 and later) rather
     /// than by the magic register (ESP32: no command; ESP32-S2: a reply without chip id).
     public var isDetectedByChipID: Bool {
@@ -92,28 +96,109 @@ public enum FlashPinSource: Sendable, Hashable {
 public enum CrystalSource: Sendable, Hashable {
     /// Fixed for the family, in MHz.
     case fixed(Int)
-    /// Estimated from the UART clock divider register at the current baud rate: over 33 MHz reads as 40, else 26.
+    /// Estimated from the UART clock divider register at the current baud rate (host rate × divider): over
+    /// 45 MHz reads as 48, over 33 as 40, else 26 (ESP32, ESP32-C2, ESP32-C5).
     case uartDivider(register: UInt32)
-    /// Not determined by this tool.
-    case notRead
+
+    /// The nominal crystal an estimate in MHz stands for (esptool's normalisation).
+    public static func normalized(megahertz estimate: Double) -> Int {
+        estimate > 45 ? 48 : estimate > 33 ? 40 : 26
+    }
 }
 
-/// How CHANGE_BAUDRATE's value is computed (esptool `ESP32ROM.change_baud`).
+/// How CHANGE_BAUDRATE's value is computed (esptool `change_baud` of each ROM class).
 public enum BaudRateScaling: Sendable, Hashable {
     /// The requested rate as is.
     case none
-    /// Scaled by the ROM's clock estimate (RTC calibration × eFuse CK8M frequency) over the nominal crystal.
+    /// Scaled by the ROM's clock estimate (RTC calibration × eFuse CK8M frequency) over the nominal crystal
+    /// (`ESP32ROM.change_baud`).
     case esp32ROMClock
+    /// The ROM derives the divider from a 40 MHz clock whatever the crystal: with a 26 MHz crystal the rate sent is
+    /// `baud × 40 / 26` (`ESP32C2ROM.change_baud`); in secure download mode the rate is never changed.
+    case romAssumes40MHz
+    /// The ROM's expected crystal is in bits 30–24 of `register` (`PCR_SYSCLK_CONF`); when it differs from the
+    /// detected one (40 vs 48 MHz), the rate is scaled by expected / detected (`ESP32C5ROM.change_baud`).
+    case romExpectedCrystal(register: UInt32)
 }
 
 /// Where the chip revision (major, minor) is read from (esptool `get_major_chip_version`, `get_minor_chip_version`).
 public enum RevisionSource: Sendable, Hashable {
     /// BLK0 word 3 bit 15, word 5 bit 20 and APB_CTL_DATE bit 31 give the major; word 5 bits 24–25 the minor.
     case esp32
-    /// BLK1 word 5 bits 24–25 major; word 5 bit 23 and word 3 bits 18–20 minor (ESP32-S3, ESP32-C3).
-    case block1(word3: UInt32, word5: UInt32)
-    /// Not read by this tool (the chip's fields are elsewhere).
-    case notRead
+    /// eFuse fields: the major, and the minor as parts concatenated (first part most significant).
+    case efuse(major: EfuseField, minor: [EfuseField])
+}
+
+/// A bit field of a 32-bit eFuse (or other) register.
+public struct EfuseField: Sendable, Hashable {
+    public let address: UInt32
+    public let shift: UInt32
+    public let width: UInt32
+
+    public init(_ address: UInt32, shift: UInt32, width: UInt32) {
+        self.address = address
+        self.shift = shift
+        self.width = width
+    }
+
+    public var mask: UInt32 { (width >= 32 ? UInt32.max : (1 << width) - 1) << shift }
+
+    /// The field's value in a register word.
+    public func value(in word: UInt32) -> UInt32 { (word & mask) >> shift }
+
+    /// `word` with the field set to `value`.
+    public func inserting(_ value: UInt32, into word: UInt32) -> UInt32 { (word & ~mask) | ((value << shift) & mask) }
+}
+
+extension RevisionSource {
+    /// The revision from register reads (`read` returns a register's value).
+    public func revision<E: Error>(read: (UInt32) throws(E) -> UInt32) throws(E) -> ChipRevision {
+        switch self {
+        case .esp32:
+            let word3 = try read(ESP32Registers.efuseBlock0Word3)
+            let word5 = try read(ESP32Registers.efuseBlock0Word5)
+            let apbDate = try read(ESP32Registers.apbControlDate)
+            let bits = (apbDate >> 31 & 1) << 2 | (word5 >> 20 & 1) << 1 | (word3 >> 15 & 1)
+            let major: Int = switch bits { case 1: 1; case 3: 2; case 7: 3; default: 0 }
+            return ChipRevision(major: major, minor: Int(word5 >> 24 & 3))
+        case .efuse(let majorField, let minorParts):
+            let major = majorField.value(in: try read(majorField.address))
+            var minor: UInt32 = 0
+            for part in minorParts { minor = minor << part.width | part.value(in: try read(part.address)) }
+            return ChipRevision(major: Int(major), minor: Int(minor))
+        }
+    }
+}
+
+/// The USB-Serial/JTAG peripheral's chip-side facts: the RTC (or LP) watchdog and the super watchdog that a
+/// reset through USB leaves running, and how esptool disables them (`disable_watchdogs`: unlock with the key,
+/// clear WDTCONFIG0, lock; unlock the SWD, set its auto-feed bit, lock).
+public struct USBSerialJTAGFacts: Sendable, Hashable {
+    public let rtcWatchdogConfig0: UInt32
+    public let rtcWatchdogWriteProtect: UInt32
+    public let superWatchdogConfig: UInt32
+    public let superWatchdogWriteProtect: UInt32
+    public let superWatchdogKey: UInt32
+    public let superWatchdogAutoFeed: UInt32
+
+    /// `RTC_CNTL_WDT_WKEY`, the same on every chip.
+    public static let rtcWatchdogKey: UInt32 = 0x50D8_3AA1
+    /// Bit 31 of WDTCONFIG0 enables the RTC watchdog.
+    public static let rtcWatchdogEnable: UInt32 = 1 << 31
+}
+
+/// Where the eFuses esptool reads before writing say whether flash encryption and secure boot are on
+/// (`get_flash_encryption_enabled`, `get_secure_boot_enabled`, `get_secure_boot_v1_enabled`,
+/// `get_encrypted_download_disabled`).
+public struct SecurityFuses: Sendable, Hashable {
+    /// SPI_BOOT_CRYPT_CNT (FLASH_CRYPT_CNT on the ESP32): encryption is on when an odd number of its bits is set.
+    public let cryptCount: EfuseField
+    /// Secure boot v2 (SECURE_BOOT_EN; the ESP32's ABS_DONE_1, which counts from chip revision 3).
+    public let secureBoot: EfuseField
+    /// Secure boot v1 (the ESP32's ABS_DONE_0); nil on chips without it.
+    public let secureBootV1: EfuseField?
+    /// DIS_DOWNLOAD_MANUAL_ENCRYPT: the ROM refuses to encrypt in download mode.
+    public let manualEncryptDisabled: EfuseField
 }
 
 /// ESP32 registers read by the fact kinds above that only the ESP32 has (esptool `targets/esp32.py`).

@@ -292,52 +292,96 @@ extension ChipFacts {
 
 // MARK: - ROM loaders (the chips the flasher and emulator drive)
 
+private func field(_ address: UInt32, _ shift: UInt32, _ width: UInt32) -> EfuseField { EfuseField(address, shift: shift, width: width) }
+
 extension LoaderFacts {
     public static let esp32 = LoaderFacts(
         magicValues: [0x00F0_1D83],
         securityInfo: .unsupported, flashBeginWords: 4, macWords: (0x3FF5_A004, 0x3FF5_A008),
         spi: SPIRegisters(base: 0x3FF4_2000, layout: .esp32), flashPins: .esp32Efuse,
-        crystal: .uartDivider(register: ESP32Registers.uartClockDivider), baudRateScaling: .esp32ROMClock, revision: .esp32)
+        crystal: .uartDivider(register: ESP32Registers.uartClockDivider), baudRateScaling: .esp32ROMClock, revision: .esp32,
+        security: SecurityFuses(cryptCount: field(0x3FF5_A000, 20, 7), secureBoot: field(0x3FF5_A018, 5, 1),
+                                secureBootV1: field(0x3FF5_A018, 4, 1), manualEncryptDisabled: field(0x3FF5_A018, 7, 1)),
+        usbSerialJTAG: nil, forceDownloadBootRegister: nil)
 
     public static let esp32s2 = LoaderFacts(
         magicValues: [0x0000_07C6],
         securityInfo: .withoutChipID, flashBeginWords: 5, macWords: (0x3F41_A044, 0x3F41_A048),
         spi: SPIRegisters(base: 0x3F40_2000, layout: .spiMem), flashPins: .defaultPins,
-        crystal: .fixed(40), baudRateScaling: .none, revision: .notRead)
+        crystal: .fixed(40), baudRateScaling: .none,
+        revision: .efuse(major: field(0x3F41_A050, 18, 2), minor: [field(0x3F41_A050, 20, 1), field(0x3F41_A054, 4, 3)]),
+        security: SecurityFuses(cryptCount: field(0x3F41_A034, 18, 3), secureBoot: field(0x3F41_A038, 20, 1),
+                                secureBootV1: nil, manualEncryptDisabled: field(0x3F41_A030, 19, 1)),
+        usbSerialJTAG: nil, forceDownloadBootRegister: nil)
 
     public static let esp32s3 = LoaderFacts(
         magicValues: [0x9],
         securityInfo: .withChipID, flashBeginWords: 5, macWords: (0x6000_7044, 0x6000_7048),
         spi: SPIRegisters(base: 0x6000_2000, layout: .spiMem), flashPins: .defaultPins,
-        crystal: .fixed(40), baudRateScaling: .none, revision: .block1(word3: 0x6000_7050, word5: 0x6000_7058))
+        crystal: .fixed(40), baudRateScaling: .none,
+        revision: .efuse(major: field(0x6000_7058, 24, 2), minor: [field(0x6000_7058, 23, 1), field(0x6000_7050, 18, 3)]),
+        security: SecurityFuses(cryptCount: field(0x6000_7034, 18, 3), secureBoot: field(0x6000_7038, 20, 1),
+                                secureBootV1: nil, manualEncryptDisabled: field(0x6000_7030, 20, 1)),
+        usbSerialJTAG: USBSerialJTAGFacts(rtcWatchdogConfig0: 0x6000_8098, rtcWatchdogWriteProtect: 0x6000_80B0, superWatchdogConfig: 0x6000_80B4,
+                                          superWatchdogWriteProtect: 0x6000_80B8, superWatchdogKey: 0x8F1D_312A, superWatchdogAutoFeed: 1 << 31),
+        forceDownloadBootRegister: 0x6000_812C)
 
     public static let esp32c2 = LoaderFacts(
         magicValues: [0x6F51_306F, 0x7C41_A06F, 0x0C21_E06F],
         securityInfo: .withChipID, flashBeginWords: 5, macWords: (0x6000_8840, 0x6000_8844),
         spi: SPIRegisters(base: 0x6000_2000, layout: .spiMem), flashPins: .defaultPins,
-        crystal: .notRead, baudRateScaling: .none, revision: .notRead)
+        crystal: .uartDivider(register: 0x6000_0014), baudRateScaling: .romAssumes40MHz,
+        revision: .efuse(major: field(0x6000_8844, 20, 2), minor: [field(0x6000_8844, 16, 4)]),
+        security: SecurityFuses(cryptCount: field(0x6000_8830, 7, 3), secureBoot: field(0x6000_8830, 21, 1),
+                                secureBootV1: nil, manualEncryptDisabled: field(0x6000_8830, 6, 1)),
+        usbSerialJTAG: nil, forceDownloadBootRegister: nil)
 
     public static let esp32c3 = LoaderFacts(
         magicValues: [0x6921_506F, 0x1B31_506F, 0x4881_606F, 0x4361_606F],
         securityInfo: .withChipID, flashBeginWords: 5, macWords: (0x6000_8844, 0x6000_8848),
         spi: SPIRegisters(base: 0x6000_2000, layout: .spiMem), flashPins: .defaultPins,
-        crystal: .fixed(40), baudRateScaling: .none, revision: .block1(word3: 0x6000_8850, word5: 0x6000_8858))
+        crystal: .fixed(40), baudRateScaling: .none,
+        revision: .efuse(major: field(0x6000_8858, 24, 2), minor: [field(0x6000_8858, 23, 1), field(0x6000_8850, 18, 3)]),
+        security: SecurityFuses(cryptCount: field(0x6000_8834, 18, 3), secureBoot: field(0x6000_8838, 20, 1),
+                                secureBootV1: nil, manualEncryptDisabled: field(0x6000_8830, 20, 1)),
+        usbSerialJTAG: USBSerialJTAGFacts(rtcWatchdogConfig0: 0x6000_8090, rtcWatchdogWriteProtect: 0x6000_80A8, superWatchdogConfig: 0x6000_80AC,
+                                          superWatchdogWriteProtect: 0x6000_80B0, superWatchdogKey: 0x8F1D_312A, superWatchdogAutoFeed: 1 << 31),
+        forceDownloadBootRegister: nil)
 
     public static let esp32c5 = LoaderFacts(
         magicValues: [0x1101_406F, 0x63E1_406F],
         securityInfo: .withChipID, flashBeginWords: 5, macWords: (0x600B_4844, 0x600B_4848),
         spi: SPIRegisters(base: 0x6000_3000, layout: .spiMem), flashPins: .defaultPins,
-        crystal: .notRead, baudRateScaling: .none, revision: .notRead)
+        crystal: .uartDivider(register: 0x6000_0014), baudRateScaling: .romExpectedCrystal(register: 0x6009_6110),
+        revision: .efuse(major: field(0x600B_484C, 4, 2), minor: [field(0x600B_484C, 0, 4)]),
+        security: SecurityFuses(cryptCount: field(0x600B_4834, 16, 3), secureBoot: field(0x600B_4838, 25, 1),
+                                secureBootV1: nil, manualEncryptDisabled: field(0x600B_4830, 20, 1)),
+        usbSerialJTAG: lpWatchdogC6, forceDownloadBootRegister: nil)
 
     public static let esp32c6 = LoaderFacts(
         magicValues: [0x2CE0_806F],
         securityInfo: .withChipID, flashBeginWords: 5, macWords: (0x600B_0844, 0x600B_0848),
         spi: SPIRegisters(base: 0x6000_3000, layout: .spiMem), flashPins: .defaultPins,
-        crystal: .fixed(40), baudRateScaling: .none, revision: .notRead)
+        crystal: .fixed(40), baudRateScaling: .none,
+        revision: .efuse(major: field(0x600B_0850, 22, 2), minor: [field(0x600B_0850, 18, 4)]),
+        security: SecurityFuses(cryptCount: field(0x600B_0834, 18, 3), secureBoot: field(0x600B_0838, 20, 1),
+                                secureBootV1: nil, manualEncryptDisabled: field(0x600B_0830, 20, 1)),
+        usbSerialJTAG: lpWatchdogC6, forceDownloadBootRegister: nil)
 
     public static let esp32h2 = LoaderFacts(
         magicValues: [0xD7B7_3E80],
         securityInfo: .withChipID, flashBeginWords: 5, macWords: (0x600B_0844, 0x600B_0848),
         spi: SPIRegisters(base: 0x6000_3000, layout: .spiMem), flashPins: .defaultPins,
-        crystal: .fixed(32), baudRateScaling: .none, revision: .notRead)
+        crystal: .fixed(32), baudRateScaling: .none,
+        revision: .efuse(major: field(0x600B_0850, 21, 2), minor: [field(0x600B_0850, 18, 3)]),
+        security: SecurityFuses(cryptCount: field(0x600B_0834, 18, 3), secureBoot: field(0x600B_0838, 20, 1),
+                                secureBootV1: nil, manualEncryptDisabled: field(0x600B_0830, 20, 1)),
+        usbSerialJTAG: USBSerialJTAGFacts(rtcWatchdogConfig0: 0x600B_1C00, rtcWatchdogWriteProtect: 0x600B_1C1C, superWatchdogConfig: 0x600B_1C20,
+                                          superWatchdogWriteProtect: 0x600B_1C24, superWatchdogKey: 0x50D8_3AA1, superWatchdogAutoFeed: 1 << 18),
+        forceDownloadBootRegister: nil)
+
+    /// `ESP32C6ROM`'s LP watchdog (base 0x600B1C00), inherited by the C5; the H2 moves its protect registers by 4.
+    private static let lpWatchdogC6 = USBSerialJTAGFacts(
+        rtcWatchdogConfig0: 0x600B_1C00, rtcWatchdogWriteProtect: 0x600B_1C18, superWatchdogConfig: 0x600B_1C1C,
+        superWatchdogWriteProtect: 0x600B_1C20, superWatchdogKey: 0x50D8_3AA1, superWatchdogAutoFeed: 1 << 18)
 }

@@ -72,4 +72,11 @@ public struct LoaderFacts: Sendable {
     public let baudRateScaling: BaudRateScaling
     /// Where the chip revision is read from.
     public let revision: RevisionSource
+    /// The eFuses that tell flash encryption and secure boot.
+    public let security: SecurityFuses
+    /// The USB-Serial/JTAG peripheral's watchdog registers; nil on chips without one (ESP32, S2, C2).
+    public let usbSerialJTAG: USBSerialJTAGFacts?
+    /// `RTC_CNTL_OPTION1`, whose bit 0 forces download boot after a USB reset; esptool clears it before a hard reset
+    /// (ESP32-S3 only).
+    public let forceDownloadBootRegister: UInt32?
 }

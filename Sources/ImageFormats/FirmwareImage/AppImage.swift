@@ -69,6 +69,38 @@ public enum AppImage {
         return try assemble(segments, entry: iramAddress, options: options)
     }
 
+    /// A stand-in second-stage bootloader: a header with the chip id and a DRAM and an IRAM segment (the entry
+    /// point) of seeded filler, `codeSize` bytes in all, with checksum and SHA-256. No flash-mapped segment, so it is
+    /// small enough for the space before the partition table (bootloaders load into RAM). It runs nothing.
+    public static func makeBootloader(_ options: Options) throws(FormatError) -> [UInt8] {
+        var generator = SeededGenerator(seed: options.seed)
+        let chip = options.chip
+        let codeSize = max(8, (options.codeSize + 3) / 4 * 4)
+        let dram = filler(max(4, codeSize / 4 / 4 * 4), &generator, text: true)
+        let iram = filler(codeSize - dram.count, &generator, text: false)
+        let dramAddress = region("DRAM", of: chip)
+        var iramAddress = region("IRAM", of: chip)
+        if iramAddress < dramAddress + UInt32(dram.count), dramAddress < iramAddress + UInt32(iram.count) {
+            iramAddress = dramAddress + UInt32((dram.count + 0xFF) / 0x100 * 0x100)
+        }
+        return try assemble([(dramAddress, dram), (iramAddress, iram)], entry: iramAddress, options: options)
+    }
+
+    /// A program that lives in RAM only (DRAM data, IRAM code with the entry point; what `load-ram` takes, as
+    /// `elf2image --ram-only-header` makes for the ROM loader). The code is seeded filler like `make`'s.
+    public static func makeRAM(_ options: Options) throws(FormatError) -> [UInt8] {
+        let chip = options.chip
+        var generator = SeededGenerator(seed: options.seed)
+        let dram = filler(dramSize, &generator, text: true)
+        let iram = filler(max(4, (min(options.codeSize, 0x8000) + 3) / 4 * 4), &generator, text: false)
+        let dramAddress = region("DRAM", of: chip)
+        var iramAddress = region("IRAM", of: chip)
+        if iramAddress < dramAddress + UInt32(dram.count), dramAddress < iramAddress + UInt32(iram.count) {
+            iramAddress = dramAddress + UInt32(dram.count)
+        }
+        return try assemble([(dramAddress, dram), (iramAddress, iram)], entry: iramAddress, options: options)
+    }
+
     /// Header, segments, checksum, SHA-256.
     static func assemble(_ segments: [(UInt32, [UInt8])], entry: UInt32, options: Options) throws(FormatError) -> [UInt8] {
         let chip = options.chip

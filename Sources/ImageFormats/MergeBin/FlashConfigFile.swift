@@ -14,6 +14,10 @@ public struct FlashConfigFile: Sendable, Hashable {
     public var entries: [Entry] = []
     public var flash = FlashSettings()
     public var chip: String?
+    /// `--flash_size detect`: the size comes from the connected chip (`flash.size` is nil then).
+    public var detectSize = false
+    /// Where `detect` was given, for a merge's warning (merging has no chip to ask).
+    public var detectSizeLocation: SourceLocation?
     public var warnings: [FormatWarning] = []
 
     public init() {}
@@ -69,8 +73,8 @@ public struct FlashConfigFile: Sendable, Hashable {
             } else if takes(["--flash_size", "--flash-size", "-fs"]) {
                 let size = try optionValue()
                 if size == "detect" {
-                    warnings.append(FormatWarning("--flash_size detect needs a connected chip; the bootloader's size is kept",
-                                                  at: location))
+                    detectSize = true
+                    detectSizeLocation = location
                     flash.size = nil
                 } else {
                     flash.size = try Self.size(size, at: location)
@@ -110,11 +114,20 @@ public struct FlashConfigFile: Sendable, Hashable {
             let parsed = try FlashConfigFile(arguments: args.joined(separator: " "))
             flash = parsed.flash
             warnings = parsed.warnings
+            detectSize = parsed.detectSize
+            detectSizeLocation = parsed.detectSizeLocation
         }
         if let settings = root["flash_settings"] {
             if case .string(let v)? = settings["flash_mode"] { flash.mode = try Self.mode(v, at: SourceLocation(field: "flash_mode")) }
             if case .string(let v)? = settings["flash_freq"] { flash.frequency = try Self.frequency(v, at: SourceLocation(field: "flash_freq")) }
-            if case .string(let v)? = settings["flash_size"], v != "detect" { flash.size = try Self.size(v, at: SourceLocation(field: "flash_size")) }
+            if case .string(let v)? = settings["flash_size"] {
+                if v == "detect" {
+                    detectSize = true
+                    detectSizeLocation = SourceLocation(field: "flash_size")
+                } else {
+                    flash.size = try Self.size(v, at: SourceLocation(field: "flash_size"))
+                }
+            }
         }
         if case .string(let c)? = root["extra_esptool_args"]?["chip"] { chip = c }
         guard case .object(let files)? = root["flash_files"] else {

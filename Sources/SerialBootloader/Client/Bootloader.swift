@@ -8,11 +8,14 @@ public struct ConnectOptions: Sendable {
     public var attempts = 7
     /// The chip the user expects; nil detects it.
     public var expectedChip: Chip?
+    /// A reset sequence to use instead of the built-in strategies (esptool's `custom_reset_sequence`).
+    public var customReset: ResetSequence?
 
-    public init(before: BeforeAction = .defaultReset, attempts: Int = 7, expectedChip: Chip? = nil) {
+    public init(before: BeforeAction = .defaultReset, attempts: Int = 7, expectedChip: Chip? = nil, customReset: ResetSequence? = nil) {
         self.before = before
         self.attempts = attempts
         self.expectedChip = expectedChip
+        self.customReset = customReset
     }
 }
 
@@ -23,25 +26,41 @@ public final class Bootloader {
     /// How this chip's ROM loader is driven (from the chip table).
     public let loaderFacts: LoaderFacts
     public private(set) var securityInfo: SecurityInfo?
+    /// Secure Download Mode: the ROM takes only SYNC, SPI_ATTACH, SPI_SET_PARAMS, CHANGE_BAUDRATE, FLASH_BEGIN/DATA/END
+    /// and GET_SECURITY_INFO, so registers, the flash id and MD5 cannot be read.
+    public private(set) var secureDownloadMode = false
+    /// The port is the chip's own USB-Serial/JTAG (its USB id, or `--before usb-reset`): its reset sequence is
+    /// used, and its watchdogs are disabled after every connect.
+    public let usesUSBSerialJTAG: Bool
+    /// The crystal, read before the first baud change (nil in secure download mode).
+    public internal(set) var crystalMHz: Int?
     /// The size sent with SPI_SET_PARAMS (the ROM assumes 2 MB until then).
-    public private(set) var configuredFlashSize: Int?
-    public private(set) var attached = false
+    public internal(set) var configuredFlashSize: Int?
+    public internal(set) var attached = false
     public let options: ConnectOptions
     /// Times the connection was re-established after a failure.
     public private(set) var reconnects = 0
-    /// The rate `changeBaudRate` was last asked for; restored after the port is reopened.
-    public private(set) var requestedBaudRate: Int?
+    /// The rate `changeBaudRate` was last asked for; restored after the port is reopened or the chip reset.
+    public internal(set) var requestedBaudRate: Int?
+    /// Whether the last `reconnect()` had to reset the chip (or reopen the port); false when it answered a plain
+    /// SYNC, as a chip that finished a long command late does.
+    public private(set) var lastReconnectReset = false
+    /// SPI_ATTACH's pin word when the user chose the pins (`--spi-connection`); nil: the chip's default.
+    public var flashPinsOverride: UInt32?
 
     /// The ROM's FLASH_BEGIN block size (`ESPLoader.FLASH_WRITE_SIZE`).
     public static let romBlockSize = 0x400
     /// READ_FLASH_SLOW returns this many bytes per command (`ESP32ROM.read_flash_slow` `BLOCK_LEN`).
     public static let readBlockSize = 64
 
-    init(connection: LoaderConnection, chip: Chip, loaderFacts: LoaderFacts, securityInfo: SecurityInfo?, options: ConnectOptions) {
+    init(connection: LoaderConnection, chip: Chip, loaderFacts: LoaderFacts, securityInfo: SecurityInfo?, secureDownloadMode: Bool,
+         usesUSBSerialJTAG: Bool, options: ConnectOptions) {
         self.connection = connection
         self.chip = chip
         self.loaderFacts = loaderFacts
         self.securityInfo = securityInfo
+        self.secureDownloadMode = secureDownloadMode
+        self.usesUSBSerialJTAG = usesUSBSerialJTAG
         self.options = options
     }
 
@@ -49,10 +68,12 @@ public final class Bootloader {
 
     // MARK: - Connecting
 
-    /// Resets (per `--before`), syncs within the attempts, and identifies the chip.
+    /// Resets (per `--before`), syncs within the attempts, identifies the chip and, on a USB-Serial/JTAG port,
+    /// disables the watchdogs a reset through USB leaves running.
     public static func connect(_ connection: LoaderConnection, options: ConnectOptions = ConnectOptions()) throws(LoaderError) -> Bootloader {
-        try establishSync(connection, options: options)
-        var detected: (Chip, SecurityInfo?)?
+        let usb = options.before == .usbReset || connection.transport.portInfo?.kind == .usbSerialJTAG
+        try establishSync(connection, options: options, usbSerialJTAG: usb)
+        var detected: Detected?
         for attempt in 1...3 where detected == nil {
             do {
                 detected = try detectChip(connection)
@@ -60,37 +81,54 @@ public final class Bootloader {
                 try connection.sync()  // a lost or garbled reply: sync again and ask again
             }
         }
-        guard let (chip, info) = detected else { throw LoaderError(.noSync, command: "detect chip", "no answer") }
-        if let expected = options.expectedChip, expected != chip {
-            throw LoaderError(.wrongChip, command: "connect", "this chip is \(chip.displayName), not \(expected.displayName); wrong --chip argument?")
+        guard let detected else { throw LoaderError(.noSync, command: "detect chip", "no answer") }
+        if let expected = options.expectedChip, expected != detected.chip {
+            throw LoaderError(.wrongChip, command: "connect", "this chip is \(detected.chip.displayName), not \(expected.displayName); wrong --chip argument?")
         }
-        guard let loaderFacts = chip.loader else {
-            throw LoaderError(.wrongChip, command: "connect", "\(chip.displayName) is not a chip this tool's flasher drives")
+        guard let loaderFacts = detected.chip.loader else {
+            throw LoaderError(.wrongChip, command: "connect", "\(detected.chip.displayName) is not a chip this tool's flasher drives")
         }
-        return Bootloader(connection: connection, chip: chip, loaderFacts: loaderFacts, securityInfo: info, options: options)
+        let loader = Bootloader(connection: connection, chip: detected.chip, loaderFacts: loaderFacts, securityInfo: detected.info,
+                                secureDownloadMode: detected.secureDownloadMode, usesUSBSerialJTAG: usb, options: options)
+        try loader.disableWatchdogs()
+        return loader
     }
 
-    static func establishSync(_ connection: LoaderConnection, options: ConnectOptions) throws(LoaderError) {
+    /// Resets and syncs within the attempts. What the chip printed after each reset is searched for the ROM's
+    /// `boot:0x..` line, so that a chip that started from flash ("wrong boot mode") and one that is in download
+    /// mode but does not answer are told apart from plain silence (esptool `_connect_attempt`). A loader that
+    /// answers SYNC with zeros is a flasher stub left running; it is reset away where possible.
+    static func establishSync(_ connection: LoaderConnection, options: ConnectOptions, usbSerialJTAG: Bool) throws(LoaderError) {
         if options.before == .noResetNoSync { return }
-        let strategies = ResetSequence.strategies(for: options.before, hasControlLines: connection.transport.hasControlLines)
+        let transport = connection.transport
+        let strategies = options.customReset.map { [$0] }
+            ?? ResetSequence.strategies(for: options.before, hasControlLines: transport.hasControlLines,
+                                        linesChangeTogether: transport.linesChangeTogether, usbSerialJTAG: usbSerialJTAG)
         var attempt = 0
         var last = LoaderError(.noSync, command: "connect", "no attempt made")
+        var probe = BootLogProbe()
         while options.attempts <= 0 || attempt < options.attempts {
-            if !strategies.isEmpty {
+            if !strategies.isEmpty, options.before != .noReset {
                 let strategy = strategies[attempt % strategies.count]
-                do {
+                do throws(TransportError) {
                     try connection.transport.discardInput()
                     try strategy.run(on: connection.transport)
+                    probe.scan(try connection.transport.read(maxCount: 4096, timeout: 0))
                 } catch {
                     last = LoaderError(.transport(error.kind), command: "reset (\(strategy.name))", error.message)
                 }
             }
-            do {
+            do throws(LoaderError) {
                 try connection.sync()
-                return
+                guard connection.lastSyncFromStub else { return }
+                last = LoaderError(.unusable, command: "SYNC", "a flasher stub left running (esptool --after no-reset-stub) answers "
+                                   + "instead of the ROM loader, which is the only loader this tool speaks to")
+                if strategies.isEmpty || options.before == .noReset {
+                    throw LoaderError(.unusable, command: "connect", last.message + "; reset the chip (press EN, or --before default-reset)")
+                }
             } catch {
+                if error.kind == .unusable || error.kind == .cancelled { throw error }
                 last = error
-                if error.kind == .cancelled { throw error }
                 if case .transport(let kind) = error.kind {
                     guard kind == .disconnected || kind == .io, connection.canReopen else { throw error }
                     try connection.reopen()
@@ -98,11 +136,18 @@ public final class Bootloader {
             }
             attempt += 1
         }
-        throw LoaderError(.noSync, command: "connect", "failed to connect after \(attempt) attempt(s): \(last.message)")
+        throw LoaderError(.noSync, command: "connect", "failed to connect after \(attempt) attempt(s): " + (probe.diagnosis ?? last.message))
     }
 
-    /// GET_SECURITY_INFO's chip id where the ROM has it, else the magic register (esptool `detect_chip`).
-    static func detectChip(_ connection: LoaderConnection) throws(LoaderError) -> (Chip, SecurityInfo?) {
+    struct Detected {
+        var chip: Chip
+        var info: SecurityInfo?
+        var secureDownloadMode: Bool
+    }
+
+    /// GET_SECURITY_INFO's chip id where the ROM has it, else the magic register (esptool `detect_chip`). An
+    /// ESP32-S2 in secure download mode answers neither with an id nor READ_REG: the refusal identifies it.
+    static func detectChip(_ connection: LoaderConnection) throws(LoaderError) -> Detected {
         var info: SecurityInfo?
         do {
             info = try readSecurityInfo(connection)
@@ -113,15 +158,19 @@ public final class Bootloader {
             default: throw error
             }
         }
-        if let id = info?.chipID, let chip = Chip.withSecurityInfoChipID(id) { return (chip, info) }
-        let magic = try connection.readRegister(Chip.magicRegister)
+        let secure = info?.secureDownloadMode ?? false
+        if let id = info?.chipID, let chip = Chip.withSecurityInfoChipID(id) { return Detected(chip: chip, info: info, secureDownloadMode: secure) }
+        let magic: UInt32
+        do { magic = try connection.readRegister(Chip.magicRegister) } catch where error.kind == .unsupported && info != nil {
+            return Detected(chip: .esp32s2, info: info, secureDownloadMode: true)
+        }
         guard let chip = Chip.withMagicValue(magic) else {
             if let id = info?.chipID, let known = Chip.imageOnlyChip(securityInfoChipID: id) {
                 throw LoaderError(.wrongChip, command: "detect chip", "this is an \(known.displayName), which this tool's flasher does not drive (its image tools read its images)")
             }
             throw LoaderError(.wrongChip, command: "detect chip", "unknown chip (magic 0x\(String(magic, radix: 16)), chip id \(info?.chipID.map(String.init) ?? "none"))")
         }
-        return (chip, info)
+        return Detected(chip: chip, info: info, secureDownloadMode: secure)
     }
 
     static func readSecurityInfo(_ connection: LoaderConnection) throws(LoaderError) -> SecurityInfo {
@@ -142,209 +191,85 @@ public final class Bootloader {
         return info
     }
 
-    /// After a failed command: sync again; if the port itself failed, open it again first (the opener decides how:
-    /// a new TCP connection, the same serial path once it is back); then restore the baud rate and the flash set-up
-    /// (attach, size) in case the chip was reset.
+    /// After a failed command: sync again, first at the line's rate, then at the ROM's 115200 (a chip that was
+    /// reset meanwhile, by a watchdog or a USB port that re-enumerated, is back at that rate); if the port itself
+    /// failed, open it again first (the opener decides how: a new TCP connection, the same serial path once it is
+    /// back); only then reset. A chip still busy with a long command (an erase) is given the rest of that command's
+    /// time to answer before anything resets it. Then the baud rate and the flash set-up (attach, size) are restored.
     public func reconnect() throws(LoaderError) {
         reconnects += 1
+        lastReconnectReset = false
         do {
-            try connection.sync()
+            try syncPatiently(for: connection.lastTimedOutWait ?? 0)
         } catch {
             if error.kind == .cancelled { throw error }
+            lastReconnectReset = true
             if case .transport = error.kind, connection.canReopen { try connection.reopen() }
-            try Self.establishSync(connection, options: options)
+            try syncAtROMRate()
         }
         try restoreSetup()
+    }
+
+    /// SYNC without resetting, repeatedly, for up to `seconds` (at least one round).
+    private func syncPatiently(for seconds: Double) throws(LoaderError) {
+        let deadline = Clock.now() + seconds
+        while true {
+            do {
+                try connection.sync()
+                return
+            } catch {
+                if case .transport = error.kind { throw error }
+                if error.kind == .cancelled || Clock.now() >= deadline { throw error }
+            }
+        }
+    }
+
+    /// The line back at 115200; a SYNC without reset, then the reset-and-sync cycles.
+    private func syncAtROMRate() throws(LoaderError) {
+        let transport = connection.transport
+        if transport.canChangeBaudRate, transport.baudRate != Self.romBaudRate {
+            do { try transport.setBaudRate(Self.romBaudRate) } catch { throw LoaderError(.transport(error.kind), command: "reconnect", error.message) }
+            connection.resetReceiver()
+            do {
+                try connection.sync()
+                return
+            } catch where error.kind != .cancelled && !error.isTransportFailure {}
+        }
+        try Self.establishSync(connection, options: options, usbSerialJTAG: usesUSBSerialJTAG)
+        try disableWatchdogs()
     }
 
     private func restoreSetup() throws(LoaderError) {
         if let baud = requestedBaudRate, connection.transport.canChangeBaudRate, connection.transport.baudRate != baud {
             try changeBaudRate(baud)
         }
-        if attached { try attachFlash() }
+        if attached { try attachFlash(softReset: false) }
         if let size = configuredFlashSize { try setFlashSize(size) }
     }
 
-    // MARK: - Chip facts
+    /// The ROM's UART rate after reset.
+    public static let romBaudRate = 115_200
 
-    /// The base MAC from the eFuse words (esptool `read_mac`).
-    public func readMAC() throws(LoaderError) -> [UInt8] {
-        let low = try connection.readRegister(loaderFacts.macWords.low)
-        let high = try connection.readRegister(loaderFacts.macWords.high)
-        return [UInt8(high >> 8 & 0xFF), UInt8(high & 0xFF), UInt8(low >> 24), UInt8(low >> 16 & 0xFF), UInt8(low >> 8 & 0xFF), UInt8(low & 0xFF)]
-    }
+    // MARK: - Finishing
 
-    /// Chip revision (major, minor) where the eFuse fields are known here (`RevisionSource`): ESP32
-    /// (`ESP32ROM.get_major_chip_version`), ESP32-C3 and ESP32-S3.
-    public func readRevision() throws(LoaderError) -> ChipRevision? {
-        switch loaderFacts.revision {
-        case .esp32:
-            let word3 = try connection.readRegister(ESP32Registers.efuseBlock0Word3)
-            let word5 = try connection.readRegister(ESP32Registers.efuseBlock0Word5)
-            let apbDate = try connection.readRegister(ESP32Registers.apbControlDate)
-            let bits = (apbDate >> 31 & 1) << 2 | (word5 >> 20 & 1) << 1 | (word3 >> 15 & 1)
-            let major: Int = switch bits { case 1: 1; case 3: 2; case 7: 3; default: 0 }
-            return ChipRevision(major: major, minor: Int(word5 >> 24 & 3))
-        case .block1(let word3Address, let word5Address):
-            let word3 = try connection.readRegister(word3Address)
-            let word5 = try connection.readRegister(word5Address)
-            return ChipRevision(major: Int(word5 >> 24 & 3), minor: Int((word5 >> 23 & 1) << 3 | (word3 >> 18 & 7)))
-        case .notRead:
-            return nil
-        }
-    }
-
-    /// Crystal frequency in MHz: fixed per chip, or estimated from the UART divider (esptool `get_crystal_freq`).
-    public func readCrystalMHz() throws(LoaderError) -> Int? {
-        switch loaderFacts.crystal {
-        case .fixed(let megahertz):
-            return megahertz
-        case .uartDivider(let register):
-            let divider = try connection.readRegister(register) & ESP32Registers.uartClockDividerMask
-            let estimate = Double(connection.transport.baudRate) * Double(divider) / 1_000_000
-            return estimate > 33 ? 40 : 26
-        case .notRead:
-            return nil
-        }
-    }
-
-    // MARK: - SPI flash
-
-    /// SPI_ATTACH with the default pins, or on the ESP32 the pins the eFuse names for in-package flash
-    /// (`ESP32ROM.get_chip_spi_pads`). The ROM takes four more zero bytes than the stub.
-    public func attachFlash() throws(LoaderError) {
-        var config: UInt32 = 0
-        switch loaderFacts.flashPins {
-        case .defaultPins:
-            break
-        case .esp32Efuse:
-            let word5 = try connection.readRegister(ESP32Registers.efuseBlock0Word5)
-            let word3 = try connection.readRegister(ESP32Registers.efuseBlock0Word3)
-            let clk = word5 & 0x1F, q = word5 >> 5 & 0x1F, d = word5 >> 10 & 0x1F, cs = word5 >> 15 & 0x1F, hd = word3 >> 4 & 0x1F
-            if clk | q | d | cs | hd != 0 { config = hd << 24 | cs << 18 | d << 12 | q << 6 | clk }
-        }
-        try connection.send(.spiAttach(configuration: config, romPadding: true))
-        attached = true
-    }
-
-    /// Runs one SPI flash command through the controller registers and returns up to 32 bits it read
-    /// (esptool `run_spiflash_command`, shared/reference/esptool.md §6).
-    public func runSPIFlashCommand(_ command: UInt8, readBits: Int) throws(LoaderError) -> UInt32 {
-        let spi = loaderFacts.spi
-        let savedUSR = try connection.readRegister(spi.usr)
-        let savedUSR2 = try connection.readRegister(spi.usr2)
-        let usrCommand: UInt32 = 1 << 31, usrMISO: UInt32 = 1 << 28
-        var writes: [(address: UInt32, value: UInt32)] = []
-        if readBits > 0 { writes.append((spi.misoDataLength, UInt32(readBits - 1))) }
-        writes += [(spi.usr, usrCommand | (readBits > 0 ? usrMISO : 0)), (spi.usr2, 7 << 28 | UInt32(command)), (spi.w0, 0),
-                   (spi.cmd, Self.spiCommandStart)]
-        try connection.writeRegisters(writes)
-        var done = false
-        for _ in 0..<10 where !done { done = try connection.readRegister(spi.cmd) & Self.spiCommandStart == 0 }
-        guard done else { throw LoaderError(.badReply, command: "SPI flash command 0x\(String(command, radix: 16))", "SPI command did not complete") }
-        let result = try connection.readRegister(spi.w0)
-        try connection.writeRegisters([(spi.usr, savedUSR), (spi.usr2, savedUSR2)])
-        return result
-    }
-
-    static let spiCommandStart: UInt32 = 1 << 18
-
-    /// RDID: `manufacturer | memory type << 8 | capacity << 16`.
-    public func readFlashID() throws(LoaderError) -> UInt32 {
-        try runSPIFlashCommand(0x9F, readBits: 24)
-    }
-
-    /// SPI_SET_PARAMS: `id 0, total size, block 64 KB, sector 4 KB, page 256, status mask 0xFFFF`.
-    public func setFlashSize(_ size: Int) throws(LoaderError) {
-        try connection.send(.spiSetParameters(LoaderRequest.SPIParameters(totalSize: UInt32(size))))
-        configuredFlashSize = size
-    }
-
-    // MARK: - Baud rate
-
-    /// Switches the line to `baud` after connecting. Returns false (and sends nothing) when the port cannot change
-    /// its rate, as with raw TCP. The ESP32 ROM gets its clock-scaled value (`ESP32ROM.change_baud`).
-    @discardableResult
-    public func changeBaudRate(_ baud: Int) throws(LoaderError) -> Bool {
-        let transport = connection.transport
-        requestedBaudRate = baud
-        guard transport.canChangeBaudRate, baud != transport.baudRate else { return false }
-        var sent = baud
-        switch loaderFacts.baudRateScaling {
-        case .none:
-            break
-        case .esp32ROMClock:
-            let calibration = try connection.readRegister(ESP32Registers.rtcCalibration) >> 7 & 0x1FF_FFFF
-            let efuseWord4 = try connection.readRegister(ESP32Registers.efuseBlock0Word4) & 0xFF
-            let romFrequency = Int(calibration) * 15625 * Int(efuseWord4) / 40
-            let validFrequency = romFrequency > 33_000_000 ? 40_000_000 : 26_000_000
-            if romFrequency > 0 { sent = baud * romFrequency / validFrequency }
-        }
-        // The reply comes at the old rate; esptool does not check its status.
-        try connection.send(.changeBaudRate(newBaudRate: UInt32(sent), oldBaudRate: 0), checkStatus: false)
-        do { try transport.setBaudRate(baud) } catch { throw LoaderError(.transport(error.kind), command: "CHANGE_BAUDRATE", error.message) }
-        Clock.sleep(seconds: timeouts.settle)
-        connection.resetReceiver()
-        return true
-    }
-
-    // MARK: - Flash contents
-
-    /// SPI_FLASH_MD5 of `[address, address+size)`, lower-case hex. The ROM answers with 32 ASCII hex characters.
-    public func flashMD5(address: Int, size: Int) throws(LoaderError) -> String {
-        let reply = try connection.send(.spiFlashMD5(offset: UInt32(address), size: UInt32(size)),
-                                        timeout: timeouts.md5(bytes: size), payloadLength: 32)
-        let text = reply.payload(length: 32)
-        if text.count == 32, text.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x66) }) {
-            return String(decoding: text.map { $0 | ($0 >= 0x41 ? 0x20 : 0) }, as: UTF8.self)
-        }
-        // A stub answers with 16 raw bytes.
-        guard reply.data.count >= 18 else { throw LoaderError(.badReply, command: "SPI_FLASH_MD5", "reply too short") }
-        return hexString(reply.data.prefix(16))
-    }
-
-    /// READ_FLASH_SLOW: 64 bytes per command.
-    public func readFlash(address: Int, size: Int, progress: (Int) -> Void = { _ in }) throws(LoaderError) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(size)
-        while out.count < size {
-            let length = min(Self.readBlockSize, size - out.count)
-            let reply = try connection.send(.readFlashSlow(offset: UInt32(address + out.count), length: UInt32(length)), payloadLength: Self.readBlockSize)
-            guard reply.data.count >= Self.readBlockSize else {
-                throw LoaderError(.badReply, command: "READ_FLASH_SLOW", "reply holds \(reply.data.count) bytes, expected \(Self.readBlockSize)")
-            }
-            out += reply.data.prefix(length)
-            progress(out.count)
-        }
-        return out
-    }
-
-    /// FLASH_BEGIN or FLASH_DEFL_BEGIN: the ROM erases `[address, address + eraseSize)` before answering.
-    public func beginWrite(compressed: Bool, eraseSize: Int, blocks: Int, address: Int) throws(LoaderError) {
-        let begin = LoaderRequest.FlashBegin(size: UInt32(eraseSize), blockCount: UInt32(blocks), blockSize: UInt32(Self.romBlockSize),
-                                             offset: UInt32(address), encrypted: loaderFacts.flashBeginWords == 5 ? 0 : nil)  // 0: not encrypted
-        try connection.send(compressed ? .flashDeflBegin(begin) : .flashBegin(begin), timeout: timeouts.erase(bytes: eraseSize))
-    }
-
-    /// One FLASH_DATA or FLASH_DEFL_DATA block: `len, seq, 0, 0, data`, with the data checksum.
-    public func writeBlock(compressed: Bool, _ data: ArraySlice<UInt8>, sequence: Int, timeout: Double) throws(LoaderError) {
-        let block = LoaderRequest.DataBlock(sequence: UInt32(sequence), payload: Array(data))
-        try connection.send(compressed ? .flashDeflData(block) : .flashData(block), timeout: timeout)
-    }
-
-    /// `--after`: hard reset pulses RTS; soft reset asks the ROM to run the app (FLASH_BEGIN 0 + FLASH_END 1).
+    /// `--after`: hard reset pulls EN low with IO0 high and releases both (on the ESP32-S3 first clearing the
+    /// force-download bit a USB reset may have left set, as esptool does); soft reset asks the ROM to run the app
+    /// (FLASH_BEGIN 0 + FLASH_END 1).
     public func finish(_ after: AfterAction) throws(LoaderError) {
         switch after {
         case .noReset:
             return
         case .hardReset:
             guard connection.transport.hasControlLines else { return }
-            do { try ResetSequence.hardReset.run(on: connection.transport) } catch {
+            if let register = loaderFacts.forceDownloadBootRegister, !secureDownloadMode {
+                // Best effort, as esptool: a chip that no longer answers is reset all the same.
+                try? connection.send(.writeRegister([LoaderRequest.RegisterWrite(address: register, value: 0, mask: 1)]))
+            }
+            do { try ResetSequence.hardReset(usb: usesUSBSerialJTAG).run(on: connection.transport) } catch {
                 throw LoaderError(.transport(error.kind), command: "hard reset", error.message)
             }
         case .softReset:
-            try beginWrite(compressed: false, eraseSize: 0, blocks: 0, address: 0)
-            try connection.send(.flashEnd(runUserCode: true))
+            try runUserCode()
         }
     }
 }
@@ -352,4 +277,11 @@ public final class Bootloader {
 /// MD5 of bytes as lower-case hex.
 public func md5Hex(_ bytes: some Collection<UInt8>) -> String {
     hexString(Insecure.MD5.hash(data: Array(bytes)))
+}
+
+extension LoaderError {
+    var isTransportFailure: Bool {
+        if case .transport = kind { return true }
+        return false
+    }
 }

@@ -8,6 +8,9 @@ public struct CommandTimeouts: Sendable, Equatable {
     public var erasePerMB = 40.0
     public var writePerMB = 40.0
     public var md5PerMB = 8.0
+    /// MEM_END to the ROM: short, because the program may take over the UART before the reply is out
+    /// (esptool `MEM_END_ROM_TIMEOUT`).
+    public var memEnd = 0.2
     /// Pauses the protocol needs: between SYNC attempts, after a baud switch, before draining an unsupported reply.
     public var settle = 0.05
 
@@ -20,7 +23,7 @@ public struct CommandTimeouts: Sendable, Equatable {
     /// means the reply was lost, so nothing is waited for and a dropped reply costs microseconds.
     public static let immediate: CommandTimeouts = {
         var t = CommandTimeouts()
-        t.standard = 0; t.sync = 0; t.maximum = 0; t.erasePerMB = 0; t.writePerMB = 0; t.md5PerMB = 0; t.settle = 0
+        t.standard = 0; t.sync = 0; t.maximum = 0; t.erasePerMB = 0; t.writePerMB = 0; t.md5PerMB = 0; t.settle = 0; t.memEnd = 0
         return t
     }()
 

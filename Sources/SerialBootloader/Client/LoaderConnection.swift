@@ -14,6 +14,12 @@ public final class LoaderConnection {
     public var trace: ((String) -> Void)?
     /// Checked before every command and while waiting for a reply: once set, commands throw `.cancelled`.
     public var cancellation: CancellationFlag?
+    /// Whether every reply to the last SYNC had value 0: a flasher stub answers so, the ROM never does
+    /// (esptool `sync_stub_detected`).
+    public private(set) var lastSyncFromStub = false
+    /// How long the last command that timed out was waited for (cleared by the next reply): a chip busy with a
+    /// long erase deserves about that long again before a recovery resets it.
+    public private(set) var lastTimedOutWait: Double?
 
     /// esptool `ESPLoader.command`: at most this many frames are examined while waiting for a reply.
     static let maximumSkippedFrames = 100
@@ -58,7 +64,13 @@ public final class LoaderConnection {
     public func command(_ opcode: Opcode, _ data: [UInt8] = [], checksum: UInt32 = 0, timeout: Double? = nil,
                         payloadLength: Int = 0, checkStatus: Bool = true) throws(LoaderError) -> ResponsePacket {
         try send(opcode, data, checksum: checksum)
-        let reply = try receive(opcode, timeout: timeout ?? timeouts.standard)
+        let wait = timeout ?? timeouts.standard
+        let reply: ResponsePacket
+        do { reply = try receive(opcode, timeout: wait) } catch {
+            if error.kind == .timeout { lastTimedOutWait = wait > timeouts.standard ? wait : nil }
+            throw error
+        }
+        lastTimedOutWait = nil
         if checkStatus {
             let status = reply.status(payloadLength: payloadLength)
             if status.failed { throw LoaderError.failed(opcode.description, status.error) }
@@ -151,14 +163,21 @@ public final class LoaderConnection {
     /// One SYNC exchange; the extra replies are read and dropped. Throws `.timeout` when the chip is silent.
     public func syncOnce() throws(LoaderError) {
         resetReceiver()
-        try send(.sync, timeout: timeouts.sync)
+        var allZero = try send(.sync, timeout: timeouts.sync).value == 0
         // Collect the other seven answers so they cannot be taken for a later command's reply.
         var extra = 0
         let deadline = Clock.now() + timeouts.sync
+        defer { lastSyncFromStub = allZero }
         while extra < Self.syncReplyCount - 1 {
             if let frame = frames.first {
                 frames.removeFirst()
-                if ResponsePacket(frame: frame)?.opcode == Opcode.sync.rawValue { extra += 1 } else { frames.insert(frame, at: 0); break }
+                if let reply = ResponsePacket(frame: frame), reply.opcode == Opcode.sync.rawValue {
+                    extra += 1
+                    allZero = allZero && reply.value == 0
+                } else {
+                    frames.insert(frame, at: 0)
+                    break
+                }
                 continue
             }
             guard let chunk = try? transport.read(maxCount: 4096, timeout: max(0, deadline - Clock.now())) else { break }
@@ -190,9 +209,10 @@ public final class LoaderConnection {
         try send(.readRegister(address: address)).value
     }
 
-    /// Writes several registers in one WRITE_REG (entries of address, value, mask, delay µs).
+    /// Writes registers in order, one WRITE_REG each, as esptool's `write_reg` does (the ROM takes several entries
+    /// in one command, but nothing esptool drives relies on that, and simpler loaders apply only the first).
     public func writeRegisters(_ writes: [(address: UInt32, value: UInt32)]) throws(LoaderError) {
-        try send(.writeRegister(writes.map { LoaderRequest.RegisterWrite(address: $0.address, value: $0.value) }))
+        for w in writes { try send(.writeRegister([LoaderRequest.RegisterWrite(address: w.address, value: w.value)])) }
     }
 }
 

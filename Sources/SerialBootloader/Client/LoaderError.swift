@@ -19,6 +19,10 @@ public struct LoaderError: Error, Sendable, CustomStringConvertible {
         case mismatch
         /// The job was cancelled (`CancellationFlag`, task cancellation).
         case cancelled
+        /// The chip answers but cannot be used as asked, and trying again will not change that: a flasher stub
+        /// answers instead of the ROM, the flash chip does not respond, the link fails at the baud rate asked for,
+        /// an address the ROM cannot reach, a command secure download mode forbids.
+        case unusable
     }
 
     public let kind: Kind
@@ -37,7 +41,7 @@ public struct LoaderError: Error, Sendable, CustomStringConvertible {
     /// Whether re-syncing and trying again can help: everything but a wrong chip. An "unsupported" reply to a
     /// command the chip has is what a request with a corrupted opcode gets, so it counts as recoverable too
     /// (the attempts are bounded). A wrong chip, a final MD5 mismatch and a cancellation are not.
-    public var isRecoverable: Bool { kind != .wrongChip && kind != .mismatch && kind != .cancelled }
+    public var isRecoverable: Bool { kind != .wrongChip && kind != .mismatch && kind != .cancelled && kind != .unusable }
 
     static func cancelled(_ command: String) -> LoaderError { LoaderError(.cancelled, command: command, "cancelled") }
 

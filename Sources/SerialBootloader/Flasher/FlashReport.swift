@@ -9,6 +9,8 @@ public struct RegionOutcome: Sendable, Hashable {
         case skipped
         /// Written; not verified (`--no-verify`).
         case written
+        /// Written, but the chip cannot read its flash back (secure download mode): nothing could be verified.
+        case unverifiable
         /// Written, or skipped, and its flash MD5 matches after the run.
         case verified
         /// verify: the flash holds something else.
@@ -34,8 +36,13 @@ public struct RegionOutcome: Sendable, Hashable {
     public var bytesSent = 0
     /// Bytes of the region actually sent (0xFF runs left out), before compression.
     public var dataBytes = 0
+    /// Bytes of flash the chip hashed with SPI_FLASH_MD5 for this region (checks before and after writing).
+    public var hashedBytes = 0
     public var compressedBytes = 0
     public var error: String?
+    /// verify with differences asked for: how many bytes differ, and the first of them (`FlashDifference.limit`).
+    public var differenceCount: Int?
+    public var differences: [FlashDifference] = []
 
     public init(index: Int, name: String, address: Int, size: Int, md5: String, flashAddress: Int, flashSize: Int, flashMD5: String) {
         self.index = index
@@ -60,7 +67,9 @@ public struct FlashReport: Sendable {
     public var retries: Int
     public var seconds: Double
 
-    public var succeeded: Bool { regions.allSatisfy { $0.status == .verified || $0.status == .skipped || $0.status == .written } }
+    public var succeeded: Bool {
+        regions.allSatisfy { $0.status == .verified || $0.status == .skipped || $0.status == .written || $0.status == .unverifiable }
+    }
 }
 
 /// The run failed in `stage` (`write`, or `verify` when an MD5 check failed); `report` says which regions are in
@@ -70,4 +79,20 @@ public struct FlashFailure: Error, Sendable, CustomStringConvertible {
     public let stage: JobStage
     public let report: FlashReport
     public var description: String { error.description }
+}
+
+/// One byte where the flash and the file disagree (verify-flash --diff).
+public struct FlashDifference: Sendable, Hashable {
+    public var address: Int
+    public var flash: UInt8
+    public var file: UInt8
+
+    public init(address: Int, flash: UInt8, file: UInt8) {
+        self.address = address
+        self.flash = flash
+        self.file = file
+    }
+
+    /// At most this many differences are kept per region (a wrong 4 MB file would otherwise list millions).
+    public static let limit = 4096
 }

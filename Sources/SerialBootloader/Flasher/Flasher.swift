@@ -6,7 +6,7 @@ public struct FlashOptions: Sendable {
     public var compressionLevel: Int32 = 9
     /// Compress with libdeflate at its level 12 (about 2% fewer bytes than zlib -9), falling back to zlib.
     public var useLibDeflate = true
-    /// Check every region's flash MD5 after writing (and once more after all regions).
+    /// Check what was written by MD5 (each written segment once; every region again if one had to be rewritten).
     public var verify = true
     /// Leave a region (or segment) alone when its flash MD5 already matches.
     public var skipUnchanged = true
@@ -39,6 +39,10 @@ public final class Flasher {
     private var acknowledged = 0
     /// Whether the work in progress is writing or checking (a failure's stage).
     private var phase = JobStage.write
+    /// Whether a segment of this write had to be written again after it did not verify.
+    private var rewroteSegments = false
+    /// Bytes the chip hashed (SPI_FLASH_MD5) for this flasher's operations so far.
+    public private(set) var hashedBytes = 0
 
     public init(loader: Bootloader, options: FlashOptions = FlashOptions(), onEvent: @escaping (JobEvent) -> Void = { _ in }) {
         self.loader = loader
@@ -50,6 +54,11 @@ public final class Flasher {
 
     // MARK: - Write
 
+    /// Writes the regions in address order (what a region's BEGIN erases lies above what is already checked) and
+    /// hashes each segment of each region about once: a segment already in flash is skipped, a 0xFF run that reads
+    /// 0xFF needs no erase, a written segment is checked after writing; together the checks cover every region.
+    /// Only when a segment had to be written again (something may have landed elsewhere) is every region hashed
+    /// once more. In secure download mode nothing can be hashed: everything is written and reported unverifiable.
     public func write(_ regions: [PlannedRegion]) throws(FlashFailure) -> FlashReport {
         let started = Clock.now()
         let sentBefore = loader.connection.bytesSent
@@ -59,22 +68,22 @@ public final class Flasher {
             FlashReport(regions: outcomes, bytesSent: loader.connection.bytesSent - sentBefore, retries: totalRetries - retriesBefore, seconds: Clock.now() - started)
         }
         var current = 0
+        rewroteSegments = false
         do throws(LoaderError) {
-            for (i, region) in regions.enumerated() {
+            for i in regions.indices.sorted(by: { regions[$0].address < regions[$1].address }) {
                 current = i
-                try writeRegion(region, slot: i)
+                try writeRegion(regions[i], slot: i)
             }
-            if options.verify {
-                // A frame corrupted on the way can make the ROM erase the wrong place: check every region once more.
-                onEvent(.stageStarted(.verify))
+            // Each written segment was verified as it was written; the verify stage is the final check, which only
+            // hashes again if a segment had to be rewritten.
+            if options.verify, canReadFlash { onEvent(.stageStarted(.verify)) }
+            if options.verify, rewroteSegments, canReadFlash {
                 for (i, region) in regions.enumerated() {
                     current = i
                     phase = .verify
                     let sent = loader.connection.bytesSent
-                    let md5 = try withRecovery(slot: i) { () throws(LoaderError) in try self.loader.flashMD5(address: region.address, size: region.size) }
-                    if md5 != region.md5 {
+                    if try hash(slot: i, address: region.address, size: region.size) != region.md5 {
                         try recordRecovery(slot: i, reason: "region changed after it was verified")
-                        phase = .write
                         try writeRegion(region, slot: i, repairing: true)
                     }
                     outcomes[i].bytesSent += loader.connection.bytesSent - sent
@@ -91,65 +100,103 @@ public final class Flasher {
         return report()
     }
 
+    /// Whether the chip can hash its flash (not in secure download mode).
+    var canReadFlash: Bool { !loader.secureDownloadMode }
+
     private func writeRegion(_ region: PlannedRegion, slot: Int, repairing: Bool = false) throws(LoaderError) {
         let sentBefore = loader.connection.bytesSent
         defer { outcomes[slot].bytesSent += loader.connection.bytesSent - sentBefore }
         if !repairing { onEvent(.regionStarted(outcomes[slot].info)) }
         phase = .write
-        if options.skipUnchanged, !repairing {
-            let md5 = try withRecovery(slot: slot) { () throws(LoaderError) in try self.loader.flashMD5(address: region.address, size: region.size) }
-            if md5 == region.md5 {
-                outcomes[slot].status = .skipped
-                onEvent(.regionSkipped(index: region.index, reason: "flash already holds it (MD5 \(md5))"))
-                return
-            }
+        var wrote = false
+        for segment in region.segments {
+            wrote = try writeSegment(segment, of: region, slot: slot, checkFirst: options.skipUnchanged || repairing) || wrote
+            onEvent(.progress(index: region.index, done: segment.range.upperBound, total: region.size))
         }
-        let passes = options.verify ? 3 : 1
-        for pass in 0..<passes {
-            // Segments are checked before writing when skipping is on, or when repairing (only what differs is redone).
-            let checkFirst = options.skipUnchanged || repairing || pass > 0
-            var done = 0
-            for segment in region.segments {
-                try writeSegment(segment, of: region, slot: slot, checkFirst: checkFirst && region.segments.count > 1 || pass > 0 || repairing, progressBase: done)
-                done = segment.range.upperBound
-                onEvent(.progress(index: region.index, done: done, total: region.size))
-            }
-            outcomes[slot].status = .written
+        if !canReadFlash {
+            outcomes[slot].status = .unverifiable
             onEvent(.regionWritten(index: region.index))
-            guard options.verify else { return }
-            phase = .verify
-            let md5 = try withRecovery(slot: slot) { () throws(LoaderError) in try self.loader.flashMD5(address: region.address, size: region.size) }
-            if md5 == region.md5 {
-                outcomes[slot].status = .verified
-                onEvent(.regionVerified(index: region.index, md5: md5))
-                return
-            }
-            if pass + 1 < passes { try recordRecovery(slot: slot, reason: "flash MD5 \(md5) does not match \(region.md5) after writing") }
-            phase = .write
-        }
-        phase = .verify
-        throw LoaderError(.mismatch, command: "verify", "\(region.name): the flash MD5 still differs from the file's after \(passes) writes")
-    }
-
-    private func writeSegment(_ segment: PlannedRegion.Segment, of region: PlannedRegion, slot: Int, checkFirst: Bool, progressBase: Int) throws(LoaderError) {
-        let address = region.address + segment.range.lowerBound
-        let bytes = region.data[segment.range]
-        if segment.blank {
-            let erasedMD5 = md5Hex([UInt8](repeating: 0xFF, count: bytes.count))
-            if options.skipUnchanged || checkFirst {
-                let md5 = try withRecovery(slot: slot) { () throws(LoaderError) in try self.loader.flashMD5(address: address, size: bytes.count) }
-                if md5 == erasedMD5 { return }
-            }
-            onEvent(.erasing(index: region.index, address: address, size: bytes.count))
-            try withRecovery(slot: slot) { () throws(LoaderError) in
-                try self.loader.beginWrite(compressed: false, eraseSize: bytes.count, blocks: 0, address: address)
-            }
             return
         }
-        if checkFirst {
-            let md5 = try withRecovery(slot: slot) { () throws(LoaderError) in try self.loader.flashMD5(address: address, size: bytes.count) }
-            if md5 == md5Hex(bytes) { return }
+        if !wrote, !repairing {
+            outcomes[slot].status = .skipped
+            onEvent(.regionSkipped(index: region.index, reason: "flash already holds it (MD5 \(region.md5))"))
+            return
         }
+        outcomes[slot].status = options.verify ? .verified : .written
+        onEvent(.regionWritten(index: region.index))
+        if options.verify { onEvent(.regionVerified(index: region.index, md5: region.md5)) }
+    }
+
+    /// One segment, hashed once where it can be: before writing to skip it (one sector probed first, so that a chip
+    /// holding something else costs only that sector), after writing or erasing to verify it.
+    /// Returns whether anything was written or erased.
+    private func writeSegment(_ segment: PlannedRegion.Segment, of region: PlannedRegion, slot: Int, checkFirst: Bool) throws(LoaderError) -> Bool {
+        let address = region.address + segment.range.lowerBound
+        let bytes = region.data[segment.range]
+        let expected = md5Hex(bytes)  // a blank segment's bytes are 0xFF
+        if checkFirst, canReadFlash {
+            phase = .write
+            if try alreadyHolds(bytes, at: address, blank: segment.blank, slot: slot) { return false }
+        }
+        let attempts = options.verify && canReadFlash ? 3 : 1
+        for attempt in 1...attempts {
+            phase = .write
+            if segment.blank {
+                onEvent(.erasing(index: region.index, address: address, size: bytes.count))
+                try withRecovery(slot: slot) { () throws(LoaderError) in
+                    try self.loader.beginWrite(compressed: false, eraseSize: bytes.count, blocks: 0, address: address)
+                }
+            } else {
+                try send(bytes, at: address, of: region, slot: slot, progressBase: segment.range.lowerBound)
+            }
+            guard attempts > 1 else { return true }
+            phase = .verify
+            let md5 = try hash(slot: slot, address: address, size: bytes.count)
+            if md5 == expected { return true }
+            if !rewroteSegments {
+                // Every block was acknowledged, yet the data is not there: a FLASH_BEGIN garbled on the way (it carries
+                // no checksum) erased and wrote elsewhere. The files get checked again at the end; what was elsewhere
+                // cannot be known, so the user is told.
+                onEvent(.note("0x\(hex(address))+0x\(hex(bytes.count)) did not hold what was sent: a command garbled on the line may "
+                              + "have erased and written another part of the flash (outside the files, which are all checked again)",
+                              isWarning: true))
+            }
+            rewroteSegments = true
+            if attempt < attempts {
+                try recordRecovery(slot: slot, reason: "0x\(hex(address))+0x\(hex(bytes.count)) reads MD5 \(md5), not \(expected), after writing")
+            }
+        }
+        throw LoaderError(.mismatch, command: "verify", "\(region.name): the flash MD5 at 0x\(hex(address)) still differs after \(attempts) writes")
+    }
+
+    /// Whether the flash already holds a segment, hashing it once: one sector first (a dense segment's first sector
+    /// with data, since a data segment may start with 0xFF sectors the erase plan kept in it, which a blank chip
+    /// matches), so that a chip holding something else costs only that sector; then the rest of the segment.
+    private func alreadyHolds(_ bytes: ArraySlice<UInt8>, at address: Int, blank: Bool, slot: Int) throws(LoaderError) -> Bool {
+        let sector = PlannedRegion.sectorSize
+        var probe = bytes.startIndex
+        if !blank {
+            while probe + sector < bytes.endIndex, bytes[probe..<(probe + sector)].allSatisfy({ $0 == 0xFF }) { probe += sector }
+        }
+        let probeEnd = min(bytes.endIndex, probe + sector)
+        for piece in [probe..<probeEnd, bytes.startIndex..<probe, probeEnd..<bytes.endIndex] where !piece.isEmpty {
+            let at = address + (piece.lowerBound - bytes.startIndex)
+            if try hash(slot: slot, address: at, size: piece.count) != md5Hex(bytes[piece]) { return false }
+        }
+        return true
+    }
+
+    /// SPI_FLASH_MD5 with recovery, counted against the region in `slot`.
+    func hash(slot: Int, address: Int, size: Int) throws(LoaderError) -> String {
+        let md5 = try withRecovery(slot: slot) { () throws(LoaderError) in try self.loader.flashMD5(address: address, size: size) }
+        if slot >= 0 { outcomes[slot].hashedBytes += size }
+        hashedBytes += size
+        return md5
+    }
+
+    /// Sends a dense segment; after a recoverable failure, re-syncs and resumes after the part the flash holds.
+    private func send(_ bytes: ArraySlice<UInt8>, at address: Int, of region: PlannedRegion, slot: Int, progressBase: Int) throws(LoaderError) {
         outcomes[slot].dataBytes += bytes.count
         var resume = 0
         while true {
@@ -159,7 +206,8 @@ public final class Flasher {
             } catch where error.isRecoverable {
                 try recordRecovery(slot: slot, reason: error.description, kind: error.kind)
                 try reconnectWithinBudget(slot: slot)
-                resume = try correctPrefix(of: bytes, at: address, hint: resume + acknowledged, slot: slot)
+                // Without MD5 (secure download mode) the flash cannot say what it holds: the segment starts over.
+                resume = canReadFlash ? try correctPrefix(of: bytes, at: address, hint: resume + acknowledged, slot: slot) : 0
                 if resume >= bytes.count { return }
                 onEvent(.resumed(index: region.index, address: address + resume))
             }
@@ -170,7 +218,7 @@ public final class Flasher {
     private func stream(_ bytes: ArraySlice<UInt8>, at address: Int, slot: Int, progressBase: Int, regionSize: Int, regionIndex: Int) throws(LoaderError) {
         acknowledged = 0
         let plain = Array(bytes)
-        var compressed = options.compress
+        var compressed = options.compress && loader.acceptsCompressedData
         var payload = plain
         if compressed {
             if options.useLibDeflate, let strong = LibDeflate.compress(plain) {
@@ -225,13 +273,11 @@ public final class Flasher {
         func prefixMatches(_ k: Int) throws(LoaderError) -> Bool {
             if k == 0 { return true }
             let length = min(k * sector, bytes.count)
-            let md5 = try withRecovery(slot: slot) { () throws(LoaderError) in try self.loader.flashMD5(address: address, size: length) }
-            return md5 == md5Hex(bytes[base..<(base + length)])
+            return try hash(slot: slot, address: address, size: length) == md5Hex(bytes[base..<(base + length)])
         }
         func sectorMatches(_ k: Int) throws(LoaderError) -> Bool {
             let range = (base + k * sector)..<min(bytes.endIndex, base + (k + 1) * sector)
-            let md5 = try withRecovery(slot: slot) { () throws(LoaderError) in try self.loader.flashMD5(address: address + k * sector, size: range.count) }
-            return md5 == md5Hex(bytes[range])
+            return try hash(slot: slot, address: address + k * sector, size: range.count) == md5Hex(bytes[range])
         }
         let guess = min(sectors, hint / sector)
         if try prefixMatches(guess) {
@@ -269,7 +315,7 @@ public final class Flasher {
         }
     }
 
-    private func reconnectWithinBudget(slot: Int) throws(LoaderError) {
+    func reconnectWithinBudget(slot: Int) throws(LoaderError) {
         while true {
             do {
                 try loader.reconnect()

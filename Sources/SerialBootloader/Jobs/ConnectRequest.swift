@@ -19,6 +19,17 @@ public struct ConnectRequest: Sendable {
     public var reopenTimeout = 10.0
     /// Tries of the set-up after syncing (baud, attach, flash id and size, MAC, revision).
     public var setupAttempts = 5
+    /// A reset sequence replacing the built-in strategies (esptool's `custom_reset_sequence`), as
+    /// `ResetSequence.custom("D0|R1|W0.1|D1|R0|W0.05|D0")` makes one.
+    public var customReset: ResetSequence?
+    /// How long to wait for replies; nil: esptool's figures for real ports, none for in-process chips
+    /// (`LoaderConnection`). esptool.cfg's timeouts arrive here.
+    public var timeouts: CommandTimeouts?
+    /// SPI_ATTACH's pin word (`--spi-connection`: 0 the SPI pins, 1 HSPI on the ESP32, or
+    /// `hd << 24 | cs << 18 | d << 12 | q << 6 | clk`); nil: the chip's default (the eFuse pins on the ESP32).
+    public var spiConnection: UInt32?
+    /// Called with a line per request and reply (`--trace`).
+    public var trace: (@Sendable (String) -> Void)?
 
     /// The ROM loader's rate after reset.
     public static let initialBaudRate = 115_200
@@ -66,13 +77,19 @@ public struct DeviceInfo: Sendable, Equatable {
     public var detectedFlashSize: FlashSize?
     /// What SPI_SET_PARAMS was given: the flash size jobs check addresses against.
     public var flashSize: FlashSize
+    /// Whether RDID answered (false in secure download mode, where the flash id cannot be read).
+    public var flashIDKnown = true
     /// The line rate after set-up.
     public var baudRate: Int
     /// GET_SECURITY_INFO; nil on the ESP32, whose ROM lacks it.
     public var securityInfo: SecurityInfo?
+    /// Flash encryption, secure boot, secure download mode (eFuses, or the security info in secure download mode).
+    public var security = SecurityState()
+    /// The port is the chip's own USB-Serial/JTAG: its watchdogs were disabled after connecting.
+    public var usbSerialJTAG = false
 
-    /// `24:0a:c4:5e:00:01`.
-    public var macText: String { mac.map(hex2).joined(separator: ":") }
+    /// `24:0a:c4:5e:00:01`; `unknown` when it could not be read (secure download mode).
+    public var macText: String { mac.isEmpty ? "unknown" : mac.map(hex2).joined(separator: ":") }
     public var flashManufacturer: UInt8 { UInt8(flashID & 0xFF) }
     /// Memory type and capacity as esptool prints them (`4016`).
     public var flashDevice: UInt16 { UInt16((flashID >> 8 & 0xFF) << 8 | (flashID >> 16 & 0xFF)) }

@@ -41,12 +41,13 @@ public final class DeviceSession {
             throw JobFailure(stage: .open, reason: .portUnavailable, message: error.message)
         }
         context.onEvent(.stageStarted(.connect))
-        let connection = LoaderConnection(transport: transport, reopen: reopener(request, context))
+        let connection = LoaderConnection(transport: transport, timeouts: request.timeouts, reopen: reopener(request, context))
         connection.cancellation = context.cancellation
+        connection.trace = request.trace
         let loader: Bootloader
         do throws(LoaderError) {
             loader = try Bootloader.connect(connection, options: ConnectOptions(before: request.before, attempts: request.connectAttempts,
-                                                                                 expectedChip: request.chip))
+                                                                                 expectedChip: request.chip, customReset: request.customReset))
         } catch {
             release(connection.transport, request, context)
             var failure = JobFailure(error, stage: .connect)
@@ -54,6 +55,7 @@ public final class DeviceSession {
             if error.kind == .noSync { failure.help = "is the chip in download mode (hold BOOT, tap EN)? try --before or --connect-attempts" }
             throw failure
         }
+        loader.flashPinsOverride = request.spiConnection
         var retries = 0
         let info: DeviceInfo
         do throws(LoaderError) {
@@ -69,36 +71,29 @@ public final class DeviceSession {
         return DeviceSession(request: request, context: context, bootloader: loader, info: info, retries: retries)
     }
 
-    /// Baud rate, flash attach, id and size, MAC, revision, crystal: retried like the flashing commands, since a
-    /// lost reply here should cost a re-sync, not the run.
+    /// Crystal, baud rate, flash attach, id and size, MAC, revision, security: retried like the flashing commands,
+    /// since a lost reply here should cost a re-sync, not the run. In secure download mode only what the ROM allows
+    /// is done: no register is read, the flash size is `-fs`'s (or the ROM's 2 MB default).
     private static func setUp(_ loader: Bootloader, _ request: ConnectRequest, emit: (JobEvent) -> Void) throws(LoaderError) -> DeviceInfo {
         let transport = { loader.connection.transport }
         for attempt in 1...max(1, request.setupAttempts) {
             do throws(LoaderError) {
-                if request.baudRate != ConnectRequest.initialBaudRate, request.baudRate != transport().baudRate {
-                    if !(try loader.changeBaudRate(request.baudRate)), !transport().canChangeBaudRate, attempt == 1 {
-                        emit(.note("\(transport().portName) cannot change its baud rate; staying at \(transport().baudRate)", isWarning: false))
-                    }
+                let crystal = try loader.readCrystalMHz()  // before the baud change, whose value may depend on it
+                if request.baudRate != ConnectRequest.initialBaudRate, request.baudRate != transport().baudRate,
+                   !(try loader.changeBaudRate(request.baudRate)), attempt == 1 {
+                    let why = transport().canChangeBaudRate ? "the \(loader.chip.displayName) ROM keeps 115200 in secure download mode"
+                        : "\(transport().portName) cannot change its baud rate"
+                    emit(.note("\(why); staying at \(transport().baudRate)", isWarning: false))
                 }
                 try loader.attachFlash()
-                let id = try loader.readFlashID()
-                let detected = FlashSize.detected(fromJEDEC: id)
-                let size: FlashSize
-                switch request.flashSize {
-                case .fixed(let chosen): size = chosen
-                case .keep, .detect:
-                    size = detected ?? FlashSize(name: "4MB")!
-                    if detected == nil, attempt == 1 {
-                        emit(.note("flash size not detected (RDID 0x\(String(id, radix: 16))); assuming 4MB", isWarning: true))
-                    }
-                }
-                try loader.setFlashSize(size.bytes)
-                let mac = try loader.readMAC()
-                let revision = try loader.readRevision()
-                let crystal = try loader.readCrystalMHz()
-                return DeviceInfo(port: request.port.description, chip: loader.chip, revision: revision, crystalMHz: crystal, mac: mac,
-                                  flashID: id, detectedFlashSize: detected, flashSize: size, baudRate: transport().baudRate,
-                                  securityInfo: loader.securityInfo)
+                let flash = try flashSetUp(loader, request, firstAttempt: attempt == 1, emit: emit)
+                var info = DeviceInfo(port: request.port.description, chip: loader.chip, revision: try loader.readRevision(),
+                                      crystalMHz: crystal, mac: try loader.readMAC(), flashID: flash.id, detectedFlashSize: flash.detected,
+                                      flashSize: flash.size, baudRate: transport().baudRate, securityInfo: loader.securityInfo)
+                info.flashIDKnown = !loader.secureDownloadMode
+                info.security = try loader.readSecurity()
+                info.usbSerialJTAG = loader.usesUSBSerialJTAG
+                return info
             } catch where error.isRecoverable && attempt < request.setupAttempts {
                 emit(.retry(index: nil, attempt: attempt, reason: error.description))
                 do throws(LoaderError) { try loader.reconnect() } catch where error.isRecoverable {
@@ -107,6 +102,47 @@ public final class DeviceSession {
             }
         }
         throw LoaderError(.noSync, command: "connect", "set-up did not complete")  // not reached: the last attempt throws
+    }
+
+    /// RDID, the check that the flash chip answers at all, and SPI_SET_PARAMS. A flash that does not answer (RDID
+    /// 0x000000/0xFFFFFF and no SFDP table) is an error unless `-fs` names the size: it is not silently "4MB".
+    private static func flashSetUp(_ loader: Bootloader, _ request: ConnectRequest, firstAttempt: Bool,
+                                   emit: (JobEvent) -> Void) throws(LoaderError) -> (id: UInt32, detected: FlashSize?, size: FlashSize) {
+        let fallback = FlashSize(name: "4MB")!
+        if loader.secureDownloadMode {
+            guard case .fixed(let chosen) = request.flashSize else {
+                if firstAttempt {
+                    emit(.note("secure download mode: the flash size cannot be detected and the ROM assumes 2MB; give -fs SIZE to reach further",
+                               isWarning: true))
+                }
+                return (0, nil, FlashSize(name: "2MB")!)
+            }
+            try loader.setFlashSize(chosen.bytes)
+            return (0, nil, chosen)
+        }
+        let id = try loader.readFlashID()
+        if !(try loader.flashAnswers(id: id)) {
+            let problem = "the flash chip does not answer (RDID 0x\(String(id, radix: 16)), no SFDP table)"
+            guard case .fixed = request.flashSize else {
+                throw LoaderError(.unusable, command: "flash id", problem + ": check the module's flash and its power; -fs SIZE tries anyway")
+            }
+            if firstAttempt { emit(.note(problem + "; reads and writes will likely fail", isWarning: true)) }
+        }
+        let detected = FlashSize.detected(fromJEDEC: id)
+        let size: FlashSize
+        switch request.flashSize {
+        case .fixed(let chosen): size = chosen
+        case .keep, .detect:
+            size = detected ?? fallback
+            if detected == nil, firstAttempt {
+                emit(.note("flash size not detected (RDID 0x\(String(id, radix: 16))); assuming 4MB", isWarning: true))
+            }
+        }
+        if size.bytes > Chip.romAddressLimit, firstAttempt {
+            emit(.note("\(size) flash: the ROM loader reaches only its first 16 MB (24-bit addresses)", isWarning: true))
+        }
+        try loader.setFlashSize(size.bytes)
+        return (id, detected, size)
     }
 
     /// Opens the port again after it failed, for up to `reopenTimeout` seconds (a USB port takes a moment to

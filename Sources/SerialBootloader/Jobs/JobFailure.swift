@@ -17,6 +17,9 @@ public struct JobFailure: Error, Sendable, CustomStringConvertible {
         case deviceError = "device_error"
         /// The flash does not hold what it should (MD5 differs).
         case verificationFailed = "verification_failed"
+        /// Written, but the chip cannot read its flash back (secure download mode), so nothing could be verified;
+        /// `--no-verify` accepts that.
+        case notVerifiable = "not_verifiable"
         /// The job was cancelled (Ctrl-C, SIGTERM, task cancellation).
         case cancelled
     }
@@ -46,7 +49,7 @@ public struct JobFailure: Error, Sendable, CustomStringConvertible {
         case .noSync: .noResponse
         case .wrongChip: .wrongChip
         case .mismatch: .verificationFailed
-        case .timeout, .failed, .unsupported, .badReply, .transport: .deviceError
+        case .timeout, .failed, .unsupported, .badReply, .transport, .unusable: .deviceError
         }
         self.init(stage: stage, reason: reason, message: error.description, regions: regions)
     }

@@ -21,6 +21,20 @@ public struct WriteResult: Sendable {
     /// Bytes this write sent on the wire.
     public var bytesSent: Int
     public var seconds: Double
+    /// Bytes of flash the chip hashed with SPI_FLASH_MD5 for this write (about the regions' size once).
+    public var hashedBytes = 0
+}
+
+/// How `DeviceSession.verify` checks (verify-flash options).
+public struct VerifyOptions: Sendable {
+    /// `-fm` and `-ff` as given to write-flash: the bootloader header is compared as write-flash wrote it. Its size
+    /// follows `ConnectRequest.flashSize`.
+    public var flashMode: FlashMode?
+    public var flashFrequency: FlashFrequency?
+    /// Read back a region whose MD5 differs and list the bytes that differ (esptool `--diff`).
+    public var showDifferences = false
+
+    public init() {}
 }
 
 public struct VerifyResult: Sendable {
@@ -51,6 +65,8 @@ public enum EraseRange: Sendable, Hashable {
 public struct EraseResult: Sendable {
     public var address: Int
     public var size: Int
+    /// Whether the range was read back as 0xFF (not possible in secure download mode).
+    public var verified = true
 }
 
 /// What `DeviceJob.run` did: the value or the failure, the chip, and the totals a report needs.

@@ -15,15 +15,17 @@ public final class RFC2217Transport: Transport {
     private var parser = TelnetParser()
 
     // Telnet (RFC 854) and COM-PORT-OPTION (RFC 2217) codes.
-    static let iac: UInt8 = 255, will: UInt8 = 251, wont: UInt8 = 252, doCode: UInt8 = 253, dont: UInt8 = 254
-    static let sb: UInt8 = 250, se: UInt8 = 240
-    static let binary: UInt8 = 0, suppressGoAhead: UInt8 = 3, comPortOption: UInt8 = 44
-    enum Command: UInt8 {
+    package static let iac: UInt8 = 255, will: UInt8 = 251, wont: UInt8 = 252, doCode: UInt8 = 253, dont: UInt8 = 254
+    package static let sb: UInt8 = 250, se: UInt8 = 240
+    package static let binary: UInt8 = 0, suppressGoAhead: UInt8 = 3, comPortOption: UInt8 = 44
+    package enum Command: UInt8 {
         case setBaudRate = 1, setDataSize = 2, setParity = 3, setStopSize = 4, setControl = 5, purgeData = 12
     }
-    enum Control: UInt8 {
+    package enum Control: UInt8 {
         case noFlowControl = 1, dtrOn = 8, dtrOff = 9, rtsOn = 11, rtsOff = 12
     }
+    /// A server's answer to a client command carries the command's code plus 100 (RFC 2217).
+    package static let serverOffset: UInt8 = 100
 
     public init(host: String, port: UInt16, baudRate: Int = 115_200, negotiationTimeout: Double = 2) throws(TransportError) {
         portName = "rfc2217://\(host):\(port)"
@@ -125,21 +127,23 @@ public final class RFC2217Transport: Transport {
 }
 
 /// Splits a Telnet byte stream into data, option negotiations and subnegotiations; keeps state across reads.
-struct TelnetParser {
-    var pendingData: [UInt8] = []
+package struct TelnetParser {
+    package var pendingData: [UInt8] = []
     private var state = State.data
     private var sub: [UInt8] = []
     private var verb: UInt8 = 0
 
     enum State { case data, command, option, subnegotiation, subnegotiationIAC }
 
-    struct Result {
-        var data: [UInt8] = []
-        var negotiations: [(UInt8, UInt8)] = []
-        var subnegotiations: [[UInt8]] = []
+    package init() {}
+
+    package struct Result {
+        package var data: [UInt8] = []
+        package var negotiations: [(UInt8, UInt8)] = []
+        package var subnegotiations: [[UInt8]] = []
     }
 
-    mutating func feed(_ bytes: [UInt8]) -> Result {
+    package mutating func feed(_ bytes: [UInt8]) -> Result {
         var result = Result()
         for b in bytes {
             switch state {

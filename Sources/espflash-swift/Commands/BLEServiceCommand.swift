@@ -5,7 +5,7 @@ struct BLEServiceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ble-service",
         abstract: "Build or inspect the AT firmware's ble_data.bin (GATT services for AT+BLEGATTSSRVCRE).",
-        discussion: """
+        discussion: EsptoolSpelling.discussion("ble-service", """
             ble_data.bin is a 16-bit length, the magic 27 95 and a JSON text (esp-at v1.0 - v3.0). Output bytes are \
             identical to esp-at's BLEService.py (final Python 3 version).
 
@@ -13,7 +13,7 @@ struct BLEServiceCommand: ParsableCommand {
               espflash-swift ble-service build ble_services.csv -o ble_data.bin
               espflash-swift ble-service build ble_services.csv -o ble_data.bin --partition-size 24K
               espflash-swift ble-service inspect ble_data.bin --json
-            """,
+            """),
         subcommands: [Build.self, Inspect.self]
     )
 
@@ -107,14 +107,14 @@ struct BLEServiceCommand: ParsableCommand {
                 .object([
                     ("index", .int(a.index)), ("uuid_len", .int(a.uuidLength)), ("uuid", .string(a.uuid)),
                     ("perm", .int(a.permissions)),
-                    ("permNames", .array(BLEServiceTable.permissionNames.filter { a.permissions & $0.bit != 0 }.map { .string($0.name) })),
+                    ("perm_names", .array(BLEServiceTable.permissionNames.filter { a.permissions & $0.bit != 0 }.map { .string($0.name) })),
                     ("val_max_len", .int(a.maxLength)), ("val_cur_len", .int(a.currentLength)), ("value", .string(a.value)),
                 ])
             }
             return .object([
                 ("format", .string("ble_data")),
-                ("jsonLength", .int(decoded.jsonLength)),
-                ("trailingErasedBytes", .int(decoded.trailingErasedBytes)),
+                ("json_length", .int(decoded.jsonLength)),
+                ("trailing_erased_bytes", .int(decoded.trailingErasedBytes)),
                 ("attributes", .array(attributes)),
                 ("warnings", .array(decoded.warnings.map { .string($0.message) })),
             ])

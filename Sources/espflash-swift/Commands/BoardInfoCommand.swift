@@ -6,11 +6,11 @@ struct BoardInfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "board-info",
         abstract: "Show the chip, revision, features, crystal, MAC, flash id and size, and security info.",
-        discussion: """
+        discussion: EsptoolSpelling.discussion("board-info", """
             Examples:
               espflash-swift board-info -p /dev/ttyUSB0
               espflash-swift board-info -p virtual://esp32s3 --json
-            """
+            """)
     )
 
     @OptionGroup var connection: ConnectionOptions

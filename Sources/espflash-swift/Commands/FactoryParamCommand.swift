@@ -5,7 +5,7 @@ struct FactoryParamCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "factory-param",
         abstract: "Build or inspect the AT firmware's factory_param.bin (module pins, baud rate, TX power, country).",
-        discussion: """
+        discussion: EsptoolSpelling.discussion("factory-param", """
             The 4096-byte factory_param partition of esp-at v1.1.3 - v3.0, layout versions 1 (v1.2), 2 (v2.1) and \
             3 (v2.2 - v3.0). Output bytes are identical to esp-at's factory_param_generate.py.
 
@@ -15,7 +15,7 @@ struct FactoryParamCommand: ParsableCommand {
               espflash-swift factory-param build --types factory_param_type.csv --data factory_param_data.csv --all -o out/
               espflash-swift factory-param inspect factory_param.bin --json
               espflash-swift factory-param set factory_WROOM-32.bin uart_tx_pin=17 uart_baudrate=921600
-            """,
+            """),
         subcommands: [Build.self, Inspect.self, Set.self]
     )
 

@@ -74,7 +74,7 @@ extension FactoryParamCommand {
                 let newValues = values.1 ?? [:]
                 if json {
                     Console.out(JSONValue.object([
-                        ("location", .string(edit.location)), ("output", .string(output ?? image)), ("bytesChanged", .int(changed)),
+                        ("location", .string(edit.location)), ("output", .string(output ?? image)), ("bytes_changed", .int(changed)),
                         ("changes", .array(edit.changes.map { c in .object([
                             ("field", .string(c.field)), ("offset", .int(c.bytes.lowerBound)), ("old", .string(c.old)),
                             ("new", .string(newValues[c.field] ?? c.new)),

@@ -15,6 +15,11 @@ struct ImageMakeAppCommand: ParsableCommand {
             Examples:
               espflash-swift image make-app --chip esp32 --project-name esp-at --version v2.4.0.0 -o esp-at.bin
               espflash-swift image make-app --chip esp32c3 --min-rev 0.3 --code-size 180K -o app.bin
+              espflash-swift image make-app --chip esp32 --ram-only -o ram_app.bin      # for load-ram
+              espflash-swift image make-app --chip esp32s3 --bootloader --code-size 16K -o bootloader.bin
+
+            --bootloader writes a second-stage bootloader stand-in instead: RAM segments only (DRAM, IRAM with the \
+            entry point), --code-size bytes of filler, small enough for the space before the partition table.
             """
     )
 
@@ -45,8 +50,14 @@ struct ImageMakeAppCommand: ParsableCommand {
     @Option(name: [.customLong("fs", withSingleDash: true), .customLong("flash-size")], help: "Header flash size.")
     var flashSize = "4MB"
 
+    @Flag(name: .customLong("ram-only"), help: "A program for load-ram instead: DRAM and IRAM segments only (code size at most 32K).")
+    var ramOnly = false
+
     @Option(help: "Seed of the filler.")
     var seed: UInt64 = 1
+
+    @Flag(help: "Write a second-stage bootloader stand-in (RAM segments only) instead of an app.")
+    var bootloader = false
 
     @Option(name: [.short, .long], help: "Output file.")
     var output: String
@@ -75,11 +86,14 @@ struct ImageMakeAppCommand: ParsableCommand {
             options.flash = FlashSettings(mode: flashMode, frequency: flashFreq, size: FlashSize(name: flashSize))
             options.seed = seed
             let image: [UInt8]
-            do throws(FormatError) { image = try AppImage.make(options) } catch {
+            do throws(FormatError) {
+                image = try bootloader ? AppImage.makeBootloader(options) : ramOnly ? AppImage.makeRAM(options) : AppImage.make(options)
+            } catch {
                 throw CommandFailure(exitCode: ExitStatus.usage, message: error.message, help: error.help)
             }
             try FileIO.writeAtomically(image, to: output)
-            Console.out("Wrote \(image.count) bytes to \(output): \(chip.displayName) app '\(projectName)' \(version)\n")
+            Console.out("Wrote \(image.count) bytes to \(output): \(chip.displayName) "
+                        + (bootloader ? "bootloader stand-in\n" : "app '\(projectName)' \(version)\n"))
         }
     }
 }

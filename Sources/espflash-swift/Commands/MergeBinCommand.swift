@@ -5,7 +5,7 @@ struct MergeBinCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "merge-bin",
         abstract: "Merge ADDR FILE pairs into one factory image (raw, Intel HEX or UF2), like esptool merge-bin.",
-        discussion: """
+        discussion: EsptoolSpelling.discussion("merge-bin", """
             Output bytes are identical to esptool 5.6.0 merge-bin. Gaps are filled with 0xFF (raw). -fm/-ff/-fs patch \
             the bootloader header at the chip's bootloader offset (0x1000 on ESP32/S2, 0x2000 on C5, 0 otherwise) and \
             recompute its appended SHA-256. Files sharing a 4 KiB sector are refused, naming both files. Unlike \
@@ -20,7 +20,7 @@ struct MergeBinCommand: ParsableCommand {
               espflash-swift merge-bin --chip esp32c3 -o merged.bin -fm dio -ff 80m -fs 4MB 0x0 bootloader.bin 0x8000 partitions.bin 0x10000 app.bin
               espflash-swift merge-bin --chip esp32 -o merged.uf2 --format uf2 0x1000 bootloader.bin 0x10000 app.bin
               espflash-swift merge-bin --chip esp32 -o factory.bin --config download.config --layout partitions.bin --layout at_customize.bin
-            """
+            """)
     )
 
     @Option(name: [.short, .long], help: "Output file.")
@@ -95,23 +95,19 @@ struct MergeBinCommand: ParsableCommand {
             /// Where each file named in --config is listed, so that errors about it point there.
             var listedAt: [String: String] = [:]
             if let config {
-                let parsed = try InputFile.decode(config, limit: InputLimits.text, with: FlashConfigFile.init(parsing:))
-                Console.warnings(parsed.warnings, file: config)
-                if parsed.entries.isEmpty && pairs.isEmpty {
+                let input = try FlashConfigInput(config)
+                if let location = input.file.detectSizeLocation {
+                    Console.warnings([FormatWarning("--flash_size detect needs a connected chip; the bootloader's size is kept", at: location)],
+                                     file: config)
+                }
+                if input.file.entries.isEmpty && pairs.isEmpty {
                     throw CommandFailure(exitCode: ExitStatus.badInput, message: "\(config): lists no ADDR FILE pairs to merge")
                 }
-                flash = parsed.flash
-                if chipName == nil { chipName = parsed.chip }
-                let base = PathText.parent(config)
-                for entry in parsed.entries {
-                    let path = entry.path.hasPrefix("/") ? entry.path : PathText.join(base, entry.path)
-                    let place = config + (entry.line.map { ":\($0)" } ?? "")
-                    listedAt[entry.path] = place
-                    let bytes: [UInt8]
-                    do { bytes = try FileIO.read(path) } catch let failure as CommandFailure {
-                        throw CommandFailure(exitCode: failure.exitCode, message: "\(place): \(failure.message)", help: failure.help)
-                    }
-                    inputs.append(MergeInput(address: entry.address, name: entry.path, bytes: bytes))
+                flash = input.file.flash
+                if chipName == nil { chipName = input.file.chip }
+                for (entry, pair) in zip(input.file.entries, input.pairs) {
+                    listedAt[entry.path] = input.place(of: entry)
+                    inputs.append(MergeInput(address: pair.address, name: entry.path, bytes: try input.read(pair.path, listedIn: entry)))
                 }
             }
             for i in stride(from: 0, to: pairs.count, by: 2) {

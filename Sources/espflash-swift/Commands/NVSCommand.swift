@@ -6,7 +6,7 @@ struct NVSCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nvs",
         abstract: "Generate, encrypt, decrypt and inspect NVS partition images (esp-idf-nvs-partition-gen 0.3.0 compatible).",
-        discussion: """
+        discussion: EsptoolSpelling.discussion("nvs", """
             Output bytes are identical to esp-idf-nvs-partition-gen 0.3.0 (and ESP-IDF's mfg_gen.py for 'batch'). \
             Where the original crashes, exits 0 on a bad size or leaves an empty file, these commands print an error \
             naming the CSV line and write nothing.
@@ -16,7 +16,7 @@ struct NVSCommand: ParsableCommand {
               espflash-swift nvs encrypt nvs.csv nvs_enc.bin 0x6000 --inputkey keys/nvs_keys.bin
               espflash-swift nvs inspect nvs.bin --json
               espflash-swift nvs batch --conf config.csv --values values.csv --size 0x3000 --prefix dev
-            """,
+            """),
         subcommands: [
             NVSGenerateCommand.self, NVSEncryptCommand.self, NVSDecryptCommand.self, NVSGenerateKeyCommand.self,
             NVSInspectCommand.self, NVSBatchCommand.self,

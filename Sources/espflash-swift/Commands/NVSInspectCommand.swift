@@ -117,12 +117,12 @@ struct NVSInspectCommand: ParsableCommand {
             let items = page.items.map { item -> JSONValue in
                 var members: [(String, JSONValue)] = [
                     ("entry", .int(item.entry)), ("address", .int(item.address)), ("state", .string(item.state.name)),
-                    ("namespace", .int(Int(item.namespace))), ("namespaceName", .optional(names[item.namespace])),
-                    ("type", .string(item.typeName)), ("typeCode", .int(Int(item.typeRaw))), ("span", .int(item.span)),
-                    ("chunkIndex", item.chunkIndex == 0xFF ? .null : .int(Int(item.chunkIndex))),
-                    ("key", .string(item.key)), ("crcValid", .bool(item.crcValid)),
+                    ("namespace", .int(Int(item.namespace))), ("namespace_name", .optional(names[item.namespace])),
+                    ("type", .string(item.typeName)), ("type_code", .int(Int(item.typeRaw))), ("span", .int(item.span)),
+                    ("chunk_index", item.chunkIndex == 0xFF ? .null : .int(Int(item.chunkIndex))),
+                    ("key", .string(item.key)), ("crc_valid", .bool(item.crcValid)),
                 ]
-                if item.namespace == 0, item.type == .u8 { members.append(("namespaceIndex", .int(Int(item.data[0])))) }
+                if item.namespace == 0, item.type == .u8 { members.append(("namespace_index", .int(Int(item.data[0])))) }
                 if let v = item.integerValue { members.append(("value", .string(v))) }
                 if item.type == .string, let p = item.payload {
                     members.append(("value", .string(String(decoding: p.last == 0 ? p.dropLast() : p[...], as: UTF8.self))))
@@ -130,20 +130,20 @@ struct NVSInspectCommand: ParsableCommand {
                 if item.type == .blobData || item.type == .blobV1, let p = item.payload { members.append(("hex", .string(p.hexString))) }
                 if item.type == .blobIndex {
                     members.append(("size", .int(item.sizeField)))
-                    members.append(("chunkCount", .int(Int(item.data[4]))))
-                    members.append(("chunkStart", .int(Int(item.data[5]))))
+                    members.append(("chunk_count", .int(Int(item.data[4]))))
+                    members.append(("chunk_start", .int(Int(item.data[5]))))
                 } else if item.type?.isVariableLength == true {
                     members.append(("size", .int(item.sizeField)))
                 }
-                if let ok = item.payloadCRCValid { members.append(("dataCrcValid", .bool(ok))) }
+                if let ok = item.payloadCRCValid { members.append(("data_crc_valid", .bool(ok))) }
                 members.append(("problems", .array(item.problems.map(JSONValue.string))))
                 return .object(members)
             }
             return .object([
                 ("index", .int(page.index)), ("offset", .int(page.offset)), ("blank", .bool(page.isBlank)),
                 ("state", .string(page.isBlank ? "EMPTY" : page.stateName)), ("sequence", page.isBlank ? .null : .int(Int(page.sequence))),
-                ("formatVersion", page.isBlank ? .null : page.version.map { .int($0.number) } ?? .null),
-                ("headerCrcValid", .bool(page.headerCRCValid)),
+                ("format_version", page.isBlank ? .null : page.version.map { .int($0.number) } ?? .null),
+                ("header_crc_valid", .bool(page.headerCRCValid)),
                 ("items", .array(items)), ("problems", .array(page.problems.map(JSONValue.string))),
             ])
         }

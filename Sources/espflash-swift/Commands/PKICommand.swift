@@ -10,7 +10,7 @@ struct PKICommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pki",
         abstract: "Build or inspect the AT firmware's PKI bins (server_cert, client_key, mqtt_ca … partitions).",
-        discussion: """
+        discussion: EsptoolSpelling.discussion("pki", """
             A PKI bin holds certificates and keys behind AT+CIPSSLCCONF (esp-at v1.0 - v3.0): magic F1 F1, item \
             count, total length, then each file verbatim with a type (ca 01, cert 02, key 03) and an id. Output \
             bytes are identical to esp-at's AtPKI.py generate_bin (final Python 3 version).
@@ -20,7 +20,7 @@ struct PKICommand: ParsableCommand {
               espflash-swift pki build -o client_cert.bin cert client0.crt cert client1.crt
               espflash-swift pki inspect server_cert.bin
               espflash-swift pki inspect client_key.bin --json --extract keys/
-            """,
+            """),
         subcommands: [Build.self, Inspect.self]
     )
 
@@ -153,19 +153,19 @@ struct PKICommand: ParsableCommand {
             let items = zip(decoded.bundle.items, contents).enumerated().map { n, pair -> JSONValue in
                 let (item, content) = pair
                 return .object([
-                    ("type", .optional(item.kind.word)), ("typeByte", .int(Int(item.kind.rawValue))), ("id", .int(Int(item.id))),
+                    ("type", .optional(item.kind.word)), ("type_byte", .int(Int(item.kind.rawValue))), ("id", .int(Int(item.id))),
                     ("offset", .int(item.offset)), ("length", .int(item.content.count)),
                     ("content", .string(content.kind.rawValue)), ("encoding", .optional(content.encoding)),
                     ("subject", .optional(content.subject)), ("issuer", .optional(content.issuer)),
-                    ("notValidBefore", .optional(content.notValidBefore.map(date))),
-                    ("notValidAfter", .optional(content.notValidAfter.map(date))),
-                    ("keyType", .optional(content.keyType)), ("problem", .optional(content.problem)),
+                    ("not_valid_before", .optional(content.notValidBefore.map(date))),
+                    ("not_valid_after", .optional(content.notValidAfter.map(date))),
+                    ("key_type", .optional(content.keyType)), ("problem", .optional(content.problem)),
                     ("file", .optional(files[n])),
                 ])
             }
             return .object([
                 ("format", .string("pki")), ("count", .int(decoded.bundle.items.count)),
-                ("totalLength", .int(decoded.totalLength)), ("trailingErasedBytes", .int(decoded.trailingErasedBytes)),
+                ("total_length", .int(decoded.totalLength)), ("trailing_erased_bytes", .int(decoded.trailingErasedBytes)),
                 ("items", .array(items)),
             ])
         }

@@ -10,7 +10,7 @@ struct PartitionTableCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "partition-table",
         abstract: "Convert a partition table between CSV and binary (gen_esp32part.py compatible).",
-        discussion: """
+        discussion: EsptoolSpelling.discussion("partition-table", """
             INPUT is a CSV (converted to the 0xC00-byte binary table) or a binary table (converted to CSV); a file \
             starting with AA 50 is binary. at_customize.csv of the AT firmware is an ordinary table with type 0x40 rows. \
             INPUT may also be a whole flash image: --offset ADDR reads the table at ADDR, --partition NAME the table in \
@@ -25,7 +25,7 @@ struct PartitionTableCommand: ParsableCommand {
               espflash-swift partition-table partitions.bin --json
               espflash-swift partition-table factory_WROOM-32.bin --offset 0x8000
               espflash-swift partition-table factory_WROOM-32.bin --partition at_customize --json
-            """
+            """)
     )
 
     @Argument(help: "CSV or binary partition table.")
@@ -152,9 +152,9 @@ struct PartitionTableCommand: ParsableCommand {
             return .object([
                 ("name", .string(e.name)),
                 ("type", .int(type)),
-                ("typeName", .optional(keywords.typeName(type))),
+                ("type_name", .optional(keywords.typeName(type))),
                 ("subtype", .int(Int(e.subtype))),
-                ("subtypeName", .optional(keywords.subtypeName(Int(e.subtype), type: type))),
+                ("subtype_name", .optional(keywords.subtypeName(Int(e.subtype), type: type))),
                 ("offset", .int(Int(e.offset))),
                 ("size", .int(Int(e.size))),
                 ("flags", .array(e.flags.names.map(JSONValue.string))),

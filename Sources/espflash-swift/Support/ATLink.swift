@@ -39,7 +39,7 @@ final class ATLink {
         portText = options.resolvedPort ?? ""
         let address: PortAddress
         do { address = try PortAddress(parsing: portText) } catch { throw CommandFailure.usage(error.description) }
-        if case .virtual(let virtual) = address {
+        if case .virtual(let virtual) = address, virtual.value("line") == nil {
             do throws(TransportError) { _ = try VirtualChipSpec(virtual) } catch { throw CommandFailure.usage(error.message) }
         }
         let transport: any Transport

@@ -6,20 +6,36 @@ import SerialBootloader
 import Glibc
 #endif
 
-/// One device command from parsed arguments to exit: the argument stage (files, checks), the job through the
-/// library, and the rendering. Every run that gets here ends with exactly one `result` event with `--json`,
-/// failures included; a failure also prints its `error:` line and per-region report on stderr.
-struct DeviceCommandRun {
+/// One device command from parsed arguments to exit: the argument stage (defaults, files, checks), the port (given,
+/// or chosen), the job through the library, and the rendering. Every run that gets here ends with exactly one
+/// `result` event with `--json`, failures included; a failure also prints its `error:` line and per-region report
+/// on stderr.
+final class DeviceCommandRun {
     let command: String
     let options: ConnectionOptions
     let reporter: ProgressReporter
     let started = monotonicSeconds()
+    /// The options with the environment's and esptool.cfg's defaults; nil until `settings()` succeeded.
+    private(set) var resolved: ResolvedConnection?
+    /// The port the run uses once known (given or chosen).
+    private(set) var portText: String?
 
     init(_ command: String, _ options: ConnectionOptions) {
         self.command = command
         self.options = options
-        reporter = ProgressReporter(json: options.json)
+        reporter = ProgressReporter(json: options.json, silent: options.silent)
         Interruption.install()
+        portText = options.port
+    }
+
+    /// The connection settings with their defaults; failures are argument-stage failures.
+    @discardableResult
+    func settings() throws -> ResolvedConnection {
+        if let resolved { return resolved }
+        let value = try arguments { try ResolvedConnection(options) }
+        resolved = value
+        portText = value.port
+        return value
     }
 
     /// Work before connecting (reading files, checks), or after the job (writing its output, `stage: .finish`).
@@ -28,23 +44,57 @@ struct DeviceCommandRun {
     func arguments<T>(stage: JobStage = .arguments, _ body: () throws -> T) throws -> T {
         do { return try body() } catch {
             let failure = CommandFailure(error)
-            reporter.event("result", [("ok", .bool(false)), ("command", .string(command)), ("stage", .string(stage.rawValue)),
-                                      ("error", .string(failure.message)),
-                                      ("port", .optional(options.resolvedPort)), ("bytes_sent", .int(0)), ("retries", .int(0)),
-                                      ("milliseconds", .int(milliseconds))])
+            var fields: [(String, JSONValue)] = [("ok", .bool(false)), ("command", .string(command)), ("stage", .string(stage.rawValue))]
+            if stage == .open { fields.append(("reason", .string(JobFailure.Reason.portUnavailable.rawValue))) }
+            fields += [("error", .string(failure.message)), ("port", .optional(portText)), ("bytes_sent", .int(0)), ("retries", .int(0)),
+                       ("milliseconds", .int(milliseconds))]
+            reporter.event("result", fields)
             throw failure
         }
     }
 
-    /// Connects, runs `body`, applies `--after` and releases the port. On success returns the value and the
-    /// outcome (the caller renders the result line with `succeed`); on failure renders it and throws.
-    func run<Value>(flashSize: FlashSizeChoice = .keep, _ body: (DeviceSession) throws(JobFailure) -> Value) throws -> (Value, JobOutcome<Value>) {
-        let request = try arguments { try options.request(flashSize: flashSize) }
+    /// Connects, runs `body`, applies `--after` (or `after` when the command decides, as load-ram does) and releases
+    /// the port. On success returns the value and the outcome (the caller renders the result line with `succeed`);
+    /// on failure renders it and throws.
+    func run<Value>(flashSize: FlashSizeChoice = .keep, after: AfterAction? = nil, onFailure: ((JobFailure) -> Void)? = nil,
+                    _ body: (DeviceSession) throws(JobFailure) -> Value) throws -> (Value, JobOutcome<Value>) {
+        let settings = try settings()
+        let request = try self.request(settings, flashSize: flashSize)
         let context = JobContext(cancellation: Interruption.cancellation) { [reporter] in reporter.handle($0) }
-        let outcome = DeviceJob.run(request, after: options.after, context: context, body)
+        let outcome = DeviceJob.run(request, after: after ?? settings.after, context: context, body)
         switch outcome.result {
         case .success(let value): return (value, outcome)
-        case .failure(let failure): throw fail(failure, outcome)
+        case .failure(let failure):
+            onFailure?(failure)
+            throw fail(failure, outcome)
+        }
+    }
+
+    /// The library request: the port (chosen when none was given), the emulated chips' opener (with the test hook's
+    /// faults, and esptool's open attempts), baud rate, reset and chip choices, timeouts and `--trace`.
+    private func request(_ settings: ResolvedConnection, flashSize: FlashSizeChoice) throws -> ConnectRequest {
+        let portText = try arguments(stage: .open) { try settings.port ?? PortSelection.choose(filter: settings.filter) }
+        self.portText = portText
+        return try arguments {
+            let address: PortAddress
+            do throws(PortAddress.ParseError) { address = try PortAddress(parsing: portText) } catch { throw CommandFailure.usage(error.description) }
+            // A virtual:// option that cannot work (a size beyond the largest flash …) is a usage error, found before
+            // anything is opened.
+            if case .virtual(let virtual) = address, virtual.value("line") == nil {
+                do throws(TransportError) { _ = try VirtualChipSpec(virtual) } catch { throw CommandFailure.usage(error.message) }
+            }
+            let opener = EmulatorPortOpener(faults: try ConnectionOptions.virtualFaults())
+            var request = ConnectRequest(port: address, opener: settings.openPortAttempts == 1 ? opener : RetryingPortOpener(opener, attempts: settings.openPortAttempts))
+            request.baudRate = settings.baud
+            request.before = settings.before
+            request.connectAttempts = settings.connectAttempts
+            request.chip = settings.chip
+            request.flashSize = flashSize
+            request.spiConnection = settings.spiConnection
+            request.customReset = try options.customReset()
+            if case .virtual = address {} else { request.timeouts = settings.timeouts }
+            if options.trace { request.trace = { line in Console.write(2, "trace: \(line)\n") } }
+            return request
         }
     }
 
@@ -71,7 +121,7 @@ struct DeviceCommandRun {
     }
 
     private func summary<Value>(_ outcome: JobOutcome<Value>) -> [(String, JSONValue)] {
-        var fields: [(String, JSONValue)] = [("port", .string(outcome.device?.port ?? options.resolvedPort ?? ""))]
+        var fields: [(String, JSONValue)] = [("port", .string(outcome.device?.port ?? portText ?? ""))]
         if let device = outcome.device { fields += ProgressReporter.deviceFields(device).dropFirst() }
         return fields + [("bytes_sent", .int(outcome.bytesSent)), ("retries", .int(outcome.retries)),
                          ("milliseconds", .int(Int((outcome.seconds * 1000).rounded())))]
@@ -94,25 +144,6 @@ extension CommandFailure {
 }
 
 extension ConnectionOptions {
-    /// The library request for these options: the port parsed, the emulated chips' opener (with the test hook's
-    /// faults), the baud rate, reset and chip choices.
-    func request(flashSize: FlashSizeChoice) throws -> ConnectRequest {
-        let portText = resolvedPort ?? ""
-        let address: PortAddress
-        do { address = try PortAddress(parsing: portText) } catch { throw CommandFailure.usage(error.description) }
-        // A virtual:// option that cannot work is a usage error, found before anything is opened.
-        if case .virtual(let virtual) = address {
-            do throws(TransportError) { _ = try VirtualChipSpec(virtual) } catch { throw CommandFailure.usage(error.message) }
-        }
-        var request = ConnectRequest(port: address, opener: EmulatorPortOpener(faults: try Self.virtualFaults()))
-        request.baudRate = resolvedBaud
-        request.before = before
-        request.connectAttempts = connectAttempts
-        request.chip = chip.chip
-        request.flashSize = flashSize
-        return request
-    }
-
     /// Test hook: `ESPFLASH_VIRTUAL_FAULTS=corrupt-rx=0.01,drop-reply=0.01,seed=3` injects faults into a
     /// `virtual://` chip as `emulate --fault` does for a served one.
     static func virtualFaults() throws -> FaultPlan {

@@ -8,7 +8,11 @@ import Glibc
 /// stderr. Used from the one thread that runs the job (hence unchecked Sendable for the job's event sink).
 final class ProgressReporter: @unchecked Sendable {
     let json: Bool
+    /// `--silent`: no text on stdout (errors and warnings still go to stderr; --json is unaffected).
+    let silent: Bool
     let terminal: Bool
+    /// `--no-progress`: no progress lines or bar (the --json progress events stay).
+    var showProgress = true
     /// The NDJSON schema version every event carries.
     static let schema = 1
     private var regions: [Int: RegionInfo] = [:]
@@ -16,9 +20,10 @@ final class ProgressReporter: @unchecked Sendable {
     private var lastShown: [Int: Int] = [:]
     private var barOpen = false
 
-    init(json: Bool) {
+    init(json: Bool, silent: Bool = false) {
         self.json = json
-        terminal = !json && isatty(1) != 0
+        self.silent = silent
+        terminal = !json && !silent && isatty(1) != 0
     }
 
     /// One NDJSON line (only with --json).
@@ -29,7 +34,7 @@ final class ProgressReporter: @unchecked Sendable {
 
     /// A line of text (only without --json).
     func say(_ text: String) {
-        guard !json else { return }
+        guard !json, !silent else { return }
         closeBar()
         Console.out(text + "\n")
     }
@@ -105,6 +110,7 @@ final class ProgressReporter: @unchecked Sendable {
 
     /// Byte progress: every 10% as events or lines, continuously as a bar.
     func progress(index: Int, done: Int, total: Int) {
+        guard showProgress || json else { return }
         let percent = total == 0 ? 100 : done * 100 / total
         let elapsed = monotonicSeconds() - (regionStarted[index] ?? monotonicSeconds())
         if terminal {
@@ -122,7 +128,7 @@ final class ProgressReporter: @unchecked Sendable {
         guard step > lastShown[index, default: -1] else { return }
         lastShown[index] = step
         event("progress", [("index", .int(index)), ("done", .int(done)), ("total", .int(total))])
-        if !json, percent < 100 || done == total { say("  \(percent)% (\(done)/\(total) bytes)") }
+        if !json, !silent, percent < 100 || done == total { say("  \(percent)% (\(done)/\(total) bytes)") }
     }
 }
 

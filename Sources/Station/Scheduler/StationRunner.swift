@@ -1,0 +1,216 @@
+import ImageFormats
+import SerialBootloader
+import Synchronization
+
+/// A port the station drives, and the port of its module's AT UART (the same emulated chip for `virtual://`).
+public struct StationPort: Sendable {
+    public var address: PortAddress
+    public var atAddress: PortAddress?
+    public var name: String { address.description }
+
+    public init(address: PortAddress, atAddress: PortAddress? = nil) {
+        self.address = address
+        self.atAddress = atAddress
+    }
+
+    /// A recipe's `[[port]]` (or a `--port`): `virtual://` ports test over their own chip's AT UART.
+    public init(path: String, atPath: String?) throws(PortAddress.ParseError) {
+        address = try PortAddress(parsing: path)
+        if let atPath {
+            atAddress = try PortAddress(parsing: atPath)
+        } else if case .virtual = address {
+            atAddress = address
+        }
+    }
+}
+
+/// Everything a station run needs.
+public struct StationConfiguration: Sendable {
+    public var plan: StationPlan
+    public var ports: [StationPort]
+    public var store: any StationStore
+    /// Opens the ports (ChipEmulator's opener adds `virtual://`, and its line ports).
+    public var opener: any PortOpener
+    public var stationID: String
+    public var operatorName: String
+    /// Stop after this many module attempts in all (`--modules`); nil runs until stopped.
+    public var moduleLimit: Int?
+    public var before: BeforeAction = .defaultReset
+    /// How long a port that is not a line port waits between looks for a new module.
+    public var presencePoll = 1.0
+
+    public init(plan: StationPlan, ports: [StationPort], store: any StationStore, opener: any PortOpener, stationID: String,
+                operatorName: String, moduleLimit: Int? = nil) {
+        self.plan = plan
+        self.ports = ports
+        self.store = store
+        self.opener = opener
+        self.stationID = stationID
+        self.operatorName = operatorName
+        self.moduleLimit = moduleLimit
+    }
+}
+
+/// Shared by the ports of one run.
+final class StationContext: Sendable {
+    let plan: StationPlan
+    let store: any StationStore
+    let opener: any PortOpener
+    let stationID: String
+    let operatorName: String
+    let before: BeforeAction
+    let cancellation: CancellationFlag
+    let onEvent: @Sendable (StationEvent) -> Void
+    private let budget: Mutex<(started: Int, limit: Int?, exhausted: Bool)>
+
+    init(_ configuration: StationConfiguration, cancellation: CancellationFlag, onEvent: @escaping @Sendable (StationEvent) -> Void) {
+        plan = configuration.plan
+        store = configuration.store
+        opener = configuration.opener
+        stationID = configuration.stationID
+        operatorName = configuration.operatorName
+        before = configuration.before
+        self.cancellation = cancellation
+        self.onEvent = onEvent
+        budget = Mutex((0, configuration.moduleLimit, false))
+    }
+
+    var releasePolicy: ReleasePolicy { plan.recipe.unit?.release ?? .never }
+
+    /// Takes the next module attempt; nil when the run has had its modules, was stopped, or the pool is empty.
+    func claim() -> Int? {
+        guard !cancellation.isCancelled else { return nil }
+        return budget.withLock { b in
+            if b.exhausted { return nil }
+            if let limit = b.limit, b.started >= limit { return nil }
+            b.started += 1
+            return b.started
+        }
+    }
+
+    func poolExhausted() { budget.withLock { $0.exhausted = true } }
+
+    var stopReason: String {
+        if cancellation.isCancelled { return "stopped" }
+        return budget.withLock { b in b.exhausted ? "the pool has no free unit left" : "all \(b.limit ?? b.started) module attempts are done" }
+    }
+
+    func isLine(_ port: StationPort) -> Bool {
+        (opener as? any ModuleLineOpener)?.isLine(port.address) ?? false
+    }
+}
+
+/// Runs the station: every port on its own task, each module through `ModuleRun`, until the module budget is used,
+/// the pool is empty, or `cancellation` is set (Ctrl-C): then each module in flight stops at its next device command
+/// (a test that runs finishes) and is recorded.
+public struct StationRunner: Sendable {
+    public let configuration: StationConfiguration
+
+    public init(_ configuration: StationConfiguration) {
+        self.configuration = configuration
+    }
+
+    /// Returns the run's totals; throws when the store fails (the ports stop first, each recording what it can).
+    public func run(cancellation: CancellationFlag, onEvent: @escaping @Sendable (StationEvent) -> Void) async throws(StoreError) -> StationTotals {
+        let context = StationContext(configuration, cancellation: cancellation, onEvent: onEvent)
+        let plan = configuration.plan
+        var imported: UnitImport?
+        if let pool = plan.pool { imported = try await configuration.store.importUnits(pool) }
+        onEvent(.started(ports: configuration.ports.map(\.name), units: imported))
+        let policy = context.releasePolicy
+        var totals = StationTotals()
+        for record in try await configuration.store.recoverAbandoned(stationID: configuration.stationID, at: unixMilliseconds(),
+                                                                     release: { policy.releases($0, unitFiles: []) }) {
+            totals.recovered += 1
+            onEvent(.recovered(record))
+        }
+        let results = await withTaskGroup(of: PortResult.self) { group in
+            for port in configuration.ports {
+                group.addTask { await PortLoop(context: context, port: port, presencePoll: configuration.presencePoll).run() }
+            }
+            var all: [PortResult] = []
+            for await result in group { all.append(result) }
+            return all
+        }
+        for result in results { for record in result.records { totals.add(record) } }
+        if let error = results.compactMap(\.error).first { throw error }
+        return totals
+    }
+}
+
+struct PortResult: Sendable {
+    var records: [ModuleRecord] = []
+    var error: StoreError?
+}
+
+/// One port: module after module. A line port has the next module as soon as the last is done; another port waits
+/// until a module answers whose MAC is not the last one's (or the port went away and came back).
+struct PortLoop {
+    let context: StationContext
+    let port: StationPort
+    let presencePoll: Double
+
+    func run() async -> PortResult {
+        var result = PortResult()
+        let line = context.isLine(port)
+        var lastMAC: String?
+        while true {
+            if !line {
+                guard let mac = await waitForModule(after: lastMAC) else { break }
+                lastMAC = mac
+            }
+            guard let number = context.claim() else { break }
+            do throws(StoreError) {
+                let record = try await ModuleRun(context: context, port: port, number: number).run()
+                result.records.append(record)
+                if record.mac != nil { lastMAC = record.mac }
+            } catch {
+                result.error = error
+                context.onEvent(.portStopped(port: port.name, reason: "the database failed: \(error.message)"))
+                return result
+            }
+            if line, let lines = context.opener as? any ModuleLineOpener { lines.moduleDone(at: port.address) }
+        }
+        context.onEvent(.portStopped(port: port.name, reason: context.stopReason))
+        return result
+    }
+
+    /// Looks for a module (a connect that answers) whose MAC differs from `previous`; nil when the run stops first.
+    private func waitForModule(after previous: String?) async -> String? {
+        var request = ConnectRequest(port: port.address, opener: context.opener)
+        request.before = context.before
+        request.connectAttempts = 2
+        request.reopenTimeout = 0
+        let probe = request
+        var told: String?
+        while !context.cancellation.isCancelled, context.claimable {
+            let mac = await DeviceJob.detached(cancellation: context.cancellation) { () -> String? in
+                do throws(JobFailure) {
+                    let session = try DeviceSession.connect(probe)
+                    defer { session.close() }
+                    return session.info.macText
+                } catch { return nil }
+            }
+            if let mac, mac != previous { return mac }
+            let reason = mac == nil ? "waiting for a module" : "remove the module \(mac!)"
+            if told != reason {
+                context.onEvent(.waiting(port: port.name, reason: reason))
+                told = reason
+            }
+            if mac == nil, previous != nil { return await waitForModule(after: nil) }
+            await sleep(seconds: presencePoll)
+        }
+        return nil
+    }
+
+    private func sleep(seconds: Double) async {
+        try? await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
+    }
+}
+
+extension StationContext {
+    /// Whether another module may still start (without taking it).
+    var claimable: Bool {
+        budget.withLock { b in !b.exhausted && (b.limit.map { b.started < $0 } ?? true) }
+    }
+}
