@@ -123,3 +123,45 @@ image[0x10000:0x10000 + len(customize)] = customize
 image[0x12000:0x12004] = b"\xfc\xfc\x03\x00"
 put("flash-layout", "main_and_customize", bytes(image))
 put("flash-layout", "table_only", b"\xff" * 0x8000 + main)
+
+# Station recipes (station run): the tests' layout with every table, a factory image with ports, and small errors.
+full_recipe = """chip = "esp32"
+min_revision = "v1.0"
+flash = [["0x1000", "bootloader.bin"], ["0x8000", "partitions.bin"], ["0x20000", "at_customize.bin"], ["0x40000", "esp-at.bin"]]
+station = "line-3"
+baud = 921600
+
+[unit]
+values = "units.csv"
+id = "serial"
+
+[unit.nvs]
+template = "nvs_template.csv"
+partition = "nvs"
+
+[unit.factory_param]
+types = "factory_param_type.csv"
+data = "factory_param_data.csv"
+module = "WROOM-32"
+platform = "PLATFORM_ESP32"
+
+[test]
+at = true
+expect_version = "v4.1.1.0"
+
+[retries]
+connect = 2
+write = 1
+
+[[port]]
+path = "/dev/ttyUSB0"
+at_path = "/dev/ttyUSB1"
+
+[[port]]
+path = "virtual://esp32"
+"""
+put("station-recipe", "full.toml", full_recipe)
+put("station-recipe", "factory_image.toml", 'chip = "esp32c3"\nfactory_image = "factory.bin"\n\n[[port]]\npath = "socket://127.0.0.1:4000"\n')
+put("station-recipe", "unknown_key.toml", 'chip = "esp32"\nfactory_image = "f.bin"\nbaudrate = 115200\n')
+put("station-recipe", "bad_toml.toml", 'chip = "esp32\nflash = [["0x0", "f.bin"]\n')
+put("station-recipe", "crlf.toml", 'chip = "esp32s3"\r\nflash = [["0x0", "f.bin"]]\r\n[test]\r\nat = false\r\n')

@@ -82,8 +82,10 @@ public enum MassManufacturing {
             let isRepeat = fields.contains("REPEAT")
             if isRepeat { fields.remove(at: fields.firstIndex(of: "REPEAT")!) }
             let loc = SourceLocation(line: r.line)
-            guard r.fields.count == 3 || (isRepeat && fields.count >= 3) else {
-                throw FormatError("mfg.config.fields", "a config row needs 3 fields key,type,encoding (this one has \(r.fields.count))", at: loc,
+            // REPEAT is not one of the three (mfg_gen removes it first): `key,data,REPEAT` has two.
+            guard isRepeat ? fields.count >= 3 : fields.count == 3 else {
+                throw FormatError("mfg.config.fields", "a config row needs 3 fields key,type,encoding (this one has \(fields.count)"
+                                  + (isRepeat ? " besides REPEAT)" : ")"), at: loc,
                                   help: "namespace rows are 'name,namespace,'")
             }
             guard datatypes.contains(fields[1]) else {

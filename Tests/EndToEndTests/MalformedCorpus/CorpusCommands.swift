@@ -161,7 +161,9 @@ enum CorpusCommands {
         (2...5).flatMap { Probe.cells(line: $0, column: 1, field: "type", values: ["blob", "DATA", "", "file "]) }
             + (2...5).flatMap { Probe.cells(line: $0, column: 2, field: "encoding", values: ["u9", "U32", "float", "hex"]) }
             + [Probe(name: "two-fields", change: .line(2, "serial_no,data"), expect: Expect(2, .line(2))),
-               Probe(name: "comment-key", change: .cell(line: 3, column: 0, value: "#device"), expect: Expect(2, .line(3)))]
+               Probe(name: "comment-key", change: .cell(line: 3, column: 0, value: "#device"), expect: Expect(2, .line(3))),
+               // Two fields besides REPEAT (a fuzz-found crash: Fixtures/fuzz/nvs-mfg-config).
+               Probe(name: "repeat-two-fields", change: .line(3, "device_no,data,REPEAT"), expect: Expect(2, .line(3)))]
     }
 
     static var batchValueProbes: [Probe] {

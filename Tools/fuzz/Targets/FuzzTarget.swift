@@ -1,6 +1,7 @@
 import ATCommands
 import ImageFormats
 import SerialBootloader
+import Station
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,6 +11,7 @@ import Glibc
 /// A property that fails aborts, so libFuzzer keeps the input as a crash. Built and run by scripts/fuzz.sh.
 enum FuzzTarget {
     static let formats: [any FormatDecoder] = FormatCatalog.imageFormats + FormatCatalog.loaderProtocol + FormatCatalog.atCommands
+        + FormatCatalog.station
 
     /// Chosen once, before the first input.
     nonisolated(unsafe) static var selected: (any FormatDecoder)?
