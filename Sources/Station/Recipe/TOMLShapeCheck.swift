@@ -105,7 +105,9 @@ struct TOMLShapeCheck {
             skipSpace()
             guard let next = current else { throw Problem(line: opened, message: "an array is not closed") }
             if next == "," { advance(); skipSpace(); continue }
-            guard next == "]" else { throw fail("an array goes on with ',' or ends with ']' (found '\(next.escaped(asASCII: true))')") }
+            guard next == "]" else {
+                throw Problem(line: opened, message: "the array goes on with ',' or ends with ']' (found '\(next.escaped(asASCII: true))' on line \(line))")
+            }
         }
     }
 

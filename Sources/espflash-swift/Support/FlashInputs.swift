@@ -74,6 +74,29 @@ struct FlashConfigInput {
         }
     }
 
+    /// The files it lists, read; one that cannot be read is named with the line listing it.
+    func images() throws -> [FlashImage] {
+        try zip(file.entries, pairs).map { entry, pair in
+            FlashImage(address: pair.address, data: try read(pair.path, listedIn: entry), name: pair.path)
+        }
+    }
+
+    /// Runs `body` (checks of the images); a failure about a file this config lists (`FILE: …`) is prefixed with
+    /// the line listing it.
+    func locating<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch {
+            let failure = CommandFailure(error)
+            guard let entry = zip(file.entries, pairs).first(where: { failure.message.hasPrefix($0.1.path + ":") })?.0 else { throw failure }
+            throw CommandFailure(exitCode: failure.exitCode, message: "\(place(of: entry)): \(failure.message)", help: failure.help)
+        }
+    }
+
+    /// A config that lists nothing, with nothing else to write, is refused rather than connecting for nothing.
+    func requireFiles(besides pairs: [String]) throws {
+        guard file.entries.isEmpty, pairs.isEmpty else { return }
+        throw CommandFailure(exitCode: ExitStatus.badInput, message: "\(path): lists no ADDR FILE pairs")
+    }
+
     /// The chip it names (flasher_args.json), when it names one this tool knows.
     var chip: Chip? { file.chip.flatMap(Chip.named) }
 }

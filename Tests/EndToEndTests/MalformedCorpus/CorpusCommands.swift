@@ -8,7 +8,7 @@ enum CorpusCommands {
         partitionCSV, partitionBinary, nvsGenerate, nvsEncrypt, nvsDecrypt, nvsInspect, nvsBatch, factoryParamBuild,
         factoryParamInspect, factoryParamInspectTypes, factoryParamSet, bleBuild, bleInspect, pkiBuild, pkiInspect, mergeBin, mergeBinConfig,
         imageInfo, imageReplace, atTestLayout, atTestLayoutCSV,
-    ]
+    ] + deviceCommands
 
     // MARK: partition-table
 

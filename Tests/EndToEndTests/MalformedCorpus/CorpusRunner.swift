@@ -97,8 +97,16 @@ enum CorpusRunner {
         var pid = pid_t()
         let spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
         guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EIO) }
+        // A case that hangs (an input taken as valid by a command that then waits for a device) is killed after
+        // 60 s and fails on its exit code instead of stopping the suite.
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let deadline = Date().addingTimeInterval(60)
+        while true {
+            let waited = waitpid(pid, &status, WNOHANG)
+            if waited == pid || (waited < 0 && errno != EINTR) { break }
+            if Date() > deadline { kill(pid, SIGKILL) }
+            usleep(2000)
+        }
         let stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
         let exit = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
         return (exit, stderr)

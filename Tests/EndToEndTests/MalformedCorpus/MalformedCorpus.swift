@@ -261,18 +261,20 @@ extension CorpusCommand {
             }
             // Paths that cannot be read, meaningful under root too.
             // Unreadable paths keep the file's extension, which some commands check first.
+            // (Only for inputs named on the command line: a file another file names is probed by its own probes.)
+            let named = arguments.contains("{\(input.key)}")
             let path = "{D}/" + input.file
             let ext = input.file.contains(".") ? "." + input.file.split(separator: ".").last! : ""
             for (family, file, replacement): (String, CorpusCase.File?, String) in [
                 ("missing", nil, "{D}/missing-" + input.file), ("directory", .directory, path), ("through-file", nil, path + "/x" + ext),
                 ("dangling-symlink", .symlink("nowhere"), path),
-            ] {
+            ] where named {
                 var c = make(family, input, content: file ?? .bytes(base), expect: Expect(74, .none),
                              arguments: arguments.map { $0 == "{\(input.key)}" ? replacement : $0 })
                 if family == "missing" || family == "through-file" { c.names = String(replacement.dropFirst("{D}/".count)) }
                 cases.append(c)
             }
-            if input.endless {
+            if input.endless, named {
                 cases.append(make("dev-zero", input, content: .bytes(base), expect: Expect(2, .none),
                                   arguments: arguments.map { $0 == "{\(input.key)}" ? "/dev/zero" : $0 }, names: "/dev/zero"))
             }
