@@ -166,5 +166,69 @@ struct StationCLITests {
             #expect(StationFixture.problems(inFlash: flash, serial: unitSet.first!) == [], "\(mac)")
         }
     }
+
+    @Test("--port auto: ESP-looking ports are found, a board plugged in mid-run is a new module, one unplugged stops its port")
+    func hotPlug() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let recipe = try StationFixture.write(to: dir, units: 4, ports: [], testAT: false)
+        let (first, firstPTY) = try BackgroundProcess.emulator(chip: "esp32", pty: true, flashFile: dir + "/a.bin",
+                                                                extra: ["--mac", "24:0a:c4:00:00:0a"])
+        defer { first.stop() }
+        let tree = try FakeSerialPorts([FakeSerialPorts.cp2102("ttyUSB0", serial: "A", target: firstPTY), FakeSerialPorts.other()])
+        let out = dir + "/out.ndjson"
+        FileManager.default.createFile(atPath: out, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLI.binary)
+        process.arguments = ["station", "run", recipe, "--port", "auto", "--modules", "2", "--json"]
+        process.environment = ProcessInfo.processInfo.environment.merging(tree.environment) { $1 }
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        func events() -> [[String: Any]] { (try? Self.lines(String(contentsOfFile: out, encoding: .utf8))) ?? [] }
+        func waitFor(_ what: String, _ seconds: Double = 180, _ found: ([String: Any]) -> Bool) throws {
+            let deadline = Date().addingTimeInterval(seconds)
+            while Date() < deadline, process.isRunning, !events().contains(where: found) { usleep(50_000) }
+            let seen = events().contains(where: found)
+            try #require(seen, "no \(what) in \(events())")
+        }
+        let portA = tree.dev + "/ttyUSB0", portB = tree.dev + "/ttyUSB1"
+        try waitFor("record at ttyUSB0") { $0["event"] as? String == "record" && ($0["record"] as? [String: Any])?["port"] as? String == portA }
+        // Unplugged: the port's loop ends. Then another board is plugged in and is the run's second module.
+        try tree.remove("ttyUSB0")
+        first.stop()
+        try waitFor("ttyUSB0 stopping") { $0["event"] as? String == "port_stopped" && $0["port"] as? String == portA }
+        let (second, secondPTY) = try BackgroundProcess.emulator(chip: "esp32", pty: true, flashFile: dir + "/b.bin",
+                                                                  extra: ["--mac", "24:0a:c4:00:00:0b"])
+        defer { second.stop() }
+        try tree.add(FakeSerialPorts.cp2102("ttyUSB1", serial: "B", target: secondPTY), slot: 5)
+        let deadline = Date().addingTimeInterval(180)
+        while Date() < deadline, process.isRunning { usleep(50_000) }
+        try #require(!process.isRunning, "the run did not end: \(events())")
+        #expect(process.terminationStatus == 0)
+        let all = events()
+        let found = all.filter { $0["event"] as? String == "port_found" }.compactMap { $0["port"] as? String }
+        #expect(found == [portA, portB], "\(found)")  // never the Arduino (not an ESP-looking port)
+        let stopped = all.first { $0["event"] as? String == "port_stopped" && $0["port"] as? String == portA }
+        #expect(stopped?["reason"] as? String == "the port went away")
+        let records = all.filter { $0["event"] as? String == "record" }.compactMap { $0["record"] as? [String: Any] }
+        #expect(records.map { $0["mac"] as? String } == ["24:0a:c4:00:00:0a", "24:0a:c4:00:00:0b"])
+        #expect(records.map { $0["port"] as? String } == [portA, portB])
+        #expect(records.allSatisfy { $0["result"] as? String == "passed" }, "\(records)")
+        #expect(Set(records.compactMap { $0["unit"] as? String }).count == 2)
+    }
+
+    @Test("--port auto with the AT test is refused (a discovered port has no AT UART); 'auto' stands alone")
+    func discoveryRefusals() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let recipe = try StationFixture.write(to: dir, units: 2, ports: [])
+        let withAT = try CLI.run(["station", "run", recipe, "--port", "auto"])
+        #expect(withAT.exitCode == 2 && withAT.stderr.contains("no AT UART"), "\(withAT.stderr)")
+        let mixed = try CLI.run(["station", "run", recipe, "--port", "auto", "--port", "virtual://esp32"])
+        #expect(mixed.exitCode == 64 && mixed.stderr.contains("give it alone"), "\(mixed.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/station.db"))
+    }
 }
 

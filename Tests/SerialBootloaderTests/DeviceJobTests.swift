@@ -1,5 +1,6 @@
 import ChipEmulator
 import ImageFormats
+import Glibc
 import Synchronization
 import Testing
 @testable import SerialBootloader
@@ -202,7 +203,12 @@ struct DeviceJobTests {
         let task = Task {
             await DeviceJob.detached(cancellation: taskFlag) {
                 let context = JobContext(cancellation: taskFlag) { event in
-                    if case .stageStarted(.write) = event { writing.store(true, ordering: .relaxed) }
+                    guard case .stageStarted(.write) = event else { return }
+                    writing.store(true, ordering: .relaxed)
+                    // Hold the job here until the task's cancel reaches the flag, so that a loaded machine
+                    // cannot finish the write before the test gets to cancel it.
+                    let giveUp = ContinuousClock.now + .seconds(120)
+                    while !taskFlag.isCancelled, ContinuousClock.now < giveUp { usleep(1_000) }
                 }
                 return DeviceJob.run(request, context: context) { session throws(JobFailure) in
                     try session.write([FlashImage(address: 0, data: TestData.firmware(400_000, seed: 1), name: "big.bin")])

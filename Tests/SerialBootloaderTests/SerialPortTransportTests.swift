@@ -63,7 +63,7 @@ import Glibc
         close(master)
         let started = Date()
         #expect { _ = try port.read(maxCount: 64, timeout: 5) } throws: { ($0 as? TransportError)?.kind == .disconnected }
-        #expect(Date().timeIntervalSince(started) < 1)
+        #expect(Date().timeIntervalSince(started) < 3)  // the timeout is 5 s: anything near it is a spin
     }
 
     @Test func openingSomethingThatIsNotATTYFails() {

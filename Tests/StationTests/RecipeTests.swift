@@ -1,5 +1,6 @@
 import Foundation
 import ImageFormats
+import SerialBootloader
 import Station
 import TestSupport
 import Testing
@@ -81,11 +82,26 @@ struct RecipeTests {
         (minimal + "\nbaud_rate = 921600\n", 3, "baud_rate"),
         ("chip = \"esp32\"\nflash = [\n  [\"0x0\", \"a.bin\"],\n  [\"nowhere\", \"b.bin\"],\n]\n", 4, "flash[1]"),
         ("chip = \"esp32\"\nflash = [[\"0x0\", \"a.bin\"]\n", 2, nil),
+        (minimal + "\n[discover]\nfilter = [\"vid=0x10C4\", \"colour=red\"]\n", 4, "discover.filter"),
+        (minimal + "\n[discover]\ninterval = 0\n", 4, "discover.interval"),
+        (minimal + "\n[discover]\nports = 3\n", 4, "discover.ports"),
     ] as [(String, Int, String?)])
     func errors(text: String, line: Int, key: String?) {
         let error = Self.error(text)
         #expect(error?.line == line && error?.key == key, "\(String(describing: error))")
         #expect(error?.description.hasPrefix("line.toml:\(line): ") == true)
+    }
+
+    @Test("[discover]: esptool's port filter terms and the interval; listed ports and discovery do not mix")
+    func discovery() throws {
+        let recipe = try Recipe.parse(Self.minimal + "\n[discover]\nfilter = [\"vid=0x10C4\", \"serial=ab\"]\ninterval = 2\n", file: "line.toml")
+        var filter = PortFilter()
+        try filter.add("vid=0x10C4")
+        try filter.add("serial=ab")
+        #expect(recipe.discovery == DiscoverySpec(filter: filter, interval: 2, line: 3))
+        #expect(try Recipe.parse(Self.minimal + "\n[discover]\n", file: "line.toml").discovery == DiscoverySpec(line: 3))
+        let both = Self.error(Self.minimal + "\n[discover]\n\n[[port]]\npath = \"/dev/ttyUSB0\"\n")
+        #expect(both?.key == "discover" && both?.description.contains("not both") == true, "\(String(describing: both))")
     }
 
     @Test("values files: the id column, one cell per column, unique ids; named by file and line")

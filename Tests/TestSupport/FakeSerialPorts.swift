@@ -38,7 +38,15 @@ public struct FakeSerialPorts {
         for dir in ["/sys/class/tty", "/sys/bus/usb-serial", "/sys/bus/usb", "/sys/bus/pnp", "/sys/bus/platform", "/dev"] {
             try fm.createDirectory(atPath: root + dir, withIntermediateDirectories: true)
         }
-        for (i, port) in ports.enumerated() {
+        for (i, port) in ports.enumerated() { try add(port, slot: i) }
+        // A virtual console: a tty without a device link, never listed.
+        try fm.createDirectory(atPath: sysfs + "/class/tty/tty0", withIntermediateDirectories: true)
+    }
+
+    /// Plugs a port in (`slot` numbers its USB device: give each port its own).
+    public func add(_ port: Port, slot i: Int) throws {
+        let fm = FileManager.default
+        do {
             let classDir = sysfs + "/class/tty/" + port.name
             try fm.createDirectory(atPath: classDir, withIntermediateDirectories: true)
             let usbDevice = sysfs + "/devices/pci0000:00/usb1/1-\(i + 1)"
@@ -76,8 +84,12 @@ public struct FakeSerialPorts {
                 try Self.write("", dev + "/" + port.name)
             }
         }
-        // A virtual console: a tty without a device link, never listed.
-        try fm.createDirectory(atPath: sysfs + "/class/tty/tty0", withIntermediateDirectories: true)
+    }
+
+    /// Unplugs the port: its sysfs entry and its /dev node go.
+    public func remove(_ name: String) throws {
+        try FileManager.default.removeItem(atPath: sysfs + "/class/tty/" + name)
+        try FileManager.default.removeItem(atPath: dev + "/" + name)
     }
 
     public var environment: [String: String] { ["ESPFLASH_SYSFS_ROOT": sysfs, "ESPFLASH_DEV_ROOT": dev] }

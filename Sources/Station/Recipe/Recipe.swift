@@ -1,4 +1,5 @@
 import ImageFormats
+import SerialBootloader
 
 /// A station recipe (`station run RECIPE.toml`), checked: what every module gets, what each gets of its own, the
 /// tests after flashing, the ports. Paths are as written (relative to the recipe's folder); `RecipeLoader` reads them.
@@ -18,6 +19,8 @@ public struct Recipe: Sendable {
     public var test: TestSpec
     public var retries: RetryPolicy
     public var ports: [PortSpec]
+    /// `[discover]`: ports found by themselves (and any plugged in later); nil when the ports are listed.
+    public var discovery: DiscoverySpec?
 
     public init(chip: Chip, minimumRevision: ChipRevision? = nil, flash: [FlashEntry], baudRate: Int = 115_200, stationID: String? = nil,
                 unit: UnitSpec? = nil, test: TestSpec = TestSpec(), retries: RetryPolicy = RetryPolicy(), ports: [PortSpec] = []) {
@@ -148,6 +151,21 @@ public struct RetryPolicy: Sendable, Equatable {
         self.connect = connect
         self.write = write
         self.test = test
+    }
+}
+
+/// `[discover]`: every serial port the system lists that passes `filter` (esptool's `--port-filter` terms; without
+/// one, every port that looks like an ESP board's) is a port of the run, looked for again every `interval` seconds:
+/// a board plugged in mid-run is a new module at a new port.
+public struct DiscoverySpec: Sendable, Hashable {
+    public var filter: PortFilter
+    public var interval: Double
+    public var line: Int?
+
+    public init(filter: PortFilter = PortFilter(), interval: Double = 1, line: Int? = nil) {
+        self.filter = filter
+        self.interval = interval
+        self.line = line
     }
 }
 

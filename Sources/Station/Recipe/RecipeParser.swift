@@ -1,4 +1,5 @@
 import ImageFormats
+import SerialBootloader
 
 extension Recipe {
     /// Parses and checks a recipe's text. Every error names the file, the line and the key; unknown keys are
@@ -7,7 +8,7 @@ extension Recipe {
         let root = try TOMLNode.parse(text, file: file)
         let lines = TOMLKeyLines(text)
         let top = TableReader(root, path: "", file: file, lines: lines)
-        try top.allow(["chip", "min_revision", "flash", "factory_image", "baud", "station", "unit", "test", "retries", "port"])
+        try top.allow(["chip", "min_revision", "flash", "factory_image", "baud", "station", "unit", "test", "retries", "port", "discover"])
 
         let chipName = try top.string("chip", required: true)!
         guard let chip = Chip.named(chipName) else {
@@ -26,6 +27,10 @@ extension Recipe {
         if let test = try top.table("test") { recipe.test = try TestSpec(test) }
         if let retries = try top.table("retries") { recipe.retries = try RetryPolicy(retries) }
         recipe.ports = try ports(top)
+        if let discover = try top.table("discover") { recipe.discovery = try DiscoverySpec(discover, line: top.line("discover")) }
+        if recipe.discovery != nil, !recipe.ports.isEmpty {
+            throw top.error("discover", "a recipe lists its ports or discovers them, not both", help: "remove the [[port]] tables or [discover]")
+        }
         if recipe.test.at, recipe.unit == nil, recipe.test.layout == nil, flash.isEmpty {
             throw top.error("test.at", "the AT test needs something flashed")
         }
@@ -68,6 +73,23 @@ extension Recipe {
             ports.append(PortSpec(path: path, atPath: try port.string("at_path"), line: top.line("port[\(i)]")))
         }
         return ports
+    }
+}
+
+extension DiscoverySpec {
+    init(_ t: TableReader, line: Int?) throws(RecipeError) {
+        try t.allow(["filter", "interval"])
+        var filter = PortFilter()
+        for (i, term) in (try t.array("filter") ?? []).enumerated() {
+            guard case .string(let text) = term else { throw t.error("filter", "each filter is a string like \"vid=0x10C4\"") }
+            do throws(PortFilter.ParseError) { try filter.add(text) } catch { throw t.error("filter", "filter[\(i)]: \(error.description)") }
+        }
+        var interval = 1.0
+        if let seconds = try t.integer("interval") {
+            guard (1...60).contains(seconds) else { throw t.error("interval", "seconds between looks for new ports: 1 to 60") }
+            interval = Double(seconds)
+        }
+        self.init(filter: filter, interval: interval, line: line)
     }
 }
 

@@ -6,6 +6,8 @@ public enum StationEvent: Sendable {
     case started(ports: [String], units: UnitImport?)
     /// A module left in flight by an earlier run of this station (killed) was recorded as abandoned.
     case recovered(ModuleRecord)
+    /// A port appeared (port discovery) and takes modules from now on.
+    case portFound(port: String)
     /// A port waits: for a module to be put there, or for the one there to be taken away.
     case waiting(port: String, reason: String)
     /// A module attempt begins at a port (`number` counts attempts of this run, from 1).

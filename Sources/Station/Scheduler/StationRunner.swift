@@ -38,6 +38,8 @@ public struct StationConfiguration: Sendable {
     public var before: BeforeAction = .defaultReset
     /// How long a port that is not a line port waits between looks for a new module.
     public var presencePoll = 1.0
+    /// Ports found by themselves, besides `ports` (hot-plug): nil takes `ports` only.
+    public var discovery: PortDiscovery?
 
     public init(plan: StationPlan, ports: [StationPort], store: any StationStore, opener: any PortOpener, stationID: String,
                 operatorName: String, moduleLimit: Int? = nil) {
@@ -128,6 +130,9 @@ public struct StationRunner: Sendable {
             for port in configuration.ports {
                 group.addTask { await PortLoop(context: context, port: port, presencePoll: configuration.presencePoll).run() }
             }
+            if let discovery = configuration.discovery {
+                await Self.discover(discovery, context: context, presencePoll: configuration.presencePoll, group: &group)
+            }
             var all: [PortResult] = []
             for await result in group { all.append(result) }
             return all
@@ -135,6 +140,31 @@ public struct StationRunner: Sendable {
         for result in results { for record in result.records { totals.add(record) } }
         if let error = results.compactMap(\.error).first { throw error }
         return totals
+    }
+}
+
+extension StationRunner {
+    /// Starts a loop for every port that appears, until the run stops taking modules; a loop ends when its port
+    /// goes away (and starts again if it comes back).
+    static func discover(_ discovery: PortDiscovery, context: StationContext, presencePoll: Double,
+                         group: inout TaskGroup<PortResult>) async {
+        let active = ActivePorts()
+        while !context.cancellation.isCancelled, context.claimable {
+            for path in discovery.candidates() where active.take(path) {
+                let port: StationPort
+                do { port = try StationPort(path: path, atPath: nil) } catch {
+                    active.release(path)
+                    continue
+                }
+                context.onEvent(.portFound(port: port.name))
+                group.addTask {
+                    defer { active.release(path) }
+                    return await PortLoop(context: context, port: port, presencePoll: presencePoll,
+                                          presence: { discovery.isPresent(path) }).run()
+                }
+            }
+            try? await Task.sleep(nanoseconds: UInt64(discovery.interval * 1e9))
+        }
     }
 }
 
@@ -149,6 +179,8 @@ struct PortLoop {
     let context: StationContext
     let port: StationPort
     let presencePoll: Double
+    /// For a discovered port: whether it is still there (nil: a listed port, which stays).
+    var presence: (@Sendable () -> Bool)? = nil
 
     func run() async -> PortResult {
         var result = PortResult()
@@ -171,7 +203,8 @@ struct PortLoop {
             }
             if line, let lines = context.opener as? any ModuleLineOpener { lines.moduleDone(at: port.address) }
         }
-        context.onEvent(.portStopped(port: port.name, reason: context.stopReason))
+        let gone = presence.map { !$0() } ?? false
+        context.onEvent(.portStopped(port: port.name, reason: gone ? "the port went away" : context.stopReason))
         return result
     }
 
@@ -197,6 +230,7 @@ struct PortLoop {
                 context.onEvent(.waiting(port: port.name, reason: reason))
                 told = reason
             }
+            if mac == nil, let presence, !presence() { return nil }  // unplugged: the port's loop ends
             if mac == nil, previous != nil { return await waitForModule(after: nil) }
             await sleep(seconds: presencePoll)
         }

@@ -131,10 +131,22 @@ struct EmulateCommand: ParsableCommand {
     @Flag(name: .customLong("stub-running"), help: "A flasher stub answers instead of the ROM until the chip is reset.")
     var stubRunning = false
 
+    @Option(help: "The chip's factory MAC, like 24:0a:c4:12:34:56 (default: the emulator's own).")
+    var mac: String?
+
+    /// `--mac` as six bytes (validated).
+    private var macBytes: [UInt8]? {
+        guard let mac else { return nil }
+        let parts = mac.split(separator: ":", omittingEmptySubsequences: false)
+        let bytes = parts.compactMap { $0.count == 2 ? UInt8($0, radix: 16) : nil }
+        return parts.count == 6 && bytes.count == 6 ? bytes : nil
+    }
+
     func validate() throws {
         guard RomProfile.profile(for: chip) != nil else {
             throw ValidationError("the emulator plays \(RomProfile.emulatedChips.map(\.rawValue).joined(separator: ", ")), not \(chip)")
         }
+        if mac != nil, macBytes == nil { throw ValidationError("--mac takes six hex bytes like 24:0a:c4:12:34:56") }
         if [listen != nil, pty, rfc2217 != nil].filter({ $0 }).count > 1 {
             throw ValidationError("give one of --listen HOST:PORT, --rfc2217 HOST:PORT or --pty")
         }
@@ -218,7 +230,7 @@ struct EmulateCommand: ParsableCommand {
             }
 
             let device = EmulatedDevice(profile: RomProfile.profile(for: chip)!, flashSize: flashSize.value, flashContents: saved,
-                                        timing: flashTiming, configuration: configuration)
+                                        timing: flashTiming, mac: macBytes, configuration: configuration)
 
             var logFile: UnsafeMutablePointer<FILE>?
             if let log {

@@ -30,7 +30,8 @@ struct StationRunCommand: ParsableCommand {
 
     @Argument(help: "The recipe (TOML).") var recipe: String
     @OptionGroup var database: StationDatabaseOption
-    @Option(name: .customLong("port"), help: "A port (repeatable); replaces the recipe's ports.") var ports: [String] = []
+    @Option(name: .customLong("port"), help: "A port (repeatable); replaces the recipe's ports. 'auto' finds the ESP-looking ports, and any plugged in later.")
+    var ports: [String] = []
     @Option(help: "Stop after this many module attempts in all.") var modules: Int?
     @Option(help: "The station id records carry (default: the recipe's station, else the host name).") var station: String?
     @Option(name: .customLong("operator"), help: "Who runs the station (default: $USER).") var operatorName: String?
@@ -38,7 +39,7 @@ struct StationRunCommand: ParsableCommand {
 
     func validate() throws {
         if let modules, modules < 1 { throw ValidationError("--modules must be at least 1") }
-        for port in ports {
+        for port in ports where port != "auto" {
             do { _ = try PortAddress(parsing: port) } catch { throw ValidationError(error.description) }
         }
     }
@@ -52,7 +53,8 @@ struct StationRunCommand: ParsableCommand {
             do throws(RecipeError) { plan = try StationPlan.load(recipeText: recipeText, file: recipe, files: files) } catch {
                 throw Self.failure(error, recipe: recipe, files: files)
             }
-            let stationPorts = try resolvePorts(plan)
+            let discovery = try resolveDiscovery(plan)
+            let stationPorts = discovery == nil ? try resolvePorts(plan) : []
             let store = try database.open(defaultFolder: folder, mustExist: false)
             var configuration = StationConfiguration(plan: plan, ports: stationPorts, store: store,
                                                      opener: EmulatorPortOpener(faults: try ConnectionOptions.virtualFaults()),
@@ -60,6 +62,7 @@ struct StationRunCommand: ParsableCommand {
                                                      operatorName: operatorName ?? getenv("USER").map { String(cString: $0) } ?? "unknown",
                                                      moduleLimit: modules)
             configuration.before = .defaultReset
+            configuration.discovery = discovery
             Interruption.install()
             let dashboard = StationDashboard(json: json, configuration: configuration, database: store.path)
             let runner = StationRunner(configuration)
@@ -87,11 +90,33 @@ struct StationRunCommand: ParsableCommand {
         try InputFile.decode(recipe, limit: InputLimits.text) { bytes throws(FormatError) in try TextDecoding.decode(bytes) }
     }
 
+    /// Port discovery: `--port auto`, or the recipe's `[discover]` when no `--port` is given. The AT test needs each
+    /// module's AT UART, which no discovery can know.
+    private func resolveDiscovery(_ plan: StationPlan) throws -> PortDiscovery? {
+        if ports.contains("auto"), ports.count > 1 {
+            throw CommandFailure.usage("--port auto finds the ports itself: give it alone")
+        }
+        let spec: DiscoverySpec
+        if ports == ["auto"] {
+            spec = plan.recipe.discovery ?? DiscoverySpec()
+        } else if ports.isEmpty, let recipeSpec = plan.recipe.discovery {
+            spec = recipeSpec
+        } else {
+            return nil
+        }
+        if plan.recipe.test.at {
+            throw CommandFailure(exitCode: ExitStatus.badInput,
+                                 message: "\(recipe)\(spec.line.map { ":\($0)" } ?? ""): ports found by discovery have no AT UART for the AT test",
+                                 help: "list the ports with [[port]] tables and their at_path, or set test.at = false")
+        }
+        return PortDiscovery(enumerator: .system(), filter: spec.filter, interval: spec.interval)
+    }
+
     /// `--port` replaces the recipe's ports; the AT test needs an AT UART for every port that is not virtual.
     private func resolvePorts(_ plan: StationPlan) throws -> [StationPort] {
         let specs = ports.isEmpty ? plan.recipe.ports : ports.map { PortSpec(path: $0) }
         guard !specs.isEmpty else {
-            throw CommandFailure.usage("no ports: add [[port]] tables to \(recipe) or give --port PORT")
+            throw CommandFailure.usage("no ports: add [[port]] tables or [discover] to \(recipe), or give --port PORT (or --port auto)")
         }
         var result: [StationPort] = []
         let folder = DirectoryFiles.folder(of: recipe)

@@ -18,6 +18,8 @@ final class StationDashboard: Sendable {
 
     private struct State {
         var ports: [String: PortLine] = [:]
+        /// The ports in the order they came: listed ones first, discovered ones as they appear.
+        var order: [String] = []
         var totals = StationTotals()
         var drawnLines = 0
         var lastDraw = 0.0
@@ -27,16 +29,17 @@ final class StationDashboard: Sendable {
 
     let json: Bool
     let terminal: Bool
-    let portNames: [String]
     private let header: String
     private let state: Mutex<State>
 
     init(json: Bool, configuration: StationConfiguration, database: String) {
         self.json = json
         terminal = !json && isatty(1) != 0
-        portNames = configuration.ports.map(\.name)
+        let portNames = configuration.ports.map(\.name)
         header = "station \(configuration.stationID) · operator \(configuration.operatorName) · recipe \(configuration.plan.recipeHash.prefix(12)) · db \(database)"
-        state = Mutex(State())
+        var initial = State()
+        initial.order = portNames
+        state = Mutex(initial)
         if json {
             emit("station_start", [("station_id", .string(configuration.stationID)), ("operator", .string(configuration.operatorName)),
                                    ("recipe_hash", .string(configuration.plan.recipeHash)), ("db", .string(database)),
@@ -64,6 +67,8 @@ final class StationDashboard: Sendable {
         case .recovered(let record):
             s.totals.recovered += 1
             emit("recovered", [("record", StationRecordRendering.json(record))])
+        case .portFound(let port):
+            emit("port_found", [("port", .string(port))])
         case .waiting(let port, let reason):
             emit("waiting", [("port", .string(port)), ("reason", .string(reason))])
         case .moduleStarted(let port, let number, let attempt):
@@ -97,6 +102,11 @@ final class StationDashboard: Sendable {
         case .recovered(let record):
             s.totals.recovered += 1
             Console.write(2, "note: \(record.port): module \(record.mac ?? "?") was left in flight by the last run; recorded as abandoned at \(record.stage.rawValue)\n")
+        case .portFound(let port):
+            if !s.order.contains(port) { s.order.append(port) }
+            s.ports[port] = PortLine(state: "found", last: s.ports[port]?.last ?? "")
+            if !terminal { Console.out("\(port): found\n") }
+            force = true
         case .waiting(let port, let reason):
             s.ports[port, default: PortLine()].state = reason
             force = true
@@ -144,7 +154,7 @@ final class StationDashboard: Sendable {
         guard force || now - s.lastDraw >= 0.1 else { return }
         s.lastDraw = now
         var lines = ["PORT".padding(42) + " STATE".padding(26) + "PROGRESS  MAC                UNIT          LAST"]
-        for name in portNames {
+        for name in s.order {
             let p = s.ports[name] ?? PortLine()
             let progress = p.progress.map { String(Int($0 * 100)) + "%" } ?? ""
             lines.append(String(name.prefix(42)).padding(42) + " " + String(p.state.prefix(24)).padding(25) + progress.leftPadded(to: 8) + "  "
