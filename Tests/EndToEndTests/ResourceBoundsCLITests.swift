@@ -16,23 +16,27 @@ import Glibc
 
     /// Runs the tool and measures it.
     static func measure(_ arguments: [String], in dir: String) throws -> Measured {
-        let errPath = dir + "/stderr.txt"
+        let errPath = dir + "/stderr.txt", rssPath = dir + "/maxrss.txt"
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        let argv = ([CLI.binary] + arguments).map { strdup($0) } + [nil]
+        // The tool is started from a small python3, which reports its peak RSS: a process posix_spawn starts (vfork)
+        // inherits its parent's peak in ru_maxrss, and this test process is far larger than the tool.
+        let script = "import os,sys\npid=os.posix_spawn(sys.argv[2],sys.argv[2:],os.environ)\n_,st,ru=os.wait4(pid,0)\n"
+            + "open(sys.argv[1],'w').write(str(ru.ru_maxrss))\nsys.exit(128+os.WTERMSIG(st) if os.WIFSIGNALED(st) else os.WEXITSTATUS(st))\n"
+        let argv = (["/usr/bin/env", "python3", "-c", script, rssPath, CLI.binary] + arguments).map { strdup($0) } + [nil]
         defer { for p in argv { free(p) } }
         var pid = pid_t()
         let started = Date()
-        guard posix_spawn(&pid, CLI.binary, &actions, nil, argv, environ) == 0 else { throw POSIXError(.EIO) }
+        guard posix_spawn(&pid, "/usr/bin/env", &actions, nil, argv, environ) == 0 else { throw POSIXError(.EIO) }
         var status: Int32 = 0
-        var usage = rusage()
-        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let exit = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-        return Measured(exit: exit, seconds: Date().timeIntervalSince(started), peakMB: usage.ru_maxrss / 1024,
+        let maxRSS = Int((try? String(contentsOfFile: rssPath, encoding: .utf8)) ?? "") ?? Int.max / 2
+        return Measured(exit: exit, seconds: Date().timeIntervalSince(started), peakMB: maxRSS / 1024,
                         stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
     }
 
