@@ -166,3 +166,22 @@ let package = Package(
         ),
     ]
 )
+
+// The libFuzzer targets (Tools/fuzz, scripts/fuzz.sh), declared only when ESPFLASH_FUZZ is set: the parsers' modules
+// are then compiled with coverage and AddressSanitizer (only they: the dependencies build as usual), and the fuzz
+// executable links libFuzzer, which no other product can link with.
+// ESPFLASH_FUZZ_SANITIZERS=fuzzer drops AddressSanitizer (the long campaign's build: about twice the executions).
+if Context.environment["ESPFLASH_FUZZ"] != nil {
+    let sanitizers: [String] = ["-sanitize=" + (Context.environment["ESPFLASH_FUZZ_SANITIZERS"] ?? "fuzzer,address")]
+    for target in package.targets where ["ImageFormats", "SerialBootloader", "ATCommands", "Station"].contains(target.name) {
+        target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(sanitizers)]
+    }
+    package.targets.append(.executableTarget(
+        name: "espflash-fuzz",
+        dependencies: ["ImageFormats", "SerialBootloader", "ATCommands", "Station"],
+        path: "Tools/fuzz/Targets",
+        // One source file would be compiled as top-level code with its own `main`; FuzzTarget.swift defines it.
+        swiftSettings: [.unsafeFlags(sanitizers + ["-parse-as-library"])],
+        linkerSettings: [.unsafeFlags(sanitizers)]
+    ))
+}

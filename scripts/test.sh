@@ -27,8 +27,16 @@ export ESPFLASH_REQUIRE_TOOLS=1
 
 swift build --build-tests
 if (($#)); then exec swift test --skip-build "$@"; fi
-# The line-of-stations tests run several station processes, PostgreSQL and Chromium at once: they run after the
-# rest, alone, so that their load does not stretch the emulated chips' timing in the other tests.
-line='StationLineCLITests|DashboardCLITests'
-swift test --skip-build --skip "$line"
-swift test --skip-build --filter "$line"
+# Two passes. Swift's async pool has one thread per core, and the end-to-end tests that wait on processes hold it; so
+# the tests that measure time (an emulated chip's long erase, a station waiting for the next module) and the
+# line-of-stations tests (several station processes, PostgreSQL and Chromium at once) run after the rest, alone.
+timed='HardwareGapTests|PresenceTests|StationLineCLITests|DashboardCLITests'
+swift test --skip-build --skip "$timed"
+swift test --skip-build --filter "$timed"
+
+# Fuzz smoke (README, "Fuzzing"): every libFuzzer target for 2 seconds, two at a time. It builds in .build with the
+# test build's dependencies (about 40 s), so the next plain `swift build` recompiles the instrumented modules (about
+# 30 s). Skipped with ESPFLASH_FUZZ_SMOKE=0.
+if [[ ${ESPFLASH_FUZZ_SMOKE:-1} != 0 ]]; then
+  FUZZ_CONFIG=debug FUZZ_SCRATCH=.build FUZZ_CORPUS=.build/fuzz-corpus FUZZ_JOBS=2 scripts/fuzz.sh all 2
+fi

@@ -89,7 +89,7 @@ import Testing
 
     @Test func binaryToCSVUsesKeywordsOrDecimal() throws {
         let t = try table("cust, 0x40, 0x7, , 0x1234\nfw, app, ota_3, , 64K, encrypted\n")
-        #expect(t.csv() == """
+        #expect(try t.csv() == """
             # ESP-IDF Partition Table
             # Name, Type, SubType, Offset, Size, Flags
             cust,64,7,0x9000,0x1234,

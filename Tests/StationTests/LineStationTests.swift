@@ -102,4 +102,19 @@ struct LineStationTests {
         #expect(Set(records.compactMap(\.mac)).count == 3)
         #expect(try await store.units(pool: "units").allSatisfy { $0.mac == nil })
     }
+
+    @Test("a module whose flash cannot be saved fails at reset, not passed (issue 16: a lost write is no success)")
+    func unsavedFlashFailsTheModule() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // flash-dir names a folder that does not exist: the module's flash cannot be saved when the port is released.
+        let recipe = try StationFixture.write(to: directory, units: 3, ports: ["virtual://esp32?line=21&size=1MB&flash-dir=\(directory)/missing"],
+                                              testAT: false)
+        let plan = try Self.plan(recipe, directory: directory)
+        let store = try SQLiteStationStore(path: directory + "/station.db")
+        _ = try await StationRunner(try Self.configuration(plan, store: store, limit: 1)).run(cancellation: CancellationFlag()) { _ in }
+        let records = try await store.records(RecordQuery())
+        #expect(records.count == 1)
+        #expect(records.allSatisfy { $0.result == .failed && $0.stage == .reset && ($0.error ?? "").contains("cannot write") }, "\(records)")
+    }
 }

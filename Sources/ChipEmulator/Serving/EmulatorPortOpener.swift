@@ -30,11 +30,14 @@ public struct EmulatorPortOpener: PortOpener {
     public func open(_ address: PortAddress, baudRate: Int, role: PortRole) throws(TransportError) -> any Transport {
         guard case .virtual(let virtual) = address else { return try SystemPortOpener().open(address, baudRate: baudRate) }
         if virtual.value("line") != nil { return try lines.open(virtual, baudRate: baudRate, role: role, faults: faults) }
-        let spec = try VirtualChipSpec(virtual)
+        var spec = try VirtualChipSpec(virtual)
         var contents: [UInt8]?
         if let file = spec.flashFile, access(file, F_OK) == 0 {
-            guard let bytes = Self.readFile(file) else { throw TransportError(.open, "cannot read \(file): \(errnoText())") }
+            guard let bytes = Self.readFile(file, limit: InputLimits.flashSize) else {
+                throw TransportError(.open, "cannot read \(file): \(errno == EFBIG ? "it is larger than the largest flash (\(InputLimits.describe(InputLimits.flashSize)))" : errnoText())")
+            }
             contents = bytes
+            try spec.fit(contents: bytes.count, file: file)
         }
         let device = EmulatedDevice(profile: spec.profile, flashSize: spec.flashSize, flashContents: contents, timing: spec.timing,
                                     configuration: spec.configuration)
@@ -84,7 +87,8 @@ public struct EmulatorPortOpener: PortOpener {
         if let virtual = transport as? EmulatedFlashStore { try virtual.save() }
     }
 
-    static func readFile(_ path: String) -> [UInt8]? {
+    /// The file's bytes; nil with errno set when it cannot be read, or EFBIG when it holds more than `limit`.
+    static func readFile(_ path: String, limit: Int) -> [UInt8]? {
         guard let f = fopen(path, "rb") else { return nil }
         defer { fclose(f) }
         var bytes: [UInt8] = []
@@ -92,6 +96,10 @@ public struct EmulatorPortOpener: PortOpener {
         while true {
             let n = fread(&chunk, 1, chunk.count, f)
             if n > 0 { bytes += chunk[0..<n] }
+            if bytes.count > limit {
+                errno = EFBIG
+                return nil
+            }
             if n < chunk.count { break }
         }
         return ferror(f) == 0 ? bytes : nil
@@ -105,7 +113,9 @@ public struct EmulatorPortOpener: PortOpener {
 public struct VirtualChipSpec: Sendable {
     public let profile: RomProfile
     public let flashFile: String?
-    public let flashSize: Int
+    public private(set) var flashSize: Int
+    /// Whether `size=` was given (otherwise an existing flash file larger than the default sets the size).
+    public let sizeGiven: Bool
     public let configuration: ChipConfiguration
     /// How DTR/RTS reach the chip; nil: they do not (a chip sitting in download mode).
     public let wiring: EmulatedBoard.Wiring?
@@ -142,8 +152,8 @@ public struct VirtualChipSpec: Sendable {
             switch option.key {
             case "flash": break
             case "size":
-                guard let s = IntegerText.sizeOrAddress(option.value), s >= 0x10000, s & (s - 1) == 0 else {
-                    throw TransportError(.open, "virtual:// size '\(option.value)' must be a power of two like 4MB")
+                guard let s = IntegerText.sizeOrAddress(option.value), s >= 0x10000, s & (s - 1) == 0, s <= InputLimits.flashSize else {
+                    throw TransportError(.open, "virtual:// size '\(option.value)' must be a power of two from 64KB to \(InputLimits.describe(InputLimits.flashSize)), like 4MB")
                 }
                 size = s
             case "crystal":
@@ -189,10 +199,32 @@ public struct VirtualChipSpec: Sendable {
         self.profile = profile
         self.flashFile = address.value("flash")
         self.flashSize = size
+        self.sizeGiven = address.value("size") != nil
         self.configuration = configuration
         self.wiring = wiring
         self.timing = timing
         self.faultSpecs = faultSpecs
+    }
+
+    /// An existing flash file of `count` bytes: a larger file than the default sets the chip's size (the file is a
+    /// whole flash, and saving must not cut it); one larger than `size=` is refused for the same reason.
+    mutating func fit(contents count: Int, file: String) throws(TransportError) {
+        guard count > flashSize else { return }
+        guard !sizeGiven else {
+            throw TransportError(.open, "\(file) holds \(count) bytes, more than size=\(Self.sizeText(flashSize)); saving would cut it"
+                                 + " (give size=\(Self.sizeText(Self.flashSize(holding: count))) or leave size= out)")
+        }
+        flashSize = Self.flashSize(holding: count)
+    }
+
+    /// `8MB`, `64KB`: a size as `size=` takes it.
+    static func sizeText(_ bytes: Int) -> String { bytes % (1 << 20) == 0 ? "\(bytes >> 20)MB" : "\(bytes >> 10)KB" }
+
+    /// The smallest power-of-two flash size of at least 64 KB that holds `count` bytes.
+    public static func flashSize(holding count: Int) -> Int {
+        var size = 0x10000
+        while size < count { size <<= 1 }
+        return size
     }
 
     /// `circuit` (10 ms, a 10 kΩ pull-up with 1 µF) or `circuit:MS`.

@@ -210,11 +210,20 @@ public final class EmulatorServer {
         return ready > 0
     }
 
+    /// Seconds a TCP client may sit idle before a new connection takes the chip over (as a serial port opened
+    /// again by another program): one client at a time is served, and an idle or dead one must not lock out the rest.
+    public var idleTakeover = 1.0
+
     private func serveSocket(_ fd: Int32, shouldStop: () -> Bool) {
         var buffer = [UInt8](repeating: 0, count: 65536)
         let send: ([UInt8]) -> Bool = { Self.writeAll(fd, $0, isSocket: true) }
+        var lastActivity = Clock.now()
         while !shouldStop() {
-            guard waitForInput(fd, send: send) else { continue }
+            guard waitForInput(fd, send: send) else {
+                if Clock.now() - lastActivity >= idleTakeover, Self.hasPendingConnection(listenFD) { return }
+                continue
+            }
+            lastActivity = Clock.now()
             let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n < 0, errno == EAGAIN || errno == EINTR { continue }
             if n <= 0 { return }
@@ -243,6 +252,12 @@ public final class EmulatorServer {
                 locked { link.beginConnection { Self.writeAll(ptyMaster, $0, isSocket: false) } }
             }
         }
+    }
+
+    /// Whether a client waits in the listen queue.
+    static func hasPendingConnection(_ listenFD: Int32) -> Bool {
+        var pfd = pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0)
+        return listenFD >= 0 && poll(&pfd, 1, 0) > 0
     }
 
     func locked<T>(_ body: () -> T) -> T {

@@ -162,7 +162,7 @@ final class LineModule {
         let mac = lineModuleMAC(seed: spec.seed, number: number)
         let file = spec.flashDirectory.map { $0 + "/" + mac.map { String(format2: $0) }.joined() + ".bin" }
         var contents: [UInt8]?
-        if let file, access(file, F_OK) == 0 { contents = EmulatorPortOpener.readFile(file) }
+        if let file, access(file, F_OK) == 0 { contents = EmulatorPortOpener.readFile(file, limit: InputLimits.flashSize) }
         device = EmulatedDevice(profile: spec.profile, flashSize: spec.flashSize, flashContents: contents, timing: spec.timing, mac: mac)
         var faults = spec.faults
         // Each module draws its own fault choices, repeatably.

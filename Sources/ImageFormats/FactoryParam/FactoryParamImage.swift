@@ -42,6 +42,9 @@ public enum FactoryParamImage {
                 bytes = (0..<field.size).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) }
             case .string:
                 let utf8 = Array(cell.utf8)
+                guard !utf8.contains(0) else {
+                    throw FormatError(.factoryBadCell, "the text holds a NUL byte; the firmware would read only what is before it", at: location)
+                }
                 guard utf8.count <= field.size else {
                     throw FormatError(.factoryBadCell, "'\(cell)' is \(utf8.count) bytes; the field holds \(field.size)", at: location)
                 }
@@ -51,6 +54,13 @@ public enum FactoryParamImage {
                 bytes = utf8 + [UInt8](repeating: 0, count: field.size - utf8.count)
             }
             image.replaceSubrange(field.offset..<(field.offset + field.size), with: bytes)
+        }
+        // The firmware ignores a partition without its magic; the original writes one anyway.
+        guard image.starts(with: FactoryParamLayout.magic) else {
+            let column = layout.fields.first { $0.offset == 0 }?.name ?? "magic_flag"
+            throw FormatError(.factoryBadData, "the image would start with \(image[0..<2].spacedHex), not the magic FC FC: the firmware would ignore it",
+                              at: SourceLocation(line: row.line, field: column),
+                              help: "the type CSV needs magic_flag,0,integer,2 and the data 0xfcfc in that column")
         }
         return (image, warnings)
     }
@@ -117,7 +127,8 @@ public enum FactoryParamImage {
     /// (magic FC FC and version 1, 2 or 3).
     public static func decode(_ bytes: [UInt8], layout: FactoryParamLayout?) throws(FormatError) -> Decoded {
         guard bytes.count >= 3 else {
-            throw FormatError(.factoryBadBinary, "the file is \(bytes.count) bytes; a factory_param image is \(FactoryParamLayout.imageSize)")
+            throw FormatError(.factoryBadBinary, "the file is \(bytes.count) bytes; a factory_param image is \(FactoryParamLayout.imageSize)",
+                              at: SourceLocation(byteOffset: bytes.count))
         }
         var warnings: [FormatWarning] = []
         let version = Int(bytes[2])

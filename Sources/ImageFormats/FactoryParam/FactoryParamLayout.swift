@@ -129,6 +129,11 @@ public struct FactoryParamLayout: Sendable, Equatable {
             }
             fields.append(Field(name: name, offset: offset, kind: kind, size: size, line: record.line))
         }
+        // factory_param_generate.py writes an all-FF image (no magic: the firmware ignores it) from such a file.
+        guard !fields.isEmpty else {
+            throw FormatError(.factoryBadTypes, "the type CSV defines no parameter (only a header, or only size-0 rows)",
+                              at: SourceLocation(line: header.line), help: "add rows param_name,offset,type,size, starting with magic_flag,0,integer,2")
+        }
         return FactoryParamLayout(fields: fields, ignoredNames: ignored)
     }
 

@@ -38,7 +38,9 @@ public struct FlashLayout: Sendable {
                                   at: SourceLocation(byteOffset: tableOffset))
             }
             main = found
-        } else if let found = try? table(in: image, at: defaultTableOffset, name: "partition table") {
+        } else if let found = try table(in: image, at: defaultTableOffset, name: "partition table") {
+            // A table at 0x8000 that does not read (a bad MD5, no end marker) is an error, not a reason to use
+            // another table found by scanning.
             main = found
         } else if let found = scan(image) {
             main = found

@@ -87,6 +87,7 @@ public enum FirmwareMerger {
             throw FormatError("merge.hex_input", "\(hex.name) looks like an Intel HEX file; HEX inputs are not supported yet",
                               at: SourceLocation(field: hex.name), help: "convert it to a binary first (e.g. objcopy -I ihex -O binary)")
         }
+        try checkBounds(inputs, options: options)
         let sorted = try sortedCheckingOverlaps(inputs)
         guard let first = sorted.first else {
             throw FormatError("merge.no_input", "No input data.", help: "give ADDR FILE pairs or --config FILE")
@@ -116,6 +117,26 @@ public enum FirmwareMerger {
             whole = writer.bytes
         }
         return MergeResult(length: whole.count, segments: [.init(offset: 0, bytes: whole)], placements: placements)
+    }
+
+    /// Every address, end and size must lie within the largest flash (256 MB): esptool writes 0xFF without end
+    /// for an address of 0xFFFFFFFFFFFF, and HEX/UF2 addresses past 4 GiB would wrap to 0, over the bootloader.
+    static func checkBounds(_ inputs: [MergeInput], options: MergeOptions) throws(FormatError) {
+        for input in inputs {
+            do throws(FormatError) {
+                try InputLimits.checkFlashExtent(input.address, "address")
+                try InputLimits.checkFlashExtent(input.end, "\(input.name) ends at")
+            } catch {
+                throw FormatError("merge.beyond_flash", "\(input.name) at \(input.address.pythonHex): \(error.message)",
+                                  at: SourceLocation(field: input.name), help: error.help)
+            }
+        }
+        do throws(FormatError) {
+            try InputLimits.checkFlashExtent(options.targetOffset, "--target-offset")
+            if let pad = options.padToSize { try InputLimits.checkFlashExtent(pad, "--pad-to-size") }
+        } catch {
+            throw FormatError("merge.beyond_flash", error.message, help: error.help)
+        }
     }
 
     /// Sorts by address (stable, as Python's `sorted`) and refuses two files that touch the same 4 KiB sector,

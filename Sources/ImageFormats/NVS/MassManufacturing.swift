@@ -63,7 +63,7 @@ public enum MassManufacturing {
         var body = bytes[...]
         if body.starts(with: [0xEF, 0xBB, 0xBF]) { body = body.dropFirst(3) }
         guard String(validating: body, as: UTF8.self) != nil else {
-            throw FormatError(FormatError.Code(code + ".encoding"), "the file is not valid UTF-8 text")
+            throw TextDecoding.invalidUTF8(bytes, code: FormatError.Code(code + ".encoding"))
         }
         // mfg_gen drops lines for which `line.isspace()` holds.
         let lines = PythonCSV.lines(body).filter { line in
@@ -82,8 +82,10 @@ public enum MassManufacturing {
             let isRepeat = fields.contains("REPEAT")
             if isRepeat { fields.remove(at: fields.firstIndex(of: "REPEAT")!) }
             let loc = SourceLocation(line: r.line)
-            guard r.fields.count == 3 || (isRepeat && fields.count >= 3) else {
-                throw FormatError("mfg.config.fields", "a config row needs 3 fields key,type,encoding (this one has \(r.fields.count))", at: loc,
+            // REPEAT is not one of the three (mfg_gen removes it first): `key,data,REPEAT` has two.
+            guard isRepeat ? fields.count >= 3 : fields.count == 3 else {
+                throw FormatError("mfg.config.fields", "a config row needs 3 fields key,type,encoding (this one has \(fields.count)"
+                                  + (isRepeat ? " besides REPEAT)" : ")"), at: loc,
                                   help: "namespace rows are 'name,namespace,'")
             }
             guard datatypes.contains(fields[1]) else {

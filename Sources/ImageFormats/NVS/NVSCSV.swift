@@ -23,9 +23,7 @@ public enum NVSCSV {
         var text = bytes[...]
         // 0.3.0 opens the file as 'utf8' and would crash on a byte-order mark; we skip it.
         if text.starts(with: [0xEF, 0xBB, 0xBF]) { text = text.dropFirst(3) }
-        guard String(validating: text, as: UTF8.self) != nil else {
-            throw FormatError("nvs.encoding", "the CSV is not valid UTF-8 text", help: "save it as UTF-8")
-        }
+        guard String(validating: text, as: UTF8.self) != nil else { throw TextDecoding.invalidUTF8(bytes, code: "nvs.encoding") }
         var parser = PythonCSV.RecordParser()
         var columns: (key: Int, type: Int, encoding: Int, value: Int)?
         func handle(_ record: PythonCSV.Record) throws(FormatError) {

@@ -99,6 +99,11 @@ public struct NVSGenerator: Sendable {
     public mutating func add(key: String?, type: String?, encoding: String?, value: Value, rawValue: Value) throws(FormatError) {
         guard let key else { throw FormatError("nvs.missing_key", "the row has no key column", at: SourceLocation(field: "key")) }
         let keyBytes = Array(key.utf8)
+        // The device compares keys up to their first NUL: 'a\0b' would be key 'a', maybe twice.
+        guard !keyBytes.contains(0) else {
+            throw FormatError("nvs.key_nul", "key '\(key.prefix { $0 != "\0" })…' holds a NUL byte; the device would read only what is before it",
+                              at: SourceLocation(field: "key"))
+        }
         // Every scalar takes at least one UTF-8 byte, so this also bounds the character count 0.3.0 checks.
         guard keyBytes.count <= NVSFormat.maxKeyLength else {
             throw FormatError("nvs.key_too_long", "key '\(key)' is \(keyBytes.count) bytes long; NVS keys hold at most 15",

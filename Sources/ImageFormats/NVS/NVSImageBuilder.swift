@@ -30,6 +30,10 @@ public struct NVSImageBuilder: Sendable {
             throw FormatError("nvs.size", "partition size \(size) is too small",
                               help: "read/write NVS needs at least 0x3000 bytes, read-only NVS 0x1000")
         }
+        guard size <= InputLimits.flashSize else {
+            throw FormatError("nvs.size", "partition size 0x\(String(size, radix: 16)) is beyond the largest flash (\(InputLimits.describe(InputLimits.flashSize)))",
+                              help: "check the number: NVS partitions are usually a few pages")
+        }
         self.size = size
         self.version = version
         isReadOnly = size < NVSFormat.minimumReadWriteSize

@@ -1,4 +1,5 @@
 import Crypto
+import Synchronization
 
 /// The entries esp-idf-nvs-partition-gen (since 0.1.8) adds by itself for Wi-Fi keys (`write_entry` wrapper,
 /// reference/idf-formats.md §2.12), shared by the generator and by `nvs inspect --csv`, which must leave them out.
@@ -19,19 +20,36 @@ public enum NVSWiFiEntries {
     /// `ap.pmk_info`: 100 zero bytes, then PBKDF2-HMAC-SHA1(passwd, ssid, 4096, 32) over the two values exactly as
     /// the CSV gives them (the text before any encoding is applied).
     public static func pmkInfo(ssid: String, password: String) -> [UInt8] {
-        [UInt8](repeating: 0, count: 100) + pbkdf2SHA1(password: Array(password.utf8), salt: Array(ssid.utf8), iterations: 4096, length: 32)
+        let key = [ssid, password]
+        if let known = pmkCache.withLock({ $0[key] }) { return known }
+        let info = [UInt8](repeating: 0, count: 100) + pbkdf2SHA1(password: Array(password.utf8), salt: Array(ssid.utf8), iterations: 4096, length: 32)
+        pmkCache.withLock { cache in
+            if cache.count >= 64 { cache.removeAll() }
+            cache[key] = info
+        }
+        return info
     }
+
+    /// 8,192 HMACs per PMK: an image is generated, exported and regenerated with the same SSID and password (and a
+    /// batch gives many devices the same ones), so the last few results are kept.
+    private static let pmkCache = Mutex<[[String]: [UInt8]]>([:])
 
     /// PBKDF2 (RFC 8018) with HMAC-SHA1, as `hashlib.pbkdf2_hmac('sha1', …)`.
     static func pbkdf2SHA1(password: [UInt8], salt: [UInt8], iterations: Int, length: Int) -> [UInt8] {
-        let key = SymmetricKey(data: password)
+        // The key's pads are hashed once; each of the 4096 rounds continues a copy of that keyed state.
+        let keyed = HMAC<Insecure.SHA1>(key: SymmetricKey(data: password))
+        func mac(_ data: [UInt8]) -> [UInt8] {
+            var round = keyed
+            round.update(data: data)
+            return Array(round.finalize())
+        }
         var out: [UInt8] = []
         var block: UInt32 = 1
         while out.count < length {
-            var u = Array(HMAC<Insecure.SHA1>.authenticationCode(for: salt + withUnsafeBytes(of: block.bigEndian, Array.init), using: key))
+            var u = mac(salt + withUnsafeBytes(of: block.bigEndian, Array.init))
             var t = u
             for _ in 1..<iterations {
-                u = Array(HMAC<Insecure.SHA1>.authenticationCode(for: u, using: key))
+                u = mac(u)
                 for i in 0..<t.count { t[i] ^= u[i] }
             }
             out += t

@@ -21,10 +21,13 @@ extension PartitionTable {
         var rows: [Row] = []
         for (index, rawLine) in TextDecoding.splitLines(text).enumerated() {
             let lineNumber = index + 1
-            let expanded = try expandVariables(String(rawLine), options.variables, line: lineNumber)
+            // A quoted Name (how this tool writes labels that would not read back otherwise) is taken as it is,
+            // before the rest of the line is expanded like any other.
+            let quoted = try quotedName(String(rawLine), line: lineNumber)
+            let expanded = try expandVariables(quoted?.rest ?? String(rawLine), options.variables, line: lineNumber)
             let line = expanded.trimmingWhitespace()
-            if line.isEmpty || line.hasPrefix("#") { continue }
-            rows.append(try parseRow(line, lineNumber: lineNumber, options: options))
+            if quoted == nil && (line.isEmpty || line.hasPrefix("#")) { continue }
+            rows.append(try parseRow(quoted == nil ? line : "," + line, name: quoted?.name, lineNumber: lineNumber, options: options))
         }
         return try place(rows, options: options)
     }
@@ -68,12 +71,45 @@ extension PartitionTable {
         return result
     }
 
-    static func parseRow(_ line: String, lineNumber: Int, options: PartitionTableOptions) throws(FormatError) -> Row {
+    /// A line whose Name field is quoted (`"a,b",app,...`): the name (`""` stands for `"`) and the text after its
+    /// comma. Nil when the line does not start with a quote. gen_esp32part has no quoting and would keep the quotes
+    /// in the label; no real table has a name starting with one.
+    static func quotedName(_ line: String, line lineNumber: Int) throws(FormatError) -> (name: String, rest: String)? {
+        let trimmed = Substring(line).drop { $0.unicodeScalars.allSatisfy(\.properties.isWhitespace) }
+        guard trimmed.first == "\"" else { return nil }
+        var name = ""
+        var i = trimmed.index(after: trimmed.startIndex)
+        while i < trimmed.endIndex {
+            let c = trimmed[i]
+            i = trimmed.index(after: i)
+            guard c == "\"" else { name.append(c); continue }
+            if i < trimmed.endIndex, trimmed[i] == "\"" {
+                name.append("\"")
+                i = trimmed.index(after: i)
+                continue
+            }
+            let rest = trimmed[i...].drop { $0.unicodeScalars.allSatisfy(\.properties.isWhitespace) }
+            guard rest.isEmpty || rest.first == "," else {
+                throw FormatError("partition_table.quoted_name", "text after the quoted name: '\(rest.prefix(20))'",
+                                  at: SourceLocation(line: lineNumber, field: "Name"), help: "put a comma right after the closing quote")
+            }
+            return (name, String(rest.dropFirst()))
+        }
+        throw FormatError("partition_table.quoted_name", "the quoted name has no closing quote",
+                          at: SourceLocation(line: lineNumber, field: "Name"), help: "a quote inside a quoted name is written twice (\"\")")
+    }
+
+    static func parseRow(_ line: String, name quotedName: String? = nil, lineNumber: Int, options: PartitionTableOptions) throws(FormatError) -> Row {
         let fields = (line + ",,,,").split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingWhitespace() }
         func located(_ error: FormatError, _ field: String) -> FormatError { error.located(line: lineNumber, field: field) }
         let keywords = options.keywords
 
-        let name = fields[0]
+        let name = quotedName ?? fields[0]
+        if name.contains("\0") {
+            // The device reads a label up to its first NUL: two names differing after one would collide there.
+            throw FormatError("partition_table.name_nul", "the name holds a NUL byte; the device would read only '\(name.prefix { $0 != "\0" })'",
+                              at: SourceLocation(line: lineNumber, field: "Name"))
+        }
         if name.utf8.count > PartitionEntry.labelSize {
             // gen_esp32part truncates silently, so two long names can even collide on the device.
             throw FormatError("partition_table.name_too_long",

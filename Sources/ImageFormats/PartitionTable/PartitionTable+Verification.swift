@@ -115,7 +115,9 @@ extension PartitionTable {
     private func verifySingleOtadata(subtype: UInt8, label: String, subtypeText: String) throws(FormatError) {
         let matches = entries.filter { Int($0.type) == PartitionKeywords.dataType && $0.subtype == subtype }
         if matches.count > 1 {
-            let lines = matches.compactMap { $0.line.map(String.init) }.joined(separator: ", ")
+            // A few lines are enough to find them (a generated CSV may have thousands).
+            let numbers = matches.compactMap { $0.line.map(String.init) }
+            let lines = numbers.prefix(5).joined(separator: ", ") + (numbers.count > 5 ? " and \(numbers.count - 5) more" : "")
             throw FormatError("partition_table.multiple_otadata",
                               "Found multiple \(label) partitions. Only one partition can be defined with type=\"data\"(1) and subtype=\(subtypeText)." + (lines.isEmpty ? "" : " (lines \(lines))"),
                               at: location(matches[1], "SubType"))

@@ -7,7 +7,7 @@ public enum TextDecoding {
             FormatError("text.encoding", "the file is not valid \(encoding) text", help: "save it as UTF-8")
         }
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
-            guard let s = String(validating: bytes.dropFirst(3), as: UTF8.self) else { throw fail("UTF-8") }
+            guard let s = String(validating: bytes.dropFirst(3), as: UTF8.self) else { throw invalidUTF8(bytes) }
             return s
         }
         // UTF-32 before UTF-16: the UTF-32 LE mark begins with the UTF-16 LE one.
@@ -38,8 +38,44 @@ public enum TextDecoding {
             guard let s = String(validating: units, as: UTF16.self) else { throw fail("UTF-16") }
             return s
         }
-        guard let s = String(validating: bytes, as: UTF8.self) else { throw fail("UTF-8") }
+        guard let s = String(validating: bytes, as: UTF8.self) else { throw invalidUTF8(bytes) }
         return s
+    }
+
+    /// The error for text that is not UTF-8, naming the line and byte offset of the first bad sequence.
+    public static func invalidUTF8(_ bytes: some Collection<UInt8>, code: FormatError.Code = "text.encoding") -> FormatError {
+        let all = Array(bytes)
+        var offset = 0, line = 1
+        while offset < all.count {
+            let length = sequenceLength(all, at: offset)
+            guard length > 0 else { break }
+            if all[offset] == UInt8(ascii: "\n") { line += 1 }
+            offset += length
+        }
+        let shown = all[offset..<min(all.count, offset + 4)].map { String($0, radix: 16, uppercase: true) }.joined(separator: " ")
+        return FormatError(code, "the file is not valid UTF-8 text (bytes \(shown))", at: SourceLocation(line: line, byteOffset: offset),
+                           help: "save it as UTF-8")
+    }
+
+    /// Bytes of the well-formed UTF-8 sequence at `offset`, 0 when it is not one.
+    static func sequenceLength(_ bytes: [UInt8], at offset: Int) -> Int {
+        let first = bytes[offset]
+        let (length, minimum): (Int, UInt32) = switch first {
+        case 0x00...0x7F: (1, 0)
+        case 0xC2...0xDF: (2, 0x80)
+        case 0xE0...0xEF: (3, 0x800)
+        case 0xF0...0xF4: (4, 0x10000)
+        default: (0, 0)
+        }
+        guard length > 0, offset + length <= bytes.count else { return 0 }
+        var value = UInt32(first) & (length == 1 ? 0x7F : 0xFF >> (length + 1))
+        for i in 1..<length {
+            let next = bytes[offset + i]
+            guard next & 0xC0 == 0x80 else { return 0 }
+            value = value << 6 | UInt32(next & 0x3F)
+        }
+        guard value >= minimum, value <= 0x10FFFF, !(0xD800...0xDFFF).contains(value) else { return 0 }
+        return length
     }
 
     /// Python's `str.splitlines()`: splits on every Unicode line boundary, `\r\n` counting as one.

@@ -26,6 +26,7 @@ public enum DeviceJob {
             do throws(JobFailure) { try connected.finish(after) } catch {
                 counting.onEvent(.note("--after \(after.rawValue): \(error.message)", isWarning: true))
             }
+            try connected.closeChecked()
             result = .success(value)
         } catch {
             result = .failure(error)

@@ -200,6 +200,18 @@ public final class DeviceSession {
         Self.release(bootloader.connection.transport, request, context)
     }
 
+    /// `close()` for a job that succeeded: a port that cannot be released properly (an emulated chip whose flash
+    /// file cannot be saved) fails the job at its finish stage instead of being a warning, since what was written
+    /// is then lost. Calling it again, or after `close()`, does nothing.
+    public func closeChecked() throws(JobFailure) {
+        guard !closed else { return }
+        closed = true
+        let transport = bootloader.connection.transport
+        do throws(TransportError) { try request.opener.close(transport) } catch {
+            throw JobFailure(stage: .finish, reason: .deviceError, message: "cannot release the port: \(error.message)")
+        }
+    }
+
     deinit { close() }
 
     // MARK: - Shared by the jobs

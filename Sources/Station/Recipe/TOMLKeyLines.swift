@@ -12,7 +12,8 @@ struct TOMLKeyLines {
         var currentKey = ""
         var elementIndex: [Int: Int] = [:]
         var inString: (quote: Character, multiline: Bool)?
-        let rows = text.split(separator: "\n", omittingEmptySubsequences: false)
+        // CR LF is one Character in Swift: split on both, so that line numbers hold in a CRLF file too.
+        let rows = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
         for (number, row) in rows.enumerated() {
             let lineNumber = number + 1
             let chars = Array(row)

@@ -13,6 +13,9 @@ indirect enum TOMLNode: Sendable {
 
     /// Parses a document; a syntax error carries its line.
     static func parse(_ text: String, file: String) throws(RecipeError) -> [String: TOMLNode] {
+        do throws(TOMLShapeCheck.Problem) { try TOMLShapeCheck.check(text) } catch {
+            throw RecipeError(file: file, line: error.line, "not valid TOML: \(error.message)")
+        }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)

@@ -169,8 +169,13 @@ struct ModuleRun {
             do throws(JobFailure) { try session.session.finish(.hardReset); return nil } catch { return error }
         }
         facts.bytesSent = session.session.bytesSent
-        session.session.close()
-        if let reset { throw .failed(StageFailure(stage: .reset, reason: reset.reason.rawValue, message: reset.message)) }
+        // A port that cannot be released properly (an emulated module whose flash file cannot be saved) fails the
+        // module: what was written is lost.
+        let released: JobFailure?
+        do throws(JobFailure) { try session.session.closeChecked(); released = nil } catch { released = error }
+        if let failure = reset ?? released {
+            throw .failed(StageFailure(stage: .reset, reason: failure.reason.rawValue, message: failure.message))
+        }
         if plan.recipe.test.at {
             enter(.test, clock, facts)
             attempt.stage = .test

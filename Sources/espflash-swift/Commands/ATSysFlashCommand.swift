@@ -116,6 +116,7 @@ struct ATSysFlashWrite: ParsableCommand {
                 }
                 reporter.handle(.regionStarted(RegionInfo(index: 0, name: file, address: target.address + plan.offset, size: bytes.count, md5: md5Hex(bytes))))
                 try jobs.write(plan, bytes: bytes)
+                try link.closeAfterChange()
                 reporter.say("Wrote \(bytes.count) bytes into \(partition) at offset \(hexAddress(plan.offset)) (flash \(hexAddress(target.address + plan.offset))), read back and verified (MD5 \(md5Hex(bytes)))")
                 reporter.event("result", [("ok", .bool(true)), ("partition", .string(partition)), ("offset", .int(plan.offset)),
                                           ("address", .int(target.address + plan.offset)), ("size", .int(bytes.count)),
@@ -153,6 +154,7 @@ struct ATSysFlashErase: ParsableCommand {
                 let jobs = ATPartitionJobs(client: link.client)
                 let target = try jobs.partition(named: partition, in: try link.send(AT.partitions))
                 try jobs.erase(target, offset: offset?.value, length: length?.value)
+                try link.closeAfterChange()
                 let size = length?.value ?? target.size
                 reporter.say("Erased \(size) bytes of \(partition) at offset \(hexAddress(offset?.value ?? 0)); they read 0xFF")
                 reporter.event("result", [("ok", .bool(true)), ("partition", .string(partition)), ("offset", .int(offset?.value ?? 0)), ("size", .int(size))])

@@ -168,7 +168,9 @@ struct EmulateCommand: ParsableCommand {
         if watchdogSeconds <= 0 || enRC <= 0 { throw ValidationError("--watchdog-seconds and --en-rc must be positive") }
         if let atListen, Self.parseListen(atListen) == nil { throw ValidationError("--at-listen takes HOST:PORT, like 127.0.0.1:0") }
         let size = flashSize.value
-        if size < 0x10000 || size & (size - 1) != 0 { throw ValidationError("--flash-size must be a power of two of at least 64KB") }
+        if size < 0x10000 || size & (size - 1) != 0 || size > InputLimits.flashSize {
+            throw ValidationError("--flash-size must be a power of two from 64KB to \(InputLimits.describe(InputLimits.flashSize))")
+        }
         if let baudModel, baudModel <= 0 { throw ValidationError("--baud-model must be positive") }
         var plan = FaultPlan()
         for spec in fault { if let problem = plan.add(spec) { throw ValidationError(problem) } }
@@ -187,6 +189,9 @@ struct EmulateCommand: ParsableCommand {
             throw CommandFailure.io(error.description)
         }
     }
+
+    /// `8MB`, `128KB`: a size as --flash-size takes it.
+    static func sizeText(_ bytes: Int) -> String { bytes >= 1 << 20 ? "\(bytes >> 20)MB" : "\(bytes >> 10)KB" }
 
     /// The eFuses, crystal and connection the options describe.
     private var configuration: ChipConfiguration {
@@ -219,6 +224,13 @@ struct EmulateCommand: ParsableCommand {
             for spec in fault { _ = plan.add(spec) }
             var saved: [UInt8]?
             if let flash, access(flash, F_OK) == 0 { saved = try FileIO.read(flash) }
+            if let flash, let saved, saved.count > flashSize.value {
+                // Saving on exit would cut the file to the chip's size.
+                throw CommandFailure(exitCode: ExitStatus.badInput,
+                                     message: "\(flash) holds \(saved.count) bytes, more than --flash-size \(InputLimits.describe(flashSize.value))",
+                                     help: "give --flash-size \(Self.sizeText(VirtualChipSpec.flashSize(holding: saved.count))) (or larger)")
+            }
+
             let device = EmulatedDevice(profile: RomProfile.profile(for: chip)!, flashSize: flashSize.value, flashContents: saved,
                                         timing: flashTiming, mac: macBytes, configuration: configuration)
 

@@ -64,7 +64,7 @@ struct FactoryParamCommand: ParsableCommand {
 
         func run() throws {
             try reportingFailures {
-                let (typeBytes, dataBytes) = (try FileIO.read(types), try FileIO.read(data))
+                let (typeBytes, dataBytes) = (try FileIO.read(types, limit: InputLimits.text), try FileIO.read(data, limit: InputLimits.text))
                 let layout = try InputFile.checking(types) { () throws(FormatError) in
                     try FactoryParamLayout.parseTypeCSV(try TextDecoding.decode(typeBytes))
                 }

@@ -136,8 +136,13 @@ extension ImageCommand {
             try reportingFailures {
                 let before = try FileIO.read(image)
                 let content = try FileIO.read(file)
-                let result = try InputFile.checking(image) { () throws(FormatError) in
-                    try PartitionReplacement.apply(content, to: partition, in: before, tableOffset: tableOffset?.value, checkContent: !force)
+                let result: PartitionReplacement.Result
+                do throws(FormatError) {
+                    result = try PartitionReplacement.apply(content, to: partition, in: before, tableOffset: tableOffset?.value, checkContent: !force)
+                } catch {
+                    // A file too large for the partition, or not what it holds, is the file's fault.
+                    let aboutFile = ["image.too_large", "image.wrong_content"].contains(error.code.rawValue)
+                    throw CommandFailure.input(error, file: aboutFile ? file : image)
                 }
                 let problems = FlashEditCheck.problems(before: before, after: result.image, allowed: [result.partition.range],
                                                        tableOffset: tableOffset?.value)

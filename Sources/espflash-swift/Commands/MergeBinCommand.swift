@@ -92,16 +92,22 @@ struct MergeBinCommand: ParsableCommand {
             var inputs: [MergeInput] = []
             var flash = FlashSettings()
             var chipName = chip
+            /// Where each file named in --config is listed, so that errors about it point there.
+            var listedAt: [String: String] = [:]
             if let config {
                 let input = try FlashConfigInput(config)
                 if let location = input.file.detectSizeLocation {
                     Console.warnings([FormatWarning("--flash_size detect needs a connected chip; the bootloader's size is kept", at: location)],
                                      file: config)
                 }
+                if input.file.entries.isEmpty && pairs.isEmpty {
+                    throw CommandFailure(exitCode: ExitStatus.badInput, message: "\(config): lists no ADDR FILE pairs to merge")
+                }
                 flash = input.file.flash
                 if chipName == nil { chipName = input.file.chip }
                 for (entry, pair) in zip(input.file.entries, input.pairs) {
-                    inputs.append(MergeInput(address: pair.address, name: entry.path, bytes: try FileIO.read(pair.path)))
+                    listedAt[entry.path] = input.place(of: entry)
+                    inputs.append(MergeInput(address: pair.address, name: entry.path, bytes: try input.read(pair.path, listedIn: entry)))
                 }
             }
             for i in stride(from: 0, to: pairs.count, by: 2) {
@@ -144,7 +150,8 @@ struct MergeBinCommand: ParsableCommand {
 
             let result: MergeResult
             do throws(FormatError) { result = try FirmwareMerger.merge(inputs, options: options) } catch {
-                throw CommandFailure(exitCode: ExitStatus.badInput, message: error.message, help: error.help)
+                let place = error.location.field.flatMap { listedAt[$0] }.map { $0 + ": " } ?? ""
+                throw CommandFailure(exitCode: ExitStatus.badInput, message: place + error.message, help: error.help)
             }
             for p in result.placements {
                 switch p.patch {

@@ -58,7 +58,7 @@ struct NVSBatchCommand: ParsableCommand {
                 try NVSPaths.requireBinExtension(path, what: "key file")
                 return try NVSPaths.keys(path)
             }
-            let configBytes = try FileIO.read(conf), valuesBytes = try FileIO.read(values)
+            let configBytes = try FileIO.read(conf, limit: InputLimits.text), valuesBytes = try FileIO.read(values, limit: InputLimits.text)
             let options = MassManufacturing.Options(prefix: prefix, fileID: fileid,
                                                     prefixNumber: prefixNum.count == 2 ? (prefixNum[0], prefixNum[1]) : nil)
             let devices: [MassManufacturing.Device]
@@ -93,9 +93,18 @@ struct NVSBatchCommand: ParsableCommand {
             let results = parallelMap(devices.count) { i in
                 Result { () throws(FormatError) -> Built in
                     var generator = try NVSGenerator(size: size, version: version)
-                    try generator.add(rows: devices[i].generatorRows) { path throws(FormatError) in
-                        guard let bytes = loaded[path] else { throw FormatError("nvs.file", "cannot read file \(path)") }
-                        return bytes
+                    for row in devices[i].generatorRows {
+                        do throws(FormatError) {
+                            try generator.add(row: row) { path throws(FormatError) in
+                                guard let bytes = loaded[path] else { throw FormatError("nvs.file", "cannot read file \(path)") }
+                                return bytes
+                            }
+                        } catch {
+                            // The values file has a column per key, not a 'value' column: name the column.
+                            var located = error
+                            if located.location.field == "value", let key = row.key { located.location.field = key }
+                            throw located
+                        }
                     }
                     let deviceKeys = useKeygen ? NVSKeys.random() : keys
                     let image = generator.finishedImage()

@@ -39,6 +39,9 @@ enum NVSPaths {
         guard let value = IntegerText.sizeOrAddress(text) else {
             throw CommandFailure.usage("SIZE '\(text)' is not a number", help: "give the partition size, like 0x6000 or 24K")
         }
+        do throws(FormatError) { try InputLimits.checkFlashExtent(value, "SIZE") } catch {
+            throw CommandFailure.usage(error.message, help: error.help)
+        }
         return value
     }
 

@@ -39,7 +39,7 @@ struct NVSGenerateCommand: ParsableCommand {
 
     /// Reads and generates, printing warnings; shared with `encrypt`.
     static func build(input: String, size: Int, version: NVSFormat.Version) throws -> [UInt8] {
-        let csv = try FileIO.read(input)
+        let csv = try FileIO.read(input, limit: InputLimits.text)
         do throws(FormatError) {
             let result = try NVSGenerator.generate(csv: csv, size: size, version: version, loadFile: NVSPaths.loadFile)
             Console.warnings(result.warnings, file: input)
@@ -94,14 +94,16 @@ struct NVSEncryptCommand: ParsableCommand {
             }
             let plain = try NVSGenerateCommand.build(input: input, size: size, version: formatVersion.version)
             let image = NVSEncryption.encrypt(plain, keys: keys)
-            if let keyPath {
-                try NVSPaths.createParent(of: keyPath)
-                try FileIO.writeAtomically(keys.keyFile, to: keyPath)
-                Console.out("Created encryption keys: \(keyPath)\n")
-            }
             let path = NVSPaths.output(output, outdir: outdir)
             try NVSPaths.createParent(of: path)
-            try FileIO.writeAtomically(image, to: path)
+            if let keyPath {
+                // The key and the image exist together or not at all: a key for an image never written is litter.
+                try NVSPaths.createParent(of: keyPath)
+                try FileIO.writeAtomically([(keys.keyFile, keyPath), (image, path)])
+                Console.out("Created encryption keys: \(keyPath)\n")
+            } else {
+                try FileIO.writeAtomically(image, to: path)
+            }
             Console.out("Created encrypted NVS binary (format version \(formatVersion.rawValue), \(image.count) bytes): \(path)\n")
         }
     }

@@ -103,11 +103,13 @@ struct PartitionTableCommand: ParsableCommand {
             Console.warnings(loaded.warnings, file: name)
 
             if loaded.wasBinary {
-                let text = loaded.table.csv(keywords: options.keywords)
+                let text = { () throws in
+                    try InputFile.checking(name) { () throws(FormatError) in try loaded.table.csv(keywords: options.keywords) }
+                }
                 if let output, output != "-" {
-                    try FileIO.writeAtomically(Array(text.utf8), to: output)
+                    try FileIO.writeAtomically(Array(try text().utf8), to: output)
                 } else if !json {
-                    Console.out(text)
+                    Console.out(try text())
                 }
             } else {
                 let binary = try InputFile.checking(input) { () throws(FormatError) in try loaded.table.encoded(md5: options.md5) }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ImageFormats
 import ChipEmulator
 import SerialBootloader
 import Station
@@ -90,11 +91,8 @@ struct StationRunCommand: ParsableCommand {
     }
 
     private func recipeText() throws -> String {
-        let bytes = try FileIO.read(recipe)
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw CommandFailure(exitCode: ExitStatus.badInput, message: "\(recipe): not UTF-8 text")
-        }
-        return text
+        // As the station-recipe fuzz target reads it: at most 64 MB of text, invalid UTF-8 named by line and byte.
+        try InputFile.decode(recipe, limit: InputLimits.text) { bytes throws(FormatError) in try TextDecoding.decode(bytes) }
     }
 
     /// Port discovery: `--port auto`, or the recipe's `[discover]` when no `--port` is given. The AT test needs each

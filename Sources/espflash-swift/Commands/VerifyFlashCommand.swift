@@ -38,8 +38,10 @@ struct VerifyFlashCommand: ParsableCommand {
             let (images, settings) = try run.arguments {
                 let configInput = try config.map(FlashConfigInput.init)
                 let settings = try flash.resolved(config: configInput, chip: try run.settings().chip ?? configInput?.chip)
-                let images = try AddressFilePairs.load((configInput?.pairs ?? []) + AddressFilePairs.parse(pairs, allowEmpty: true))
-                try FlashFit.check(images, size: settings.size)
+                try configInput?.requireFiles(besides: pairs)
+                let images = try (configInput?.images() ?? []) + AddressFilePairs.load(AddressFilePairs.parse(pairs, allowEmpty: true))
+                let check = { try FlashFit.check(images, size: settings.size) }
+                try configInput.map { try $0.locating(check) } ?? check()
                 return (images, settings)
             }
             var options = VerifyOptions()

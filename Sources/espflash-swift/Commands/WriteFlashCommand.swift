@@ -93,10 +93,14 @@ struct WriteFlashCommand: ParsableCommand {
             let (images, settings) = try run.arguments {
                 let configInput = try config.map(FlashConfigInput.init)
                 let settings = try flash.resolved(config: configInput, chip: try run.settings().chip ?? configInput?.chip)
-                let images = try AddressFilePairs.load((configInput?.pairs ?? []) + AddressFilePairs.parse(pairs, allowEmpty: true))
+                try configInput?.requireFiles(besides: pairs)
+                let images = try (configInput?.images() ?? []) + AddressFilePairs.load(AddressFilePairs.parse(pairs, allowEmpty: true))
                 for path in diffWith where path != "skip" { _ = try FileIO.read(path) }
-                try DeviceSession.checkImages(images)
-                try FlashFit.check(images, size: settings.size)
+                let check = {
+                    try DeviceSession.checkImages(images)
+                    try FlashFit.check(images, size: settings.size)
+                }
+                try configInput.map { try $0.locating(check) } ?? check()
                 return (images, settings)
             }
             run.pendingRegions = RegionOutcome.pending(images)

@@ -39,6 +39,9 @@ final class ATLink {
         portText = options.resolvedPort ?? ""
         let address: PortAddress
         do { address = try PortAddress(parsing: portText) } catch { throw CommandFailure.usage(error.description) }
+        if case .virtual(let virtual) = address, virtual.value("line") == nil {
+            do throws(TransportError) { _ = try VirtualChipSpec(virtual) } catch { throw CommandFailure.usage(error.message) }
+        }
         let transport: any Transport
         let opener = EmulatorPortOpener(faults: try ConnectionOptions.virtualFaults())
         do throws(TransportError) {
@@ -68,10 +71,27 @@ final class ATLink {
 
     /// Saves a virtual chip's flash and closes the port.
     func close() {
+        guard !closed else { return }
+        closed = true
         if let store = client.transport as? EmulatedFlashStore {
             do { try store.save() } catch { Console.error(error.message) }
         }
         client.transport.close()
+    }
+
+    private var closed = false
+
+    /// Saves a virtual chip's flash and closes the port before a command that changed the flash reports success:
+    /// a flash file that cannot be saved fails the command (stage finish, exit 1) instead of a silent loss.
+    func closeAfterChange() throws {
+        guard !closed else { return }
+        closed = true
+        defer { client.transport.close() }
+        guard let store = client.transport as? EmulatedFlashStore else { return }
+        do throws(TransportError) { try store.save() } catch {
+            reporter.event("result", [("ok", .bool(false)), ("stage", .string("finish")), ("error", .string(error.message))])
+            throw CommandFailure(exitCode: ExitStatus.operationFailed, message: error.message)
+        }
     }
 
     /// An AT error as the command's failure (exit 1), after closing; with a hint when nothing answered.

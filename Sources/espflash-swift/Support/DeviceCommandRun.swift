@@ -78,6 +78,11 @@ final class DeviceCommandRun {
         return try arguments {
             let address: PortAddress
             do throws(PortAddress.ParseError) { address = try PortAddress(parsing: portText) } catch { throw CommandFailure.usage(error.description) }
+            // A virtual:// option that cannot work (a size beyond the largest flash …) is a usage error, found before
+            // anything is opened.
+            if case .virtual(let virtual) = address, virtual.value("line") == nil {
+                do throws(TransportError) { _ = try VirtualChipSpec(virtual) } catch { throw CommandFailure.usage(error.message) }
+            }
             let opener = EmulatorPortOpener(faults: try ConnectionOptions.virtualFaults())
             var request = ConnectRequest(port: address, opener: settings.openPortAttempts == 1 ? opener : RetryingPortOpener(opener, attempts: settings.openPortAttempts))
             request.baudRate = settings.baud

@@ -54,7 +54,7 @@ struct FlashConfigInput {
 
     init(_ path: String) throws {
         self.path = path
-        file = try InputFile.decode(path, with: FlashConfigFile.init(parsing:))
+        file = try InputFile.decode(path, limit: InputLimits.text, with: FlashConfigFile.init(parsing:))
         Console.warnings(file.warnings, file: path)
     }
 
@@ -62,6 +62,39 @@ struct FlashConfigInput {
     var pairs: [(address: Int, path: String)] {
         let base = PathText.parent(path)
         return file.entries.map { entry in (entry.address, entry.path.hasPrefix("/") ? entry.path : PathText.join(base, entry.path)) }
+    }
+
+    /// `CONFIG:LINE` where the file lists `entry`, for messages about the file it names.
+    func place(of entry: FlashConfigFile.Entry) -> String { path + (entry.line.map { ":\($0)" } ?? "") }
+
+    /// Reads a file the config lists; a failure names where it is listed.
+    func read(_ file: String, listedIn entry: FlashConfigFile.Entry) throws -> [UInt8] {
+        do { return try FileIO.read(file) } catch let failure as CommandFailure {
+            throw CommandFailure(exitCode: failure.exitCode, message: "\(place(of: entry)): \(failure.message)", help: failure.help)
+        }
+    }
+
+    /// The files it lists, read; one that cannot be read is named with the line listing it.
+    func images() throws -> [FlashImage] {
+        try zip(file.entries, pairs).map { entry, pair in
+            FlashImage(address: pair.address, data: try read(pair.path, listedIn: entry), name: pair.path)
+        }
+    }
+
+    /// Runs `body` (checks of the images); a failure about a file this config lists (`FILE: …`) is prefixed with
+    /// the line listing it.
+    func locating<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch {
+            let failure = CommandFailure(error)
+            guard let entry = zip(file.entries, pairs).first(where: { failure.message.hasPrefix($0.1.path + ":") })?.0 else { throw failure }
+            throw CommandFailure(exitCode: failure.exitCode, message: "\(place(of: entry)): \(failure.message)", help: failure.help)
+        }
+    }
+
+    /// A config that lists nothing, with nothing else to write, is refused rather than connecting for nothing.
+    func requireFiles(besides pairs: [String]) throws {
+        guard file.entries.isEmpty, pairs.isEmpty else { return }
+        throw CommandFailure(exitCode: ExitStatus.badInput, message: "\(path): lists no ADDR FILE pairs")
     }
 
     /// The chip it names (flasher_args.json), when it names one this tool knows.

@@ -8,15 +8,15 @@ enum InputFile {
         do throws(FormatError) { return try body() } catch { throw CommandFailure.input(error, file: file) }
     }
 
-    /// Reads `path` and decodes its bytes.
-    static func decode<T>(_ path: String, with decode: ([UInt8]) throws(FormatError) -> T) throws -> T {
-        let bytes = try FileIO.read(path)
+    /// Reads `path` (at most `limit` bytes) and decodes its bytes.
+    static func decode<T>(_ path: String, limit: Int = InputLimits.binary, with decode: ([UInt8]) throws(FormatError) -> T) throws -> T {
+        let bytes = try FileIO.read(path, limit: limit)
         return try checking(path) { () throws(FormatError) -> T in try decode(bytes) }
     }
 
     /// Reads `path` as text the way Python's `open()` does (BOM-aware UTF-8) and parses it.
     static func parseText<T>(_ path: String, with parse: (String) throws(FormatError) -> T) throws -> T {
-        try decode(path) { bytes throws(FormatError) -> T in try parse(try TextDecoding.decode(bytes)) }
+        try decode(path, limit: InputLimits.text) { bytes throws(FormatError) -> T in try parse(try TextDecoding.decode(bytes)) }
     }
 }
 
