@@ -59,21 +59,21 @@ public struct NVSKeys: Sendable, Equatable {
 /// XTS-AES-256 of NVS entries: each 32-byte entry is one data unit whose tweak is its byte address relative to
 /// the partition (little-endian, 16 bytes). Page headers, bitmaps and empty entries stay plaintext.
 ///
-/// swift-crypto has no XTS mode, so XTS (IEEE P1619) is composed here from single-block AES (`AESBlock`, the one
-/// place that uses swift-crypto's CryptoExtras): T = AES(tky, tweak); Cᵢ = AES(eky, Pᵢ ⊕ T) ⊕ T; T ·= α.
+/// swift-crypto has no XTS mode, so XTS (IEEE P1619) is composed here from AES on independent blocks (`AESBlocks`):
+/// T = AES(tky, tweak); Cᵢ = AES(eky, Pᵢ ⊕ T) ⊕ T; T ·= α.
 public enum NVSEncryption {
     /// Encrypts every entry the page bitmaps mark as used (written or erased) in every page that has a header.
     /// For generator images this is exactly the set of entries 0.3.0 encrypts while writing.
     public static func encrypt(_ image: [UInt8], keys: NVSKeys) -> [UInt8] {
-        var out = image
-        let cipher = XTSCipher(keys)
+        var units: [Int] = []
         forEachPage(image) { page in
             guard !isBlank(image[page..<(page + 32)]) else { return }
             for i in 0..<NVSFormat.entriesPerPage where entryState(image, page: page, entry: i) != .empty {
-                let offset = page + NVSFormat.firstEntryOffset + i * NVSFormat.entrySize
-                cipher.apply(&out, at: offset, encrypt: true)
+                units.append(page + NVSFormat.firstEntryOffset + i * NVSFormat.entrySize)
             }
         }
+        var out = image
+        XTSCipher(keys).apply(&out, units: units, encrypt: true)
         return out
     }
 
@@ -81,21 +81,22 @@ public enum NVSEncryption {
     /// non-FF slots of a page consecutively instead; for every image the generator writes (used entries are
     /// contiguous from entry 0) both give the same bytes, and for device images only this one is right.
     public static func decrypt(_ image: [UInt8], keys: NVSKeys) -> [UInt8] {
-        var out = image
-        let cipher = XTSCipher(keys)
+        var units: [Int] = []
         forEachPage(image) { page in
             for i in 0..<NVSFormat.entriesPerPage {
                 let offset = page + NVSFormat.firstEntryOffset + i * NVSFormat.entrySize
-                if !isBlank(image[offset..<(offset + 32)]) { cipher.apply(&out, at: offset, encrypt: false) }
+                if !isBlank(image[offset..<(offset + 32)]) { units.append(offset) }
             }
         }
+        var out = image
+        XTSCipher(keys).apply(&out, units: units, encrypt: false)
         return out
     }
 
     /// Decrypts one 32-byte entry read from `address` of the partition.
     public static func decryptEntry(_ entry: ArraySlice<UInt8>, address: Int, keys: NVSKeys) -> [UInt8] {
         var buffer = Array(entry)
-        XTSCipher(keys).apply(&buffer, at: 0, address: address, encrypt: false)
+        XTSCipher(keys).apply(&buffer, units: [0], base: address, encrypt: false)
         return buffer
     }
 
@@ -116,8 +117,9 @@ public enum NVSEncryption {
     }
 }
 
-/// XTS-AES-256 over one 32-byte data unit.
+/// XTS-AES-256 over 32-byte data units.
 struct XTSCipher {
+    static let unitSize = 32
     let dataKey: SymmetricKey
     let tweakKey: SymmetricKey
 
@@ -126,23 +128,31 @@ struct XTSCipher {
         tweakKey = SymmetricKey(data: keys.tweakKey)
     }
 
-    /// Transforms `buffer[offset..<offset+32]` in place; the tweak is `address` (default: `offset`).
-    func apply(_ buffer: inout [UInt8], at offset: Int, address: Int? = nil, encrypt: Bool) {
-        var tweak = [UInt8](repeating: 0, count: 16)
-        let unitAddress = UInt64(address ?? offset)
-        for i in 0..<8 { tweak[i] = UInt8(truncatingIfNeeded: unitAddress >> (8 * UInt64(i))) }
-        AESBlock.encrypt(&tweak, key: tweakKey)
-        for block in 0..<2 {
-            let start = offset + block * 16
-            var data = [UInt8](repeating: 0, count: 16)
-            for i in 0..<16 { data[i] = buffer[start + i] ^ tweak[i] }
-            if encrypt { AESBlock.encrypt(&data, key: dataKey) } else { AESBlock.decrypt(&data, key: dataKey) }
-            for i in 0..<16 { buffer[start + i] = data[i] ^ tweak[i] }
+    /// Transforms the units `buffer[offset..<offset+32]` for every offset of `units` in place, each with its partition
+    /// address `base + offset` as tweak. All tweaks, then all data blocks, go through AES in one batch each.
+    func apply(_ buffer: inout [UInt8], units: [Int], base: Int = 0, encrypt: Bool) {
+        guard !units.isEmpty else { return }
+        let size = Self.unitSize
+        var tweakInputs = [UInt8](repeating: 0, count: 16 * units.count)
+        for (k, offset) in units.enumerated() {
+            for i in 0..<8 { tweakInputs[16 * k + i] = UInt8(truncatingIfNeeded: UInt64(base + offset) >> (8 * UInt64(i))) }
+        }
+        let tweaks = AESBlocks.encrypt(tweakInputs, key: tweakKey)
+        // Each unit's two blocks are masked with T and T·α.
+        var masks = [UInt8](repeating: 0, count: size * units.count)
+        var blocks = masks
+        for (k, offset) in units.enumerated() {
+            let mask = size * k
+            for i in 0..<16 { masks[mask + i] = tweaks[16 * k + i] }
             // Multiply the tweak by α in GF(2^128), little-endian byte order.
-            let carry = tweak[15] >> 7
-            for i in stride(from: 15, to: 0, by: -1) { tweak[i] = tweak[i] << 1 | tweak[i - 1] >> 7 }
-            tweak[0] = tweak[0] << 1
-            if carry != 0 { tweak[0] ^= 0x87 }
+            let carry = masks[mask + 15] >> 7
+            for i in stride(from: 15, to: 0, by: -1) { masks[mask + 16 + i] = masks[mask + i] << 1 | masks[mask + i - 1] >> 7 }
+            masks[mask + 16] = masks[mask] << 1 ^ (carry != 0 ? 0x87 : 0)
+            for i in 0..<size { blocks[mask + i] = buffer[offset + i] ^ masks[mask + i] }
+        }
+        let transformed = encrypt ? AESBlocks.encrypt(blocks, key: dataKey) : AESBlocks.decrypt(blocks, key: dataKey)
+        for (k, offset) in units.enumerated() {
+            for i in 0..<size { buffer[offset + i] = transformed[size * k + i] ^ masks[size * k + i] }
         }
     }
 }
