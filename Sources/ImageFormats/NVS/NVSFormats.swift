@@ -53,17 +53,15 @@ public struct NVSImageFormat: FormatDecoder {
     public func decode(_ bytes: [UInt8]) throws(FormatError) -> NVSImage { try NVSImage(bytes, keys: keys) }
 
     /// Reading ends with every problem named; the CSV export of any image is generated and compared without a
-    /// crash; with a key, encrypting the decrypted image gives the input back.
+    /// crash (`csv()` itself regenerates the export and compares it with the image to decide `regenerates`, so that
+    /// claim needs no second generation here); with a key, encrypting the decrypted image gives the input back.
     public func checkProperties(_ bytes: [UInt8]) -> String? {
         guard let image = try? decodeChecked(bytes) else { return nil }
         _ = image.problems
         _ = image.namespaces
         let export = image.csv()
-        if export.regenerates, let again = try? NVSGenerator.generate(csv: Array(export.text.utf8), size: image.size,
-                                                                      version: export.formatVersion == 1 ? .v1 : .v2,
-                                                                      loadFile: { path throws(FormatError) in throw FormatError("nvs.file", path) }),
-           again.image != image.plaintext {
-            return "\(formatName): the export says it regenerates the image, but it does not"
+        if export.regenerates != export.notReproduced.isEmpty {
+            return "\(formatName): the export says it \(export.regenerates ? "regenerates" : "does not regenerate") the image, with \(export.notReproduced.count) difference(s) listed"
         }
         if let keys, let entry = Self.entryNotReEncrypted(bytes, plain: image.plaintext, keys: keys) {
             return "\(formatName): encrypt(decrypt(x)) differs from x at byte 0x\(String(entry, radix: 16))"
