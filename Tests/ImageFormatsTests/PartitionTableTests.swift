@@ -87,6 +87,19 @@ import Testing
         #expect(t.entries[1].type == 0x40 && t.entries[1].size == 0x100000)
     }
 
+    /// Each k/m level is one step of gen_esp32part's recursion; 100,000 of them stay linear (they were quadratic).
+    @Test func longSuffixRunsParseInLinearTime() throws {
+        #expect(try table("a, data, nvs, 0x9000, 1Kk\n").entries[0].size == 1024 * 1024)
+        // The Kelvin sign lowercases to k, in Python too.
+        #expect(try table("a, data, nvs, 0x9000, 12\u{212A}\n").entries[0].size == 0x3000)
+        let started = ContinuousClock.now
+        let error = #expect(throws: FormatError.self) {
+            _ = try table("a, data, nvs, 0x9000, 1" + String(repeating: "k", count: 100_000) + "\n")
+        }
+        #expect(error?.code == "partition_table.number_range")
+        #expect(ContinuousClock.now - started < .seconds(5))
+    }
+
     @Test func binaryToCSVUsesKeywordsOrDecimal() throws {
         let t = try table("cust, 0x40, 0x7, , 0x1234\nfw, app, ota_3, , 64K, encrypted\n")
         #expect(try t.csv() == """

@@ -167,15 +167,39 @@ extension PartitionTable {
 
     /// gen_esp32part's `parse_int`: a `k`/`m` suffix multiplies (recursively), then `int(v, 0)`, then a keyword.
     static func parseNumber(_ text: String, keywords: [PartitionKeywords.Keyword]) throws(FormatError) -> Int {
-        // A whole-word keyword wins first; gen_esp32part would strip a trailing k/m from it and fail.
-        if let match = keywords.first(where: { $0.name == text.lowercased() }) { return match.value }
-        let lower = text.lowercased()
-        for (suffix, multiplier) in [("k", 1024), ("m", 1024 * 1024)] where lower.hasSuffix(suffix) {
-            let base = try parseNumber(String(text.dropLast()), keywords: keywords)
-            let (product, overflow) = base.multipliedReportingOverflow(by: multiplier)
-            guard !overflow else { throw FormatError("partition_table.number_range", "value \(text) is too large") }
-            return product
+        // The recursion's levels, walked as slices of one text. Lowercasing never joins code points, so a level
+        // of more than 4 UTF-8 bytes per code point of the longest keyword cannot be one, and only its last
+        // character decides the suffix: a fuzzed field of thousands of k's no longer lowercases every level whole.
+        let longestKeyword = keywords.map(\.name.unicodeScalars.count).max() ?? 0
+        var level = Substring(text)
+        var suffixes: [(text: Substring, multiplier: Int)] = []
+        var value: Int
+        while true {
+            // A whole-word keyword wins first; gen_esp32part would strip a trailing k/m from it and fail.
+            if level.utf8.count <= 4 * longestKeyword {
+                let lower = level.lowercased()
+                if let match = keywords.first(where: { $0.name == lower }) { value = match.value; break }
+            }
+            let last = level.last.map { String($0).lowercased() } ?? ""
+            if let multiplier = last == "k" ? 1024 : last == "m" ? 1024 * 1024 : nil {
+                suffixes.append((level, multiplier))
+                // Not `dropLast()`: without an argument that is Collection's, which counts the whole text.
+                level = level[..<level.index(before: level.endIndex)]
+                continue
+            }
+            value = try parsePlainNumber(String(level), keywords: keywords)
+            break
         }
+        for suffix in suffixes.reversed() {
+            let (product, overflow) = value.multipliedReportingOverflow(by: suffix.multiplier)
+            guard !overflow else { throw FormatError("partition_table.number_range", "value \(suffix.text) is too large") }
+            value = product
+        }
+        return value
+    }
+
+    /// `int(v, 0)`, or the error for a field that is neither a number nor one of `keywords`.
+    private static func parsePlainNumber(_ text: String, keywords: [PartitionKeywords.Keyword]) throws(FormatError) -> Int {
         switch IntegerText.python(text) {
         case .value(let v): return v
         case .outOfRange: throw FormatError("partition_table.number_range", "value \(text) is too large")

@@ -138,7 +138,8 @@ extension Substring {
     func trimmingCharacters(in set: String) -> String {
         var s = self
         while let f = s.first, set.contains(f) { s = s.dropFirst() }
-        while let l = s.last, set.contains(l) { s = s.dropLast() }
+        // Not `dropLast()`: without an argument that is Collection's, which counts the whole text each time.
+        while let l = s.last, set.contains(l) { s = s[..<s.index(before: s.endIndex)] }
         return String(s)
     }
 }
