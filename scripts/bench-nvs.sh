@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Benchmarks `espflash-swift nvs` against the original Python tools (not a test):
 #  (a) 1,000 devices: `nvs batch` vs ESP-IDF mfg_gen.py on the same config/values CSVs (outputs compared);
-#  (b) one 1 MB image with 20,000 entries: `nvs generate` vs esp-idf-nvs-partition-gen 0.3.0 `generate`.
+#  (b) one 1 MB image with 20,000 entries: `nvs generate` vs esp-idf-nvs-partition-gen 0.3.0 `generate`;
+#  (c) the same image encrypted (`nvs encrypt --inputkey`, XTS-AES-256) vs 0.3.0 `encrypt`;
+#  (d) 200 Wi-Fi access-point rows (each ap.ssid/ap.passwd/ap.authmode triple adds a PBKDF2-derived ap.pmk_info).
 # mfg_gen.py is not on PyPI: it is read from an esp-idf checkout (ESP_IDF_REPO, a git dir; default the local
 # mirror) into the scratch folder, never into the repository.
 # Times with hyperfine (warm-up runs, mean of RUNS; both tools in one call so machine load affects both alike),
@@ -79,8 +81,35 @@ cmp -s py_big.bin swift_big.bin && same_b=identical || same_b=DIFFERENT
 read -r py_b sw_b < <(mean_pair nvs_partition_gen "$venv/bin/python -m esp_idf_nvs_partition_gen generate big.csv py_big.bin 0x100000" \
   "nvs generate" "$bin nvs generate big.csv swift_big.bin 0x100000")
 
+# ---- (c) the same image encrypted -------------------------------------------------------------------------
+head -c 64 /dev/urandom > keys64.bin && python3 -c "import sys; sys.stdout.buffer.write(open('keys64.bin','rb').read() + bytes(4) + b'\xff' * 4028)" > keys.bin
+"$venv/bin/python" -m esp_idf_nvs_partition_gen encrypt big.csv py_enc.bin 0x100000 --inputkey keys.bin > /dev/null
+"$bin" nvs encrypt big.csv swift_enc.bin 0x100000 --inputkey keys.bin > /dev/null
+cmp -s py_enc.bin swift_enc.bin && same_c=identical || same_c=DIFFERENT
+read -r py_c sw_c < <(mean_pair "nvs_partition_gen encrypt" "$venv/bin/python -m esp_idf_nvs_partition_gen encrypt big.csv py_enc.bin 0x100000 --inputkey keys.bin" \
+  "nvs encrypt" "$bin nvs encrypt big.csv swift_enc.bin 0x100000 --inputkey keys.bin")
+
+# ---- (d) 200 access-point rows ------------------------------------------------------------------------------
+python3 > ap.csv <<'PY'
+print('key,type,encoding,value')
+print('nvs.net80211,namespace,,')
+for i in range(200):
+    print(f'ap.ssid,data,string,station-{i}')
+    print(f'ap.passwd,data,string,passphrase-{i:04d}')
+    print('ap.authmode,data,u8,3')
+PY
+"$venv/bin/python" -m esp_idf_nvs_partition_gen generate ap.csv py_ap.bin 0x40000 > /dev/null
+"$bin" nvs generate ap.csv swift_ap.bin 0x40000 > /dev/null 2>&1
+cmp -s py_ap.bin swift_ap.bin && same_d=identical || same_d=DIFFERENT
+read -r py_d sw_d < <(mean_pair "nvs_partition_gen (AP rows)" "$venv/bin/python -m esp_idf_nvs_partition_gen generate ap.csv py_ap.bin 0x40000" \
+  "nvs generate (AP rows)" "$bin nvs generate ap.csv swift_ap.bin 0x40000 2>/dev/null")
+
 printf '(a) %d devices, 0x6000 each (mean): mfg_gen.py %.2f s, nvs batch %.3f s -> %sx faster (outputs %s)\n' \
   "$devices" "$py_a" "$sw_a" "$(ratio "$py_a" "$sw_a")" "$same_a"
 printf '(b) 1 MB image, 20000 entries (mean): nvs_partition_gen 0.3.0 %.2f s, nvs generate %.3f s -> %sx faster (outputs %s)\n' \
   "$py_b" "$sw_b" "$(ratio "$py_b" "$sw_b")" "$same_b"
-[[ $same_a == identical && $same_b == identical ]]
+printf '(c) the same image encrypted (mean): nvs_partition_gen 0.3.0 %.2f s, nvs encrypt %.3f s -> %sx faster (outputs %s)\n' \
+  "$py_c" "$sw_c" "$(ratio "$py_c" "$sw_c")" "$same_c"
+printf '(d) 200 access-point rows (mean): nvs_partition_gen 0.3.0 %.2f s, nvs generate %.3f s -> %sx faster (outputs %s)\n' \
+  "$py_d" "$sw_d" "$(ratio "$py_d" "$sw_d")" "$same_d"
+[[ $same_a == identical && $same_b == identical && $same_c == identical && $same_d == identical ]]
