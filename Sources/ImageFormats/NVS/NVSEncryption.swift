@@ -108,7 +108,7 @@ public enum NVSEncryption {
         }
     }
 
-    static func isBlank(_ bytes: ArraySlice<UInt8>) -> Bool { bytes.allSatisfy { $0 == 0xFF } }
+    static func isBlank(_ bytes: ArraySlice<UInt8>) -> Bool { NVSFormat.isErased(bytes) }
 
     static func entryState(_ image: [UInt8], page: Int, entry: Int) -> NVSFormat.EntryState {
         let bit = entry * 2

@@ -98,8 +98,8 @@ public struct NVSImage: Sendable {
     static func parsePage(_ bytes: [UInt8], offset: Int) -> Page {
         func u32(_ at: Int) -> UInt32 { (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[at + $1]) << (8 * UInt32($1)) } }
         let pageBytes = bytes[offset..<(offset + NVSFormat.pageSize)]
-        let blank = pageBytes.allSatisfy { $0 == 0xFF }
-        let headerBlank = bytes[(offset + 4)..<(offset + 32)].allSatisfy { $0 == 0xFF }
+        let blank = NVSFormat.isErased(pageBytes)
+        let headerBlank = NVSFormat.isErased(bytes[(offset + 4)..<(offset + 32)])
         var page = Page(index: offset / NVSFormat.pageSize, offset: offset, stateRaw: u32(offset), sequence: u32(offset + 4),
                         versionRaw: bytes[offset + 8],
                         headerCRCValid: headerBlank || NVSChecksum.checksum(bytes[(offset + 4)..<(offset + 28)]) == u32(offset + 28),
@@ -120,7 +120,7 @@ public struct NVSImage: Sendable {
             let start = offset + NVSFormat.firstEntryOffset + i * NVSFormat.entrySize
             let entry = bytes[start..<(start + NVSFormat.entrySize)]
             if state == .empty {
-                if !entry.allSatisfy({ $0 == 0xFF }) {
+                if !NVSFormat.isErased(entry) {
                     page.problems.append("entry \(i) is marked empty but holds data (a partially written item)")
                 }
                 i += 1
