@@ -46,6 +46,7 @@ struct EspflashSwift: ParsableCommand {
             Glibc.exit(failure.exitCode)
         }
         for note in esptool.notes { Console.warning(note) }
+        Console.argumentOrigins = esptool.origins
         do {
             var command = try parseAsRoot(arguments)
             try command.run()

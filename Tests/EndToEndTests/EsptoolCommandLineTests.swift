@@ -204,6 +204,36 @@ struct EsptoolCommandLineTests {
         #expect(version.exitCode == 0 && version.stdoutText == versionCommand.stdoutText)
     }
 
+    @Test("@FILE: an error about a word from the file names the file and its line; nothing reaches the port")
+    func argumentFileErrorsNameTheLine() throws {
+        let dir = try CLI.temporaryDirectory()
+        for name in ["boot.bin", "partitions.bin", "app.bin"] {
+            try FileManager.default.copyItem(atPath: CLI.fixture("malformed/merge-bin/" + name), toPath: dir + "/" + name)
+        }
+        let good = ["--flash_mode dio --flash_freq 40m --flash_size 4MB", "0x1000 boot.bin", "0x8000 partitions.bin", "0x10000 app.bin"]
+        // (line changed, its new text, exit code, what the message says after `flash_args:LINE: `)
+        let cases: [(Int, String, Int32, String)] = [
+            (3, "0xZZ partitions.bin", 64, "address \"0xZZ\" must be a number"),
+            (4, "0x10000 nothere.bin", 74, "cannot read nothere.bin"),
+            (1, "--flash_mode dio --flash_size 3MB", 64, "invalid value '3MB' for --flash-size"),
+            (4, "0x1000 app.bin", 2, "app.bin: at 0x1000 overlaps boot.bin"),
+            (2, "0x1000 'boot.bin", 2, "no closing quotation"),
+        ]
+        for (line, text, exit, message) in cases {
+            var lines = good
+            lines[line - 1] = text
+            try writeFile(Array((lines.joined(separator: "\n") + "\n").utf8), dir + "/flash_args")
+            let run = try CLI.run(["write-flash", "-p", "/nonexistent/tty", "@flash_args"], cwd: dir)
+            #expect(run.exitCode == exit, "\(text): \(run.stderr)")
+            #expect(run.stderr.contains("error: flash_args:\(line): \(message)"), "\(text): \(run.stderr)")
+            #expect(!run.stderr.contains("/nonexistent/tty"), "\(text): the port was reached: \(run.stderr)")
+        }
+        // Words typed on the command line are not attributed to the file.
+        try writeFile(Array((good.joined(separator: "\n") + "\n").utf8), dir + "/flash_args")
+        let typed = try CLI.run(["write-flash", "-p", "/nonexistent/tty", "@flash_args", "0x200000", "extra.bin"], cwd: dir)
+        #expect(typed.exitCode == 74 && typed.stderr.contains("error: cannot read extra.bin"), "\(typed.stderr)")
+    }
+
     @Test("checks before connecting: chip frequencies, files past the end of -fs, output folders (nothing is opened)")
     func checksBeforeConnecting() throws {
         let dir = try CLI.temporaryDirectory()

@@ -44,7 +44,21 @@ struct CommandFailure: Error {
 }
 
 enum Console {
-    static func error(_ text: String) { write(2, "error: " + text + "\n") }
+    /// The words the command line took from `@FILE`s (set once, before the command runs).
+    nonisolated(unsafe) static var argumentOrigins: [ArgumentOrigin] = []
+
+    static func error(_ text: String) { write(2, "error: " + locatedInArgumentFile(text) + "\n") }
+
+    /// `text` prefixed with `FILE:LINE: ` when it names a word that came from an `@FILE` (the first such token of
+    /// the message, its subject): the expansion splices the file's words into the command line, and without this an
+    /// error about `0xZZ` or `app.bin` would not say which line of flash_args holds it.
+    static func locatedInArgumentFile(_ text: String) -> String {
+        guard !argumentOrigins.isEmpty else { return text }
+        let tokens = text.split { " '\"`,;()[]".contains($0) }.map { String($0.hasSuffix(":") ? $0.dropLast() : $0) }
+        guard let origin = tokens.lazy.compactMap({ token in argumentOrigins.last { $0.word == token } }).first else { return text }
+        let place = "\(origin.file):\(origin.line)"
+        return text.hasPrefix(place) ? text : "\(place): " + text
+    }
     static func help(_ text: String) { write(2, "help: " + text + "\n") }
     static func warning(_ text: String) { write(2, "warning: " + text + "\n") }
 

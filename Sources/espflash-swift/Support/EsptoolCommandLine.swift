@@ -9,6 +9,8 @@ import ArgumentParser
 struct EsptoolCommandLine {
     /// Notes for stderr (deprecations), in order.
     private(set) var notes: [String] = []
+    /// The words that came from `@FILE`s, with their file and line.
+    private(set) var origins: [ArgumentOrigin] = []
     let commands: CommandTree
 
     init(commands: CommandTree) { self.commands = commands }
@@ -53,7 +55,7 @@ struct EsptoolCommandLine {
     static let choiceOptions: Set<String> = ["--before", "--after", "-a"]
 
     mutating func rewrite(_ arguments: [String]) throws -> [String] {
-        let words = try Self.expandFiles(arguments)
+        let words = try Self.expandFiles(arguments, origins: &origins)
         var i = 0
         var globals: [(Global, [String])] = []
         while i < words.count, let (global, consumed) = matchGlobal(words, at: i) {
@@ -181,8 +183,9 @@ struct EsptoolCommandLine {
     // MARK: - @FILE
 
     /// Every `@FILE` replaced by the words of FILE, line by line, split as Python's `shlex.split` does (esptool
-    /// `expand_file_arguments`; ESP-IDF's `flash_args`). Not recursive, as esptool's.
-    static func expandFiles(_ arguments: [String]) throws -> [String] {
+    /// `expand_file_arguments`; ESP-IDF's `flash_args`). Not recursive, as esptool's. Where each word came from is
+    /// kept in `origins`, so that an error about one of them can name the file and line (`Console.error`).
+    static func expandFiles(_ arguments: [String], origins: inout [ArgumentOrigin]) throws -> [String] {
         var out: [String] = []
         for argument in arguments {
             guard argument.hasPrefix("@"), argument.count > 1 else { out.append(argument); continue }
@@ -192,7 +195,11 @@ struct EsptoolCommandLine {
                                         help: "@FILE reads arguments from FILE (like ESP-IDF's build/flash_args)")
             }
             for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-                do { out += try shellWords(String(line)) } catch {
+                do {
+                    let words = try shellWords(String(line))
+                    origins += words.map { ArgumentOrigin(word: $0, file: path, line: index + 1) }
+                    out += words
+                } catch {
                     throw CommandFailure(exitCode: ExitStatus.badInput, message: "\(path):\(index + 1): \(error.message)")
                 }
             }
@@ -239,6 +246,13 @@ struct EsptoolCommandLine {
         if inWord { words.append(current) }
         return words
     }
+}
+
+/// A command-line word read from an `@FILE`: the file and the line it is on.
+struct ArgumentOrigin: Sendable {
+    let word: String
+    let file: String
+    let line: Int
 }
 
 /// The command names of this tool, for finding the subcommand in a command line.
