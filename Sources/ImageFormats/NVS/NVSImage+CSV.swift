@@ -219,7 +219,7 @@ private struct CSVWriter {
     /// A CSV field; keys starting with `#` are quoted so the generator does not take the line for a comment.
     static func field(_ text: String, force: Bool = false) -> String {
         if text.hasPrefix("#") || (force && text.isEmpty == false && (text.first == " " || text.last == " ")) {
-            return "\"" + text.replacing("\"", with: "\"\"") + "\""
+            return "\"" + text.doublingQuotes() + "\""
         }
         return PythonCSV.quoted(text)
     }

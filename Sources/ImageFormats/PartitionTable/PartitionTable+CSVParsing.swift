@@ -26,7 +26,7 @@ extension PartitionTable {
             let quoted = try quotedName(String(rawLine), line: lineNumber)
             let expanded = try expandVariables(quoted?.rest ?? String(rawLine), options.variables, line: lineNumber)
             let line = expanded.trimmingWhitespace()
-            if quoted == nil && (line.isEmpty || line.hasPrefix("#")) { continue }
+            if quoted == nil && (line.isEmpty || line.unicodeScalars.first == "#") { continue }
             rows.append(try parseRow(quoted == nil ? line : "," + line, name: quoted?.name, lineNumber: lineNumber, options: options))
         }
         return try place(rows, options: options)
@@ -34,7 +34,7 @@ extension PartitionTable {
 
     /// `os.path.expandvars` followed by gen_esp32part's check that the line does not still start with `$NAME`.
     static func expandVariables(_ line: String, _ variables: [String: String], line lineNumber: Int) throws(FormatError) -> String {
-        guard line.contains("$") else { return line }
+        guard line.unicodeScalars.contains("$") else { return line }
         let scalars = Array(line.unicodeScalars)
         func isWord(_ c: Unicode.Scalar) -> Bool { c == "_" || (c.isASCII && c.properties.isAlphabetic) || ("0"..."9").contains(c) }
         var out = String.UnicodeScalarView()
@@ -75,32 +75,42 @@ extension PartitionTable {
     /// comma. Nil when the line does not start with a quote. gen_esp32part has no quoting and would keep the quotes
     /// in the label; no real table has a name starting with one.
     static func quotedName(_ line: String, line lineNumber: Int) throws(FormatError) -> (name: String, rest: String)? {
-        let trimmed = Substring(line).drop { $0.unicodeScalars.allSatisfy(\.properties.isWhitespace) }
-        guard trimmed.first == "\"" else { return nil }
-        var name = ""
-        var i = trimmed.index(after: trimmed.startIndex)
-        while i < trimmed.endIndex {
-            let c = trimmed[i]
-            i = trimmed.index(after: i)
+        // Code points, not Characters: a quote followed by a combining mark is one Swift Character.
+        let scalars = Array(line.unicodeScalars)
+        func skipSpace(from start: Int) -> Int {
+            var at = start
+            while at < scalars.count, scalars[at].properties.isWhitespace { at += 1 }
+            return at
+        }
+        var i = skipSpace(from: 0)
+        guard i < scalars.count, scalars[i] == "\"" else { return nil }
+        i += 1
+        var name = String.UnicodeScalarView()
+        while i < scalars.count {
+            let c = scalars[i]
+            i += 1
             guard c == "\"" else { name.append(c); continue }
-            if i < trimmed.endIndex, trimmed[i] == "\"" {
+            if i < scalars.count, scalars[i] == "\"" {
                 name.append("\"")
-                i = trimmed.index(after: i)
+                i += 1
                 continue
             }
-            let rest = trimmed[i...].drop { $0.unicodeScalars.allSatisfy(\.properties.isWhitespace) }
-            guard rest.isEmpty || rest.first == "," else {
-                throw FormatError("partition_table.quoted_name", "text after the quoted name: '\(rest.prefix(20))'",
+            let rest = skipSpace(from: i)
+            guard rest == scalars.count || scalars[rest] == "," else {
+                let text = String(String.UnicodeScalarView(scalars[rest..<min(scalars.count, rest + 20)]))
+                throw FormatError("partition_table.quoted_name", "text after the quoted name: '\(text)'",
                                   at: SourceLocation(line: lineNumber, field: "Name"), help: "put a comma right after the closing quote")
             }
-            return (name, String(rest.dropFirst()))
+            return (String(name), String(String.UnicodeScalarView(scalars[min(scalars.count, rest + 1)...])))
         }
         throw FormatError("partition_table.quoted_name", "the quoted name has no closing quote",
                           at: SourceLocation(line: lineNumber, field: "Name"), help: "a quote inside a quoted name is written twice (\"\")")
     }
 
     static func parseRow(_ line: String, name quotedName: String? = nil, lineNumber: Int, options: PartitionTableOptions) throws(FormatError) -> Row {
-        let fields = (line + ",,,,").split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingWhitespace() }
+        // Split on the code point, as Python does: a comma followed by a combining mark is one Swift Character.
+        let fields = (line + ",,,,").unicodeScalars.split(separator: ",", omittingEmptySubsequences: false)
+            .map { String(String.UnicodeScalarView($0)).trimmingWhitespace() }
         func located(_ error: FormatError, _ field: String) -> FormatError { error.located(line: lineNumber, field: field) }
         let keywords = options.keywords
 

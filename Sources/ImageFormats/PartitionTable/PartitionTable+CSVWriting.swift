@@ -29,13 +29,16 @@ extension PartitionTable {
                               at: SourceLocation(field: "Name", byteOffset: index * PartitionEntry.recordSize + 12),
                               help: "read the table with --json, or rename the partition")
         }
-        return needsQuotes(name) ? "\"" + name.replacing("\"", with: "\"\"") + "\"" : name
+        return needsQuotes(name) ? "\"" + name.doublingQuotes() + "\"" : name
     }
 
     /// Whether the plain field would read back as something else: split at a comma, trimmed, a comment, a
-    /// variable expanded, or taken for a quoted field.
+    /// variable expanded, or taken for a quoted field. Code points, as the reader (and Python) sees them: `"` or `,`
+    /// followed by a combining mark is one Swift Character.
     static func needsQuotes(_ name: String) -> Bool {
-        name.contains(",") || name.contains("$") || name.hasPrefix("#") || name.hasPrefix("\"") || name.trimmingWhitespace() != name
+        let scalars = name.unicodeScalars
+        return scalars.contains(",") || scalars.contains("$") || scalars.first == "#" || scalars.first == "\""
+            || name.trimmingWhitespace() != name
     }
 
     static func sizeText(_ size: Int) -> String {

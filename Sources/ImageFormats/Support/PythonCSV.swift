@@ -214,6 +214,19 @@ public enum PythonCSV {
     public static func quoted(_ field: String) -> String {
         let needsQuotes = field.utf8.contains { $0 == comma || $0 == quote || $0 == newline || $0 == carriageReturn }
         guard needsQuotes else { return field }
-        return "\"" + field.replacing("\"", with: "\"\"") + "\""
+        return "\"" + field.doublingQuotes() + "\""
+    }
+}
+
+extension String {
+    /// Every `"` written twice, by code point: `replacing("\"", …)` works on Characters and misses a quote that a
+    /// combining mark follows (one Character), which then ends the quoted field early when read back.
+    func doublingQuotes() -> String {
+        var out = String.UnicodeScalarView()
+        for scalar in unicodeScalars {
+            out.append(scalar)
+            if scalar == "\"" { out.append(scalar) }
+        }
+        return String(out)
     }
 }
