@@ -287,7 +287,9 @@ struct BusyChipTests {
         let retries = RetryCount()
         let flasher = Flasher(loader: loader) { if case .retry = $0 { retries.count += 1 } }
         #expect(try flasher.erase(address: 0x100000, size: 1 << 20))
-        #expect(retries.count == 1)  // the timeout
+        // The erase's first wait times out (0.5 s) and is retried by waiting, not by resetting. On a machine loaded
+        // with other work the re-sync after it can time out once more; a reset never comes either way.
+        #expect((1...2).contains(retries.count), "retries: \(retries.count)")
         #expect(served.board.boots.count == bootsBefore && served.board.state == .downloadMode)
         #expect(!loader.lastReconnectReset)
     }
