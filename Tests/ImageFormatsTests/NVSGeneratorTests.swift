@@ -85,6 +85,16 @@ import Testing
         }
     }
 
+    /// Found by the nvs-csv fuzz target: a string with a NUL was written without a word, and its export could not
+    /// give it back. It is still written (as 0.3.0 does), now with a warning naming the row.
+    @Test func stringsWithNULAreWrittenWithAWarning() throws {
+        for (value, says) in [("\"a\u{0}b\"", "NUL"), ("a\u{0}", "NUL")] {
+            let csv = "key,type,encoding,value\nns,namespace,,\ns,data,string,\(value)\n"
+            let result = try NVSGenerator.generate(csv: Array(csv.utf8), size: 0x3000) { path throws(FormatError) in throw FormatError("nvs.file", path) }
+            #expect(result.warnings.contains { $0.message.contains(says) && $0.location.line == 3 }, "\(result.warnings.map(\.message))")
+        }
+    }
+
     @Test func stringThatWouldNeedAWholePageIsRefused() {
         #expect(throws: FormatError("nvs.too_large", "")) {
             try Self.generate("nvs/boundary/s02_string_3968.csv", size: 0x3000)

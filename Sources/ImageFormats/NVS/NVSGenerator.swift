@@ -213,6 +213,15 @@ public struct NVSGenerator: Sendable {
                 bytes = b
             case .missing: throw Self.missingValue(encoding)
             }
+            // Written as given (as 0.3.0 does), but C code reading the string stops at a NUL, and neither a NUL nor
+            // a CR survives `nvs inspect --csv`.
+            if bytes.contains(0) {
+                warnings.append(FormatWarning("string '\(name)' holds a NUL byte: nvs_get_str returns it whole, but C code reading it stops at the first NUL",
+                                              at: SourceLocation(field: "value")))
+            } else if bytes.contains(13) {
+                warnings.append(FormatWarning("string '\(name)' holds a carriage return, which an exported CSV cannot carry back",
+                                              at: SourceLocation(field: "value")))
+            }
             bytes.append(0)
             let limit = builder.version == .v1 ? NVSFormat.maxVarLengthSizeV1 : NVSFormat.maxStringSizeV2
             guard bytes.count <= limit else {
