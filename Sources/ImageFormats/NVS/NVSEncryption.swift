@@ -67,7 +67,7 @@ public enum NVSEncryption {
     public static func encrypt(_ image: [UInt8], keys: NVSKeys) -> [UInt8] {
         var units: [Int] = []
         forEachPage(image) { page in
-            guard !isBlank(image[page..<(page + 32)]) else { return }
+            guard !NVSFormat.isErased(image[page..<(page + 32)]) else { return }
             for i in 0..<NVSFormat.entriesPerPage where entryState(image, page: page, entry: i) != .empty {
                 units.append(page + NVSFormat.firstEntryOffset + i * NVSFormat.entrySize)
             }
@@ -85,7 +85,7 @@ public enum NVSEncryption {
         forEachPage(image) { page in
             for i in 0..<NVSFormat.entriesPerPage {
                 let offset = page + NVSFormat.firstEntryOffset + i * NVSFormat.entrySize
-                if !isBlank(image[offset..<(offset + 32)]) { units.append(offset) }
+                if !NVSFormat.isErased(image[offset..<(offset + 32)]) { units.append(offset) }
             }
         }
         var out = image
@@ -108,7 +108,6 @@ public enum NVSEncryption {
         }
     }
 
-    static func isBlank(_ bytes: ArraySlice<UInt8>) -> Bool { NVSFormat.isErased(bytes) }
 
     static func entryState(_ image: [UInt8], page: Int, entry: Int) -> NVSFormat.EntryState {
         let bit = entry * 2

@@ -77,11 +77,11 @@ public struct NVSImageFormat: FormatDecoder {
         var page = 0
         while page + NVSFormat.pageSize <= bytes.count {
             defer { page += NVSFormat.pageSize }
-            guard !NVSEncryption.isBlank(plain[page..<(page + 32)]) else { continue }
+            guard !NVSFormat.isErased(plain[page..<(page + 32)]) else { continue }
             for i in 0..<NVSFormat.entriesPerPage where NVSEncryption.entryState(plain, page: page, entry: i) != .empty {
                 let at = page + NVSFormat.firstEntryOffset + i * NVSFormat.entrySize
                 let slot = at..<(at + NVSFormat.entrySize)
-                if !NVSEncryption.isBlank(bytes[slot]), again[slot] != bytes[slot] { return at }
+                if !NVSFormat.isErased(bytes[slot]), again[slot] != bytes[slot] { return at }
             }
         }
         return nil
