@@ -30,9 +30,25 @@ if (($#)); then exec swift test --skip-build "$@"; fi
 # Two passes. Swift's async pool has one thread per core, and the end-to-end tests that wait on processes hold it; so
 # the tests that measure time (an emulated chip's long erase, a station waiting for the next module) and the
 # line-of-stations tests (several station processes, PostgreSQL and Chromium at once) run after the rest, alone.
+# Each pass has a time limit far above its usual time (about 4 min and 1 min): a test that hangs fails the run with
+# the processes it left, instead of running into CI's limit. Output is line-buffered, so the log shows how far it got.
+run_pass() {
+  local limit=$1 status=0 watchdog
+  shift
+  # Just before the limit, the processes still running (the hung test's children among them) go to the log.
+  (sleep $((limit - 10)) && echo "error: the test pass ($*) is about to exceed ${limit} s; processes running:" >&2 \
+    && ps -eo pid,ppid,etime,stat,args --forest >&2) &
+  watchdog=$!
+  timeout --kill-after=30 "$limit" stdbuf -oL -eL swift test --skip-build "$@" || status=$?
+  # Its sleep first: left behind, it would hold the log's pipe open for the rest of the limit.
+  pkill -P "$watchdog" sleep 2>/dev/null || true
+  kill "$watchdog" 2>/dev/null || true
+  ((status != 124)) || echo "error: the test pass ($*) did not finish within ${limit} s" >&2
+  return "$status"
+}
 timed='HardwareGapTests|PresenceTests|StationLineCLITests|DashboardCLITests'
-swift test --skip-build --skip "$timed"
-swift test --skip-build --filter "$timed"
+run_pass 1500 --skip "$timed"
+run_pass 900 --filter "$timed"
 
 # Fuzz smoke (README, "Fuzzing"): every libFuzzer target for 2 seconds, two at a time. It builds in .build with the
 # test build's dependencies (about 40 s), so the next plain `swift build` recompiles the instrumented modules (about

@@ -35,6 +35,10 @@ final class BackgroundProcess {
     @discardableResult
     func stop(force: Bool = false) -> String {
         if process.isRunning { force ? _ = kill(process.processIdentifier, SIGKILL) : process.terminate() }
+        // SIGTERM may be blocked (see above) or the process stuck: SIGKILL after 20 s rather than waiting for ever.
+        let deadline = Date().addingTimeInterval(20)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
         defer { try? FileManager.default.removeItem(at: stderrURL) }
         return (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? ""

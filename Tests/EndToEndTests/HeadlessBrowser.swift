@@ -38,6 +38,7 @@ final class HeadlessBrowser: @unchecked Sendable {
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
         posix_spawn_file_actions_adddup2(&actions, toBrowser[0], 3)
         posix_spawn_file_actions_adddup2(&actions, fromBrowser[1], 4)
+        closeInheritedDescriptors(&actions, from: 5)
         // Root in CI: Chromium's sandbox needs a user namespace a container may not give.
         let arguments = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars",
                          "--no-first-run", "--no-default-browser-check", "--remote-debugging-pipe", "--user-data-dir=" + profile,

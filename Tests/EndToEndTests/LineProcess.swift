@@ -79,7 +79,10 @@ final class LineProcess: @unchecked Sendable {
 
     private func reap() -> Int32 {
         process.waitUntilExit()
-        while !reader.isFinished { usleep(5_000) }
+        // The reader ends at end-of-file. Should some other process still hold the pipe's write end, the lines read
+        // so far are what there is: the test goes on rather than waiting for ever.
+        let deadline = Date().addingTimeInterval(10)
+        while !reader.isFinished, Date() < deadline { usleep(5_000) }
         return process.terminationStatus
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -23,6 +24,7 @@ import Glibc
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        closeInheritedDescriptors(&actions)
         // The tool is started from a small python3, which reports its peak RSS: a process posix_spawn starts (vfork)
         // inherits its parent's peak in ru_maxrss, and this test process is far larger than the tool.
         let script = "import os,sys\npid=os.posix_spawn(sys.argv[2],sys.argv[2:],os.environ)\n_,st,ru=os.wait4(pid,0)\n"

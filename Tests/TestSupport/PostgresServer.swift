@@ -98,6 +98,8 @@ public final class PostgresServer: @unchecked Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o666)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // The server outlives this call: it must not hold other tests' pipes open.
+        closeInheritedDescriptors(&actions)
         // In `cwd` (the server's user may not be allowed into the current folder).
         let argv = (["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", cwd, path] + arguments).map { strdup($0) } + [nil]
         defer { for arg in argv { free(arg) } }

@@ -8,10 +8,11 @@ public struct ProcessOutput {
 }
 
 /// Runs a program to completion with stdin closed. Output goes to files rather than pipes, so a large output can
-/// never block the child. `mergingStderr` sends both streams to `stdout` (interleaved as written); after `timeout`
-/// the program is terminated.
+/// never block the child. `mergingStderr` sends both streams to `stdout` (interleaved as written). After `timeout`
+/// the program gets SIGTERM, 10 s later SIGKILL, and its stderr says so: a hung child fails its test instead of
+/// stopping the whole run.
 public func runProcess(_ executable: String, _ arguments: [String], environment: [String: String] = [:], cwd: String? = nil,
-                       mergingStderr: Bool = false, timeout: TimeInterval? = nil) throws -> ProcessOutput {
+                       mergingStderr: Bool = false, timeout: TimeInterval = 600) throws -> ProcessOutput {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
@@ -30,15 +31,21 @@ public func runProcess(_ executable: String, _ arguments: [String], environment:
     process.standardError = mergingStderr ? out : err
     process.standardInput = FileHandle.nullDevice
     try process.run()
-    if let timeout {
-        let deadline = Date().addingTimeInterval(timeout)
+    var deadline = Date().addingTimeInterval(timeout)
+    while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+    let timedOut = process.isRunning
+    if timedOut {
+        process.terminate()
+        deadline = Date().addingTimeInterval(10)
         while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
-        if process.isRunning { process.terminate() }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
     process.waitUntilExit()
     try out.close()
     try err.close()
-    return ProcessOutput(status: process.terminationStatus, stdout: try Data(contentsOf: outURL), stderr: try Data(contentsOf: errURL))
+    var stderr = try Data(contentsOf: errURL)
+    if timedOut { stderr.append(Data("\n[test runner: \((executable as NSString).lastPathComponent) killed after \(Int(timeout)) s]\n".utf8)) }
+    return ProcessOutput(status: process.terminationStatus, stdout: try Data(contentsOf: outURL), stderr: stderr)
 }
 
 /// An external program's (an original tool's) result as text.
