@@ -88,6 +88,20 @@ import Testing
         #expect(again.image == reference)
     }
 
+    /// A quote or `#` followed by a combining mark is one Swift Character: the export must still see the quote (the
+    /// text the generator derives ap.pmk_info from) and quote the `#` (or the generator takes the line for a comment).
+    @Test func combiningMarksAfterQuotesAndHashesAreCodePoints() throws {
+        let csv = "key,type,encoding,value\nwifi,namespace,,\n\"#\u{301}k\",data,u8,7\n"
+            + "ap.ssid,data,blob_sz_fill(32;0x00),\"\"\"\u{301}net\"\n"
+            + "ap.passwd,data,blob_fill(64;0x00),\"pass\"\"\u{301}word\"\nap.authmode,data,u8,3\n"
+        let built = try NVSGenerator.generate(csv: Array(csv.utf8), size: 0x6000) { _ throws(FormatError) in [] }
+        let export = try NVSImage(built.image).csv()
+        #expect(export.regenerates && export.notReproduced.isEmpty, "\(export.notReproduced)")
+        #expect(export.text.contains("\n\"#\u{301}k\",data,u8,7\n"), "\(export.text)")
+        let again = try NVSGenerator.generate(csv: Array(export.text.utf8), size: 0x6000) { _ throws(FormatError) in [] }
+        #expect(again.image == built.image, "the exported CSV builds another image")
+    }
+
     @Test func aPMKDerivedFromHexTextIsNamedAsNotReproduced() throws {
         let export = try NVSImage(try Fixtures.bytes("nvs/wifi/ap_hex_ssid.bin")).csv()
         #expect(!export.regenerates)

@@ -210,15 +210,30 @@ private struct CSVWriter {
         }
     }
 
-    /// The value the generator's Wi-Fi logic sees: the CSV text of the row (unquoted).
+    /// The value the generator's Wi-Fi logic sees: the CSV text of the row (unquoted). By code point, as Python
+    /// reads it: a quote that a combining mark follows is one Swift Character, and would not match `"`.
     static func generatorText(_ encoding: String, _ value: String) -> String {
-        guard value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 else { return value }
-        return String(value.dropFirst().dropLast()).replacing("\"\"", with: "\"")
+        let scalars = value.unicodeScalars
+        guard scalars.count >= 2, scalars.first == "\"", scalars.last == "\"" else { return value }
+        var out = String.UnicodeScalarView()
+        var previousWasQuote = false
+        for scalar in scalars.dropFirst().dropLast(1) {
+            // `""` inside the quotes is one `"`.
+            if scalar == "\"" && previousWasQuote {
+                previousWasQuote = false
+                continue
+            }
+            previousWasQuote = scalar == "\""
+            out.append(scalar)
+        }
+        return String(out)
     }
 
-    /// A CSV field; keys starting with `#` are quoted so the generator does not take the line for a comment.
+    /// A CSV field; keys starting with `#` are quoted so the generator does not take the line for a comment. By
+    /// code point (see `generatorText`).
     static func field(_ text: String, force: Bool = false) -> String {
-        if text.hasPrefix("#") || (force && text.isEmpty == false && (text.first == " " || text.last == " ")) {
+        let scalars = text.unicodeScalars
+        if scalars.first == "#" || (force && (scalars.first == " " || scalars.last == " ")) {
             return "\"" + text.doublingQuotes() + "\""
         }
         return PythonCSV.quoted(text)
