@@ -97,7 +97,7 @@ public enum MassManufacturing {
                 throw FormatError("mfg.config.encoding", "invalid encoding '\(fields[2])' (mfg_gen accepts \(encodings.sorted().joined(separator: ", ")))",
                                   at: SourceLocation(line: r.line, field: "encoding"))
             }
-            if fields[0].hasPrefix("#") {
+            if fields[0].unicodeScalars.first == "#" {  // by code point, as Python: "#" plus a combining mark is one Character
                 throw FormatError("mfg.config.key", "key '\(fields[0])' starts with '#': the NVS generator would drop the row as a comment", at: loc)
             }
             items.append(ConfigItem(line: r.line, key: fields[0], fields: fields, isNamespace: isNamespace, isRepeat: isRepeat))
