@@ -28,32 +28,10 @@ db="postgres://postgres@127.0.0.1:$port/line?sslmode=disable"
 
 mkdir -p "$work/in"
 scripts/station-inputs.sh "$tool" "$work/in" $((per_station * stations + 8))
-cat > "$work/in/line.toml" <<'TOML'
-chip = "esp32"
-factory_image = "factory_WROOM-32.bin"
-
-[unit]
-values = "units.csv"
-id = "serial"
-
-[unit.factory_param]
-types = "factory_param_type.csv"
-data = "factory_param_data.csv"
-module = "WROOM-32"
-platform = "PLATFORM_ESP32"
-
-[unit.nvs]
-template = "nvs_template.csv"
-partition = "nvs"
-
-[test]
-at = true
-expect_version = "v2.4.0.0"
-TOML
 
 pids=()
 for ((s = 0; s < stations; s++)); do
-  "$tool" station run "$work/in/line.toml" --db "$db" --station "line$s" --modules "$per_station" --json \
+  "$tool" station run "$work/in/recipe.toml" --db "$db" --station "line$s" --modules "$per_station" --json \
     --port "virtual://esp32?line=$((100 + 2 * s))" --port "virtual://esp32?line=$((101 + 2 * s))" \
     > "$work/run-$s.ndjson" 2> "$work/run-$s.stderr" &
   pids+=($!)

@@ -11,30 +11,7 @@ swift build -c release >&2
 tool=$PWD/.build/release/espflash-swift
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-scripts/station-inputs.sh "$tool" "$work" $((per_port * 9 + 8))
-cat > "$work/bench.toml" <<'TOML'
-chip = "esp32"
-factory_image = "factory_WROOM-32.bin"
-baud = 921600
-
-[unit]
-values = "units.csv"
-id = "serial"
-
-[unit.factory_param]
-types = "factory_param_type.csv"
-data = "factory_param_data.csv"
-module = "WROOM-32"
-platform = "PLATFORM_ESP32"
-
-[unit.nvs]
-template = "nvs_template.csv"
-partition = "nvs"
-
-[test]
-at = true
-expect_version = "v2.4.0.0"
-TOML
+scripts/station-inputs.sh "$tool" "$work" $((per_port * 9 + 8)) "baud = 921600"
 
 # Runs the station on N line ports; prints modules per minute (records' first start to last finish).
 rate() {
@@ -42,7 +19,7 @@ rate() {
   for ((p = 1; p <= ports; p++)); do
     args+=(--port "virtual://esp32?line=$((p + 10 * ports))&baud-model=921600&flash-timing=typical")
   done
-  "$tool" station run "$work/bench.toml" --db "$work/bench-$ports.db" --modules "$modules" --json "${args[@]}" > "$work/run-$ports.ndjson"
+  "$tool" station run "$work/recipe.toml" --db "$work/bench-$ports.db" --modules "$modules" --json "${args[@]}" > "$work/run-$ports.ndjson"
   python3 - "$work/run-$ports.ndjson" <<'PY'
 import json, sys
 records = [e["record"] for e in map(json.loads, open(sys.argv[1])) if e["event"] == "record"]

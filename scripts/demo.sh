@@ -81,30 +81,9 @@ step "a production station: four virtual modules on two line ports, each with it
 # The same factory image, plus per-module values: units.csv rows become an NVS image at the nvs partition and
 # factory_param overrides; each module's flash is kept as out/station/modules/MAC.bin.
 rm -rf out/station && mkdir -p out/station/modules
-scripts/station-inputs.sh "$tool" out/station 6
+scripts/station-inputs.sh "$tool" out/station 6 'station = "demo-line"'
 cp out/factory_WROOM-32.bin out/station/factory_WROOM-32.bin
-cat > out/station/line.toml <<'TOML'
-chip = "esp32"
-factory_image = "factory_WROOM-32.bin"
-station = "demo-line"
-
-[unit]
-values = "units.csv"
-id = "serial"
-
-[unit.nvs]
-template = "nvs_template.csv"
-partition = "nvs"
-
-[unit.factory_param]
-types = "factory_param_type.csv"
-data = "factory_param_data.csv"
-module = "WROOM-32"
-platform = "PLATFORM_ESP32"
-
-[test]
-at = true
-expect_version = "v2.4.0.0"
+cat >> out/station/recipe.toml <<'TOML'
 
 [[port]]
 path = "virtual://esp32?line=1&flash-dir=modules"
@@ -112,7 +91,7 @@ path = "virtual://esp32?line=1&flash-dir=modules"
 [[port]]
 path = "virtual://esp32?line=2&flash-dir=modules"
 TOML
-$tool station run out/station/line.toml --modules 4 --operator demo
+$tool station run out/station/recipe.toml --modules 4 --operator demo
 step "the station's report: yield per stage, then the records as JSON"
 $tool station report --db out/station/station.db
 $tool station report --db out/station/station.db --json | head -40

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Writes a station recipe folder around the demo's ESP32-WROOM-32 factory image: the image (built as scripts/demo.sh
 # builds it), a values CSV of N units (serial, SSID, per-module factory_param TX power and module name), the NVS
-# template and the factory_param CSVs. Used by scripts/demo.sh and scripts/bench-station.sh.
-#   scripts/station-inputs.sh TOOL OUTDIR UNITS
+# template, the factory_param CSVs, and recipe.toml, the recipe that uses them all (each unit's NVS image and
+# factory_param, the AT test); each TOP-LEVEL line given (`baud = 921600`) goes into its top level. Used by
+# scripts/demo.sh, scripts/bench-station.sh and scripts/bench-line.sh.
+#   scripts/station-inputs.sh TOOL OUTDIR UNITS [TOP-LEVEL...]
 set -euo pipefail
 tool=$1 out=$2 units=$3
+shift 3
 ex=Fixtures/esp-at/worked-example
 in=Fixtures/merge/combine/in
 mkdir -p "$out/build"
@@ -30,3 +33,27 @@ cp $ex/factory_param_type.csv $ex/factory_param_data.csv "$out/"
   for ((i = 1; i <= units; i++)); do printf 'SN%06d,line-%d,%d,WROOM-SN%06d\n' $i $((i % 3)) $((60 + i % 18)) $i; done
 } > "$out/units.csv"
 printf 'key,type,encoding,value\nfactory,namespace,,\nserial,data,string,{serial}\nssid,data,string,{wifi_ssid}\n' > "$out/nvs_template.csv"
+{
+  printf 'chip = "esp32"\nfactory_image = "factory_WROOM-32.bin"\n'
+  (($#)) && printf '%s\n' "$@"
+  cat <<'TOML'
+
+[unit]
+values = "units.csv"
+id = "serial"
+
+[unit.factory_param]
+types = "factory_param_type.csv"
+data = "factory_param_data.csv"
+module = "WROOM-32"
+platform = "PLATFORM_ESP32"
+
+[unit.nvs]
+template = "nvs_template.csv"
+partition = "nvs"
+
+[test]
+at = true
+expect_version = "v2.4.0.0"
+TOML
+} > "$out/recipe.toml"
