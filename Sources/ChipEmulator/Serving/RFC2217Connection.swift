@@ -85,7 +85,6 @@ final class RFC2217Connection {
 
     /// One COM-PORT-OPTION request; returns false when the connection is gone.
     private func comPortCommand(_ command: UInt8, _ value: [UInt8]) -> Bool {
-        let link = server.link
         switch command {
         case T.Command.setBaudRate.rawValue where value.count == 4:
             let rate = Int(value[0]) << 24 | Int(value[1]) << 16 | Int(value[2]) << 8 | Int(value[3])

@@ -32,7 +32,7 @@ extension FirmwareImage {
         default:
             throw FormatError("image.bad_magic", "Invalid image magic number: \(first)", at: SourceLocation(field: "magic", byteOffset: 0))
         }
-        for index in 0..<Int(header.count) {
+        for _ in 0..<Int(header.count) {
             let segment = try Segment.read(&reader, index: segments.count)
             if segment.loadAddress > 0x4020_0000 || segment.loadAddress < 0x3FFE_0000 || segment.data.count > 65536 {
                 // `warn_if_unusual_segment` (the length esptool prints is the one in the file).

@@ -281,7 +281,7 @@ public final class Bootloader {
             guard connection.transport.hasControlLines else { return }
             if let register = loaderFacts.forceDownloadBootRegister, !secureDownloadMode {
                 // Best effort, as esptool: a chip that no longer answers is reset all the same.
-                try? connection.send(.writeRegister([LoaderRequest.RegisterWrite(address: register, value: 0, mask: 1)]))
+                _ = try? connection.send(.writeRegister([LoaderRequest.RegisterWrite(address: register, value: 0, mask: 1)]))
             }
             do { try ResetSequence.hardReset(usb: usesUSBSerialJTAG).run(on: connection.transport) } catch {
                 throw LoaderError(.transport(error.kind), command: "hard reset", error.message)

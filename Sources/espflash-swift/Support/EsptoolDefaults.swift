@@ -11,7 +11,7 @@ struct EsptoolDefaults {
     let config: EsptoolConfigFile?
 
     /// Loaded once per run; the file's warnings (unknown keys, a bad `ESPTOOL_CFGFILE`) go to stderr then.
-    nonisolated(unsafe) static let shared = EsptoolDefaults.load()
+    static let shared = EsptoolDefaults.load()
 
     static func load() -> EsptoolDefaults {
         let config = EsptoolConfigFile.find(environment: environment) { Console.warning($0) }
