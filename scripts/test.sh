@@ -28,8 +28,9 @@ export ESPFLASH_REQUIRE_TOOLS=1
 swift build --build-tests
 if (($#)); then exec swift test --skip-build "$@"; fi
 # Two passes. Swift's async pool has one thread per core, and the end-to-end tests that wait on processes hold it; so
-# the tests that measure time (an emulated chip's long erase, a station waiting for the next module) and the
-# line-of-stations tests (several station processes, PostgreSQL and Chromium at once) run after the rest, alone.
+# the tests that measure time (an emulated chip's long erase, a station waiting for the next module, how long an
+# allocation waits while four stores contend for one pool) and the line-of-stations tests (several station
+# processes, PostgreSQL and Chromium at once) run after the rest, alone.
 # Each pass has a time limit far above its usual time (about 4 min and 1 min): a test that hangs fails the run with
 # the processes it left, instead of running into CI's limit. Output is line-buffered, so the log shows how far it got.
 run_pass() {
@@ -46,7 +47,7 @@ run_pass() {
   ((status != 124)) || echo "error: the test pass ($*) did not finish within ${limit} s" >&2
   return "$status"
 }
-timed='HardwareGapTests|PresenceTests|StationLineCLITests|DashboardCLITests'
+timed='HardwareGapTests|PresenceTests|StoreLineTests|StationLineCLITests|DashboardCLITests'
 run_pass 1500 --skip "$timed"
 run_pass 900 --filter "$timed"
 
