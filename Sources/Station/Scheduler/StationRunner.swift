@@ -165,7 +165,10 @@ public struct StationRunner: Sendable {
         }
         for result in results { for record in result.records { totals.add(record) } }
         await finishJournal(context)
+        // The last states (every port stopped) go out after the periodic writer has ended: a write of its still in
+        // flight could otherwise commit after them and leave a port shown as waiting.
         publishing.cancel()
+        await publishing.value
         await publisher?.flush()
         if let error = results.compactMap(\.error).first { throw error }
         return totals
