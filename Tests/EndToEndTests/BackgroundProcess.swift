@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// A server process (emulate, the mock bootloader) running for one test.
 final class BackgroundProcess {
@@ -36,10 +37,7 @@ final class BackgroundProcess {
     func stop(force: Bool = false) -> String {
         if process.isRunning { force ? _ = kill(process.processIdentifier, SIGKILL) : process.terminate() }
         // SIGTERM may be blocked (see above) or the process stuck: SIGKILL after 20 s rather than waiting for ever.
-        let deadline = Date().addingTimeInterval(20)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        process.stop(within: 20)
         defer { try? FileManager.default.removeItem(at: stderrURL) }
         return (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? ""
     }

@@ -31,21 +31,31 @@ public func runProcess(_ executable: String, _ arguments: [String], environment:
     process.standardError = mergingStderr ? out : err
     process.standardInput = FileHandle.nullDevice
     try process.run()
-    var deadline = Date().addingTimeInterval(timeout)
-    while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
-    let timedOut = process.isRunning
+    let timedOut = !process.exits(within: timeout)
     if timedOut {
         process.terminate()
-        deadline = Date().addingTimeInterval(10)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.stop(within: 10)
     }
-    process.waitUntilExit()
     try out.close()
     try err.close()
     var stderr = try Data(contentsOf: errURL)
     if timedOut { stderr.append(Data("\n[test runner: \((executable as NSString).lastPathComponent) killed after \(Int(timeout)) s]\n".utf8)) }
     return ProcessOutput(status: process.terminationStatus, stdout: try Data(contentsOf: outURL), stderr: stderr)
+}
+
+extension Process {
+    /// Whether the process has exited within `seconds` (polled; Foundation's wait has no deadline).
+    public func exits(within seconds: TimeInterval) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        return !isRunning
+    }
+
+    /// Waits up to `seconds` for a process already asked to end, then SIGKILLs it, and reaps it.
+    public func stop(within seconds: TimeInterval) {
+        if !exits(within: seconds) { kill(processIdentifier, SIGKILL) }
+        waitUntilExit()
+    }
 }
 
 /// An external program's (an original tool's) result as text.
